@@ -1,0 +1,240 @@
+//! The command line (DESIGN.md "Command line"): every subcommand, flag, default and help text.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Find the peak sustainable request rate of one instance of an inference endpoint, and the
+/// autoscaling target that follows from it (SageMakerVariantInvocationsPerInstance).
+#[derive(Debug, Parser)]
+#[command(name = "peakrps", version, about, long_about = None)]
+#[command(after_help = "Exit codes: 0 success; 1 the run failed or a gate failed; 2 bad usage or input; 130 interrupted.\n\
+Start with `peakrps find`: with no TARGET it runs the whole procedure against an embedded model server.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Step the load up on one instance, find the peak, print the scaling target.
+    Find(FindArgs),
+    /// Apply one fixed load (--concurrency N) for a duration or a number of requests.
+    Run(RunArgs),
+    /// Run the embedded model server (SageMaker container contract: GET /ping, POST /invocations).
+    Serve(ServeArgs),
+}
+
+/// What to send requests to and what they carry (shared by `find` and `run`).
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// http(s)://HOST:PORT/PATH to POST to. Absent: an embedded model server is started on
+    /// 127.0.0.1 and used.
+    pub target: Option<String>,
+
+    /// Request body: a file, a directory (each file a body, in turn) or a .jsonl file (each
+    /// line a body). Default: the embedded model's sample request.
+    #[arg(long, value_name = "FILE|DIR|JSONL")]
+    pub payload: Option<PathBuf>,
+
+    /// Content-Type of the requests (default: from the payload's extension).
+    #[arg(long, value_name = "TYPE")]
+    pub content_type: Option<String>,
+
+    /// Accept header of the requests.
+    #[arg(long, value_name = "TYPE")]
+    pub accept: Option<String>,
+
+    /// Extra request header, repeatable: -H 'Name: value'.
+    #[arg(short = 'H', long = "header", value_name = "'NAME: VALUE'")]
+    pub headers: Vec<String>,
+
+    /// Per-request timeout (SageMaker gives a model 60 s).
+    #[arg(long, default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Duration,
+
+    /// Write the results document (JSON) to FILE; finished steps also go to FILE.partial.jsonl.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// No progress on stderr; only the final table and verdict on stdout.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FindArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// The highest concurrency any step may use.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    pub max_concurrency: u32,
+
+    /// The concurrency of the first step; later steps double it.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    pub start_concurrency: u32,
+
+    /// Bisection stops when failing and passing levels are within this fraction of each other
+    /// (and always at a difference of one).
+    #[arg(long, default_value_t = 0.1, value_parser = parse_fraction, value_name = "FRACTION")]
+    pub precision: f64,
+
+    /// Length of one measurement window.
+    #[arg(long, default_value = "2s", value_parser = parse_duration, value_name = "DURATION")]
+    pub window: Duration,
+
+    /// Load sent at each step before measuring starts.
+    #[arg(long, default_value = "1s", value_parser = parse_duration, value_name = "DURATION")]
+    pub warmup: Duration,
+
+    /// A step is stable when its last 3 windows agree within this fraction.
+    #[arg(long, default_value_t = 0.10, value_parser = parse_fraction, value_name = "FRACTION")]
+    pub stability: f64,
+
+    /// The longest a step measures before it is marked unstable and judged as it is.
+    #[arg(long, default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
+    pub step_duration: Duration,
+
+    /// A step passes only if at least this share of its requests succeed.
+    #[arg(long, default_value_t = 0.99, value_parser = parse_fraction, value_name = "RATIO")]
+    pub min_success: f64,
+
+    /// The latency percentile steps are judged at (e.g. 50, 90, 99, 99.9).
+    #[arg(long, default_value_t = 99.0, value_parser = parse_percentile, value_name = "P")]
+    pub percentile: f64,
+
+    /// A step fails if its latency at --percentile exceeds this (an SLO), e.g. 200ms.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub max_latency: Option<Duration>,
+
+    /// The throughput a doubling of load must add for latency growth to be worth it (the knee).
+    #[arg(long, default_value_t = 0.05, value_parser = parse_fraction, value_name = "FRACTION")]
+    pub min_gain: f64,
+
+    /// SAFETY_FACTOR in MAX_RPS × SAFETY_FACTOR × 60; in (0, 1], AWS suggests 0.5 to start.
+    #[arg(long, default_value_t = 0.5, value_parser = parse_safety_factor, value_name = "FACTOR")]
+    pub safety_factor: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// Concurrent virtual users, each on its own keep-alive connection.
+    #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    pub concurrency: u32,
+
+    /// How long to apply the load (default 10s unless --requests is given).
+    #[arg(short, long, value_parser = parse_duration, value_name = "DURATION")]
+    pub duration: Option<Duration>,
+
+    /// Stop after this many requests.
+    #[arg(short = 'n', long, value_parser = clap::value_parser!(u64).range(1..), value_name = "N")]
+    pub requests: Option<u64>,
+
+    /// Load sent before measuring starts (not counted).
+    #[arg(long, default_value = "0s", value_parser = parse_duration, value_name = "DURATION")]
+    pub warmup: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// Port to listen on (SageMaker containers use 8080; 0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+
+    /// Inference workers (requests served at once). Default: the number of CPUs.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    pub workers: Option<u32>,
+
+    /// Requests that may wait for a free worker; past that the server answers 503.
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    pub max_queue: usize,
+
+    /// Forward passes per input row (test-time augmentation): scales the CPU work per request.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    pub work_per_request: u32,
+
+    /// The least time a worker spends on a request, like an accelerator's fixed latency
+    /// (e.g. 20ms); with it, capacity is workers / service time.
+    #[arg(long, default_value = "0s", value_parser = parse_duration, value_name = "DURATION")]
+    pub service_time: Duration,
+}
+
+/// Durations read `500ms`, `30s`, `5m`, `1h`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if s.chars().all(|c| c.is_ascii_digit()) && !s.is_empty() {
+        return Err(format!("'{s}' has no unit; write e.g. {s}s or {s}ms"));
+    }
+    humantime::parse_duration(s).map_err(|_| format!("'{s}' is not a duration; write e.g. 500ms, 30s or 5m"))
+}
+
+fn parse_number(s: &str) -> Result<f64, String> {
+    let v: f64 = s.trim().parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if v.is_finite() { Ok(v) } else { Err(format!("'{s}' is not a finite number")) }
+}
+
+/// A fraction in [0, 1] (0.05 = 5 %).
+pub fn parse_fraction(s: &str) -> Result<f64, String> {
+    let v = parse_number(s)?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is outside [0, 1]; write a fraction such as 0.05 for 5%"))
+    }
+}
+
+/// A percentile in (0, 100].
+pub fn parse_percentile(s: &str) -> Result<f64, String> {
+    let s = s.trim().trim_start_matches(['p', 'P']);
+    let v = parse_number(s)?;
+    if v > 0.0 && v <= 100.0 {
+        Ok(v)
+    } else {
+        Err(format!("{v} is outside (0, 100]; write e.g. 99 or 99.9"))
+    }
+}
+
+/// A safety factor in (0, 1].
+pub fn parse_safety_factor(s: &str) -> Result<f64, String> {
+    let v = parse_number(s)?;
+    crate::scaling::check_safety_factor(v).map(|()| v).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations_need_units() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert!(parse_duration("30").unwrap_err().contains("no unit"));
+        assert!(parse_duration("fast").unwrap_err().contains("not a duration"));
+    }
+
+    #[test]
+    fn numbers_are_range_checked() {
+        assert_eq!(parse_percentile("p99.9"), Ok(99.9));
+        assert!(parse_percentile("0").is_err());
+        assert!(parse_percentile("101").is_err());
+        assert!(parse_fraction("1.5").is_err());
+        assert!(parse_fraction("NaN").is_err());
+        assert!(parse_safety_factor("0").is_err());
+        assert_eq!(parse_safety_factor("1"), Ok(1.0));
+    }
+}

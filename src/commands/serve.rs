@@ -1,0 +1,36 @@
+//! `peakrps serve`: the embedded model server in the foreground until Ctrl-C.
+
+use super::{Completion, Interrupt};
+use crate::Error;
+use crate::cli::ServeArgs;
+use crate::server::{self, ServerConfig};
+
+pub fn serve(args: &ServeArgs) -> Result<Completion, Error> {
+    let workers = args.workers.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        |w| w as usize,
+    );
+    let config = ServerConfig {
+        host: args.host.clone(),
+        port: args.port,
+        workers,
+        max_queue: args.max_queue,
+        work_per_request: args.work_per_request,
+        service_time: args.service_time,
+    };
+    let interrupt = Interrupt::install();
+    let running = server::start(&config)?;
+    let capacity = config
+        .nominal_capacity()
+        .map(|c| format!(", capacity ≈ {c:.0} req/s"))
+        .unwrap_or_default();
+    eprintln!(
+        "peakrps model server listening on http://{} ({} workers, queue {}{capacity}); POST /invocations, GET /ping; Ctrl-C stops",
+        running.addr, config.workers, config.max_queue
+    );
+    while !interrupt.is_set() {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    drop(running);
+    Ok(Completion::Done)
+}

@@ -1,0 +1,426 @@
+//! Runs one load level (a "step") and hands its measurement windows to the caller as they
+//! close. Shards are OS threads, each a single-threaded tokio runtime owning its users, their
+//! connections and one tally; at every window boundary a shard sends its tally to the caller
+//! (one message per shard per window, never one per request).
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use http_body_util::BodyExt;
+use tokio::sync::{Notify, watch};
+use tokio::task::LocalSet;
+
+use super::conn::{Connector, Sender};
+use crate::stats::{ErrorKind, ErrorSample, Tally, Window};
+use crate::target::{RequestTemplate, classify_response, classify_transport_error};
+
+/// How much load a step applies.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Load {
+    /// N virtual users, each sending its next request as soon as the last one is answered.
+    Concurrency(u32),
+}
+
+/// The shape of one step.
+#[derive(Clone, Debug)]
+pub struct StepPlan {
+    pub load: Load,
+    /// Load sent before measuring starts; its results are discarded.
+    pub warmup: Duration,
+    /// The length of one measurement window.
+    pub window: Duration,
+    /// The longest the step measures (after warm-up).
+    pub max_duration: Duration,
+    /// Stop after this many requests in all (warm-up included).
+    pub max_requests: Option<u64>,
+    /// Per-request timeout.
+    pub timeout: Duration,
+}
+
+/// What the caller decides after each window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Continue,
+    Stop,
+}
+
+/// The windows a step measured.
+#[derive(Debug)]
+pub struct StepRun {
+    pub windows: Vec<Window>,
+    /// The step was cut short by `interrupt`.
+    pub interrupted: bool,
+}
+
+/// Runs one step to the end of its plan, until `on_window` says stop, or until `interrupt`
+/// is set. Blocks the calling thread; every shard has stopped when it returns.
+pub fn run_step(
+    template: &Arc<RequestTemplate>,
+    connector: &Connector,
+    plan: &StepPlan,
+    interrupt: &AtomicBool,
+    mut on_window: impl FnMut(&[Window]) -> Verdict,
+) -> StepRun {
+    let Load::Concurrency(users) = plan.load;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let shards = (users as usize).clamp(1, cores);
+    let start = Instant::now() + Duration::from_millis(5);
+    let clock = Clock::new(start, plan);
+    let budget = plan.max_requests.map(|n| Arc::new(Budget::new(n)));
+    let (report_tx, report_rx) = mpsc::channel::<Report>();
+    let (stop_tx, stop_rx) = watch::channel(false);
+
+    let handles: Vec<_> = (0..shards)
+        .map(|s| {
+            let shard_users = users as usize / shards + usize::from(s < users as usize % shards);
+            let shard = Shard {
+                id: s,
+                first_user: s * (users as usize / shards + 1),
+                users: shard_users,
+                template: Arc::clone(template),
+                connector: connector.clone(),
+                clock: clock.clone(),
+                timeout: plan.timeout,
+                budget: budget.clone(),
+                reports: report_tx.clone(),
+                stop: stop_rx.clone(),
+            };
+            std::thread::Builder::new()
+                .name(format!("peakrps-shard-{s}"))
+                .spawn(move || shard.run())
+        })
+        .collect();
+    drop(report_tx);
+
+    let mut collector = Collector::new(shards, clock);
+    let mut interrupted = false;
+    loop {
+        if interrupt.load(Ordering::Relaxed) {
+            interrupted = true;
+            break;
+        }
+        match report_rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(report) => {
+                if collector.add(report) && on_window(&collector.windows) == Verdict::Stop {
+                    break;
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    let _ = stop_tx.send(true);
+    for handle in handles.into_iter().flatten() {
+        let _ = handle.join();
+    }
+    StepRun {
+        windows: collector.windows,
+        interrupted,
+    }
+}
+
+/// Window boundaries, shared by all shards: window k spans `[boundary(k), boundary(k+1))`.
+#[derive(Clone, Copy, Debug)]
+struct Clock {
+    start: Instant,
+    warmup: Duration,
+    window: Duration,
+    max_duration: Duration,
+}
+
+impl Clock {
+    fn new(start: Instant, plan: &StepPlan) -> Self {
+        Clock {
+            start,
+            warmup: plan.warmup,
+            window: plan.window.max(Duration::from_millis(10)),
+            max_duration: plan.max_duration,
+        }
+    }
+
+    /// How many windows the plan holds at most.
+    fn windows(&self) -> u32 {
+        let n = self.max_duration.as_nanos().div_ceil(self.window.as_nanos());
+        u32::try_from(n).unwrap_or(u32::MAX).max(1)
+    }
+
+    fn boundary(&self, k: u32) -> Instant {
+        self.start + self.warmup + (self.window * k).min(self.max_duration)
+    }
+}
+
+/// A shared request budget for `--requests N`.
+struct Budget {
+    limit: u64,
+    taken: AtomicU64,
+}
+
+impl Budget {
+    fn new(limit: u64) -> Self {
+        Budget {
+            limit,
+            taken: AtomicU64::new(0),
+        }
+    }
+
+    fn take(&self) -> bool {
+        self.taken.fetch_add(1, Ordering::Relaxed) < self.limit
+    }
+}
+
+/// One shard's tally for one window. `last` says the shard sends nothing after it.
+struct Report {
+    shard: usize,
+    index: u32,
+    tally: Tally,
+    end: Instant,
+    last: bool,
+}
+
+/// Merges shard reports into windows, in order.
+struct Collector {
+    clock: Clock,
+    /// Per shard: the next window index it will report, or `None` once it sent its last.
+    next: Vec<Option<u32>>,
+    pending: Vec<(Tally, Instant)>,
+    windows: Vec<Window>,
+}
+
+impl Collector {
+    fn new(shards: usize, clock: Clock) -> Self {
+        Collector {
+            clock,
+            next: vec![Some(0); shards],
+            pending: Vec::new(),
+            windows: Vec::new(),
+        }
+    }
+
+    /// Adds a report; true when it completed a new window.
+    fn add(&mut self, report: Report) -> bool {
+        let slot = report.index as usize - self.windows.len();
+        if self.pending.len() <= slot {
+            self.pending.resize_with(slot + 1, || (Tally::new(), self.clock.start));
+        }
+        let (tally, end) = &mut self.pending[slot];
+        tally.merge(&report.tally);
+        *end = (*end).max(report.end);
+        self.next[report.shard] = if report.last { None } else { Some(report.index + 1) };
+        self.complete_windows()
+    }
+
+    fn complete_windows(&mut self) -> bool {
+        let mut completed = false;
+        loop {
+            let index = self.windows.len() as u32;
+            let all_in = self.next.iter().all(|n| n.is_none_or(|n| n > index));
+            if self.pending.is_empty() || !all_in {
+                return completed;
+            }
+            let (tally, end) = self.pending.remove(0);
+            let from = self.clock.boundary(index);
+            let nominal_end = self.clock.boundary(index + 1);
+            let until = if end < nominal_end { end } else { nominal_end };
+            self.windows.push(Window {
+                index,
+                duration: until.saturating_duration_since(from),
+                tally,
+            });
+            completed = true;
+        }
+    }
+}
+
+/// One OS thread's share of the users.
+struct Shard {
+    id: usize,
+    first_user: usize,
+    users: usize,
+    template: Arc<RequestTemplate>,
+    connector: Connector,
+    clock: Clock,
+    timeout: Duration,
+    budget: Option<Arc<Budget>>,
+    reports: mpsc::Sender<Report>,
+    stop: watch::Receiver<bool>,
+}
+
+/// What the users of one shard share.
+struct ShardState {
+    tally: RefCell<Tally>,
+    live_users: Cell<usize>,
+    all_done: Notify,
+}
+
+impl Shard {
+    fn run(self) {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            // Without a runtime the shard cannot send; report an empty last window.
+            let _ = self.reports.send(Report {
+                shard: self.id,
+                index: 0,
+                tally: Tally::new(),
+                end: Instant::now(),
+                last: true,
+            });
+            return;
+        };
+        LocalSet::new().block_on(&runtime, self.drive());
+    }
+
+    async fn drive(mut self) {
+        let state = Rc::new(ShardState {
+            tally: RefCell::new(Tally::new()),
+            live_users: Cell::new(self.users),
+            all_done: Notify::new(),
+        });
+        for u in 0..self.users {
+            let user = User {
+                payload_index: self.first_user + u,
+                template: Arc::clone(&self.template),
+                connector: self.connector.clone(),
+                timeout: self.timeout,
+                budget: self.budget.clone(),
+                state: Rc::clone(&state),
+            };
+            tokio::task::spawn_local(user.run());
+        }
+        if !self.clock.warmup.is_zero() {
+            tokio::select! {
+                _ = tokio::time::sleep_until(self.clock.boundary(0).into()) => {}
+                _ = self.stop.changed() => return,
+            }
+            state.tally.replace(Tally::new());
+        }
+        let windows = self.clock.windows();
+        for index in 0..windows {
+            let finished = tokio::select! {
+                _ = tokio::time::sleep_until(self.clock.boundary(index + 1).into()) => false,
+                _ = state.all_done.notified(), if state.live_users.get() > 0 => true,
+                _ = std::future::ready(()), if state.live_users.get() == 0 => true,
+                _ = self.stop.changed() => return,
+            };
+            let last = finished || index + 1 == windows;
+            let report = Report {
+                shard: self.id,
+                index,
+                tally: state.tally.replace(Tally::new()),
+                end: Instant::now(),
+                last,
+            };
+            if self.reports.send(report).is_err() || last {
+                return;
+            }
+        }
+    }
+}
+
+/// One virtual user: one connection, one request at a time, back to back.
+struct User {
+    payload_index: usize,
+    template: Arc<RequestTemplate>,
+    connector: Connector,
+    timeout: Duration,
+    budget: Option<Arc<Budget>>,
+    state: Rc<ShardState>,
+}
+
+/// How one request ended.
+enum Outcome {
+    Success,
+    Failure(ErrorKind, ErrorSample),
+}
+
+impl User {
+    async fn run(mut self) {
+        let mut sender: Option<Sender> = None;
+        loop {
+            if self.budget.as_ref().is_some_and(|b| !b.take()) {
+                break;
+            }
+            let started = Instant::now();
+            let outcome = match tokio::time::timeout(self.timeout, self.exchange(&mut sender)).await {
+                Ok(outcome) => outcome,
+                Err(_) => {
+                    sender = None; // the answer may still arrive on it: never reuse
+                    Outcome::Failure(
+                        ErrorKind::Timeout,
+                        sample(ErrorKind::Timeout, None, format!("no response within {:?}", self.timeout)),
+                    )
+                }
+            };
+            let is_connect_failure = matches!(outcome, Outcome::Failure(ErrorKind::Connect, _));
+            self.record(outcome, started.elapsed());
+            if is_connect_failure {
+                // Do not spin on a refusing peer; try again shortly.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            self.payload_index = self.payload_index.wrapping_add(1);
+        }
+        let live = self.state.live_users.get() - 1;
+        self.state.live_users.set(live);
+        if live == 0 {
+            self.state.all_done.notify_one();
+        }
+    }
+
+    fn record(&self, outcome: Outcome, latency: Duration) {
+        let mut tally = self.state.tally.borrow_mut();
+        match outcome {
+            Outcome::Success => tally.record_success(latency),
+            Outcome::Failure(kind, s) => tally.record_error(kind, || s),
+        }
+    }
+
+    /// Sends one request on the user's connection (opening it if needed) and reads the
+    /// whole response.
+    async fn exchange(&self, slot: &mut Option<Sender>) -> Outcome {
+        if slot.as_ref().is_none_or(Sender::is_closed) {
+            match self.connector.connect().await {
+                Ok(s) => *slot = Some(s),
+                Err(e) => {
+                    *slot = None;
+                    return Outcome::Failure(ErrorKind::Connect, sample(ErrorKind::Connect, None, e.to_string()));
+                }
+            }
+        }
+        let Some(sender) = slot.as_mut() else {
+            unreachable!("a connection was just opened")
+        };
+        let result = async {
+            sender.ready().await?;
+            let response = sender.send_request(self.template.request(self.payload_index)).await?;
+            let (parts, mut body) = response.into_parts();
+            match classify_response(parts.status, &parts.headers) {
+                None => {
+                    while let Some(frame) = body.frame().await {
+                        frame?;
+                    }
+                    Ok(Outcome::Success)
+                }
+                Some(kind) => {
+                    let bytes = body.collect().await?.to_bytes();
+                    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).into_owned();
+                    Ok(Outcome::Failure(kind, sample(kind, Some(parts.status.as_u16()), text)))
+                }
+            }
+        }
+        .await;
+        result.unwrap_or_else(|e: hyper::Error| {
+            *slot = None;
+            let kind = classify_transport_error(&e);
+            Outcome::Failure(kind, sample(kind, None, e.to_string()))
+        })
+    }
+}
+
+fn sample(kind: ErrorKind, status: Option<u16>, detail: String) -> ErrorSample {
+    ErrorSample { kind, status, detail }
+}

@@ -1,0 +1,38 @@
+//! The peakrps binary: parses the command line, runs the command, maps the outcome to an
+//! exit code (0 success, 1 run or gate failed, 2 bad usage or input, 130 interrupted).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::error::ErrorKind;
+use peakrps::cli::Cli;
+use peakrps::commands::{Completion, execute};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            // One line: clap's first line says what and where; point to --help for the rest.
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("error: invalid usage");
+            eprintln!("{first} (see --help)");
+            return ExitCode::from(2);
+        }
+    };
+    match execute(cli.command) {
+        Ok(Completion::Done) => ExitCode::SUCCESS,
+        Ok(Completion::Interrupted) => ExitCode::from(130),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! The peak search: which load levels to try (doubling, then bisection between the last
+//! passing and the first failing level), the pass/fail rules for a step, and the peak with
+//! the reason the search stopped there. Pure logic: steps are measured by the caller.
+
+mod rules;
+
+pub use rules::{Judgement, PassRules, judge};
+
+use serde::{Deserialize, Serialize};
+
+use crate::stats::{ErrorSample, LatencySummary, Summary};
+
+/// One measured load level and its verdict (a row of the results table).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    /// Concurrent users (concurrency mode).
+    pub concurrency: Option<u32>,
+    /// The rate requests were due at (rate mode).
+    pub offered_rps: Option<f64>,
+    #[serde(flatten)]
+    pub summary: Summary,
+    /// Latency at the chosen `--percentile`, in ms.
+    pub latency_at_percentile_ms: f64,
+    /// The last three windows agreed within the stability band.
+    pub stable: bool,
+    pub passed: bool,
+    /// Why the step failed, in words; `None` when it passed.
+    pub failure: Option<String>,
+    /// Measurement windows the figures come from.
+    pub windows: u32,
+    /// The step was cut short (interrupted); its figures cover only what was measured.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
+    /// The first failed request of the step, to show what went wrong.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_error: Option<ErrorSample>,
+}
+
+impl Step {
+    /// The load level: concurrency, or the offered rate rounded.
+    pub fn level(&self) -> u64 {
+        match (self.concurrency, self.offered_rps) {
+            (Some(c), _) => u64::from(c),
+            (None, Some(r)) => r.round() as u64,
+            (None, None) => 0,
+        }
+    }
+
+    /// "concurrency 16" or "rate 400/s".
+    pub fn level_label(&self) -> String {
+        match (self.concurrency, self.offered_rps) {
+            (Some(c), _) => format!("concurrency {c}"),
+            (None, Some(r)) => format!("rate {r:.0}/s"),
+            (None, None) => "an unknown level".to_string(),
+        }
+    }
+}
+
+/// The peak: the passing step with the highest throughput, and why the search stopped.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Peak {
+    pub rps: f64,
+    pub concurrency: Option<u32>,
+    pub offered_rps: Option<f64>,
+    pub latency_ms: LatencySummary,
+    pub success_ratio: f64,
+    pub reason: String,
+}
+
+/// How the search walks the levels.
+#[derive(Clone, Debug)]
+pub struct Schedule {
+    pub start: u64,
+    pub max: u64,
+    /// Bisection stops when the gap between passing and failing levels is at most
+    /// `max(1, passing level × precision)`.
+    pub precision: f64,
+}
+
+impl Schedule {
+    /// The doubling levels: start, 2·start, … and `max` itself as the last.
+    pub fn doubling(&self) -> Vec<u64> {
+        let mut levels = Vec::new();
+        let mut level = self.start.max(1);
+        while level < self.max {
+            levels.push(level);
+            level = level.saturating_mul(2);
+        }
+        levels.push(self.max.max(1));
+        levels
+    }
+
+    fn close_enough(&self, pass: u64, fail: u64) -> bool {
+        let gap = ((pass as f64 * self.precision).ceil() as u64).max(1);
+        fail.saturating_sub(pass) <= gap
+    }
+}
+
+/// What a search found.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// Every step in the order it ran.
+    pub steps: Vec<Step>,
+    pub peak: Option<Peak>,
+    /// Why the search ended where it did.
+    pub reason: String,
+}
+
+/// What the step callback returns: a measured step, or a reason to end the search now
+/// (interrupted, the target failed outright) after recording the step it carries, if any.
+pub enum Measured {
+    Step(Step),
+    Abort { step: Option<Step>, reason: String },
+}
+
+/// Runs the search. `measure(level, reference)` measures one level and judges it against
+/// the reference step (the last passing one) with `judge`.
+pub fn search(
+    schedule: &Schedule,
+    mut measure: impl FnMut(u64, Option<&Step>) -> Measured,
+) -> Outcome {
+    let mut steps: Vec<Step> = Vec::new();
+    let mut last_pass: Option<Step> = None;
+    let mut first_fail: Option<Step> = None;
+
+    for level in schedule.doubling() {
+        match measure(level, last_pass.as_ref()) {
+            Measured::Abort { step, reason } => return finish(steps, step, reason),
+            Measured::Step(step) => {
+                steps.push(step.clone());
+                if step.passed {
+                    last_pass = Some(step);
+                } else {
+                    first_fail = Some(step);
+                    break;
+                }
+            }
+        }
+    }
+
+    let Some(fail) = first_fail else {
+        let reason = format!(
+            "reached the load limit ({}) without a failing step; the peak may lie higher",
+            steps.last().map(Step::level_label).unwrap_or_default()
+        );
+        return conclude(steps, reason);
+    };
+    let Some(mut pass) = last_pass else {
+        let reason = format!(
+            "the first step failed: {}",
+            fail.failure.clone().unwrap_or_default()
+        );
+        return conclude(steps, reason);
+    };
+
+    let mut fail = fail;
+    while !schedule.close_enough(pass.level(), fail.level()) {
+        let mid = pass.level() + (fail.level() - pass.level()) / 2;
+        match measure(mid, Some(&pass)) {
+            Measured::Abort { step, reason } => return finish(steps, step, reason),
+            Measured::Step(step) => {
+                steps.push(step.clone());
+                if step.passed {
+                    pass = step;
+                } else {
+                    fail = step;
+                }
+            }
+        }
+    }
+    let reason = fail.failure.clone().unwrap_or_default();
+    conclude(steps, reason)
+}
+
+fn finish(mut steps: Vec<Step>, last: Option<Step>, reason: String) -> Outcome {
+    steps.extend(last);
+    conclude(steps, reason)
+}
+
+fn conclude(steps: Vec<Step>, reason: String) -> Outcome {
+    let peak = steps
+        .iter()
+        .filter(|s| s.passed && !s.partial)
+        .max_by(|a, b| a.summary.rps.total_cmp(&b.summary.rps))
+        .map(|s| Peak {
+            rps: s.summary.rps,
+            concurrency: s.concurrency,
+            offered_rps: s.offered_rps,
+            latency_ms: s.summary.latency_ms,
+            success_ratio: s.summary.success_ratio,
+            reason: reason.clone(),
+        });
+    Outcome {
+        steps,
+        peak,
+        reason,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,197 @@
+//! The search against synthetic servers whose figures are known exactly.
+
+use super::*;
+use crate::stats::{ErrorCounts, LatencySummary, Summary};
+
+/// W workers, S ms per request: throughput min(c, W)/S, latency S·max(1, c/W).
+fn server(workers: f64, service_ms: f64) -> impl Fn(u64) -> (f64, f64) {
+    move |c| {
+        let c = c as f64;
+        let rps = c.min(workers) * 1000.0 / service_ms;
+        let latency = service_ms * (c / workers).max(1.0);
+        (rps, latency)
+    }
+}
+
+fn step(level: u64, rps: f64, latency: f64, success_ratio: f64) -> Step {
+    Step {
+        concurrency: Some(level as u32),
+        offered_rps: None,
+        summary: Summary {
+            rps,
+            requests: 1000,
+            success_ratio,
+            errors: ErrorCounts::default(),
+            latency_ms: LatencySummary {
+                p50: latency,
+                p90: latency,
+                p99: latency,
+                max: latency,
+            },
+            dropped: 0,
+            duration_s: 6.0,
+        },
+        latency_at_percentile_ms: latency,
+        stable: true,
+        passed: false,
+        failure: None,
+        windows: 3,
+        partial: false,
+        first_error: None,
+    }
+}
+
+fn rules() -> PassRules {
+    PassRules {
+        min_success: 0.99,
+        percentile: 99.0,
+        max_latency: None,
+        min_gain: 0.05,
+        latency_tolerance: 0.10,
+    }
+}
+
+fn run(schedule: &Schedule, model: impl Fn(u64) -> (f64, f64, f64)) -> (Outcome, Vec<u64>) {
+    let mut tried = Vec::new();
+    let outcome = search(schedule, |level, reference| {
+        tried.push(level);
+        let (rps, latency, ok) = model(level);
+        let mut s = step(level, rps, latency, ok);
+        let label = s.level_label();
+        let j = judge(&rules(), level, &label, &s.summary, latency, reference);
+        s.passed = j.passed;
+        s.failure = j.failure;
+        Measured::Step(s)
+    });
+    (outcome, tried)
+}
+
+fn schedule(max: u64) -> Schedule {
+    Schedule {
+        start: 1,
+        max,
+        precision: 0.0,
+    }
+}
+
+#[test]
+fn doubling_levels_end_at_the_max() {
+    assert_eq!(schedule(16).doubling(), vec![1, 2, 4, 8, 16]);
+    assert_eq!(schedule(100).doubling(), vec![1, 2, 4, 8, 16, 32, 64, 100]);
+    assert_eq!(schedule(1).doubling(), vec![1]);
+}
+
+#[test]
+fn finds_the_knee_of_a_saturating_server_by_bisection() {
+    let s = server(6.0, 10.0); // capacity 600 req/s at 6 users
+    let (outcome, tried) = run(&schedule(1024), |c| {
+        let (r, l) = s(c);
+        (r, l, 1.0)
+    });
+    // 8 users still gain 50% over 4, 16 gain nothing: bisect 8..16 down to one user.
+    assert_eq!(tried, vec![1, 2, 4, 8, 16, 12, 10, 9]);
+    let peak = outcome.peak.unwrap();
+    assert_eq!(peak.rps, 600.0);
+    assert_eq!(peak.concurrency, Some(8));
+    assert!(peak.reason.starts_with("latency rose 1.1x at concurrency 9 while throughput grew 0.0%"), "{}", peak.reason);
+}
+
+#[test]
+fn precision_stops_bisection_early() {
+    let s = server(100.0, 10.0);
+    let sched = Schedule {
+        start: 1,
+        max: 1024,
+        precision: 0.25,
+    };
+    let (outcome, tried) = run(&sched, |c| {
+        let (r, l) = s(c);
+        (r, l, 1.0)
+    });
+    // 256 gains nothing over 128; bisect 192 and 160 (both fail): gap 32 <= 128 × 0.25.
+    assert_eq!(tried, vec![1, 2, 4, 8, 16, 32, 64, 128, 256, 192, 160]);
+    assert_eq!(outcome.peak.unwrap().rps, 10000.0);
+}
+
+#[test]
+fn a_drop_in_success_fails_the_step() {
+    let s = server(1000.0, 10.0);
+    let (outcome, _) = run(&schedule(64), |c| {
+        let (r, l) = s(c);
+        (r, l, if c >= 32 { 0.9 } else { 1.0 })
+    });
+    let peak = outcome.peak.unwrap();
+    assert_eq!(peak.concurrency, Some(31));
+    assert!(outcome.reason.contains("success ratio fell to 90.0%"), "{}", outcome.reason);
+    assert!(outcome.steps.iter().filter(|s| s.passed).all(|s| s.summary.success_ratio >= 0.99));
+}
+
+#[test]
+fn no_failure_up_to_the_limit_says_the_peak_may_be_higher() {
+    let s = server(1000.0, 10.0);
+    let (outcome, tried) = run(&schedule(8), |c| {
+        let (r, l) = s(c);
+        (r, l, 1.0)
+    });
+    assert_eq!(tried, vec![1, 2, 4, 8]);
+    assert_eq!(outcome.peak.unwrap().concurrency, Some(8));
+    assert!(outcome.reason.contains("peak may lie higher"));
+}
+
+#[test]
+fn a_failing_first_step_gives_no_peak() {
+    let (outcome, tried) = run(&schedule(64), |_| (10.0, 5.0, 0.0));
+    assert_eq!(tried, vec![1]);
+    assert!(outcome.peak.is_none());
+    assert!(outcome.reason.starts_with("the first step failed: success ratio fell to 0.0%"));
+}
+
+#[test]
+fn small_bisection_steps_need_only_proportional_gain() {
+    // Going from 32 to 40 users (25% more load, so 1.25% more throughput required) with 1%
+    // more throughput and 12% more latency is past the knee; with 3% more load the same 1%
+    // gain is fine.
+    let mut reference = step(32, 1000.0, 10.0, 1.0);
+    reference.passed = true;
+    let check = |level: u64| {
+        let s = step(level, 1010.0, 11.2, 1.0);
+        judge(&rules(), level, "x", &s.summary, 11.2, Some(&reference)).passed
+    };
+    assert!(!check(40));
+    assert!(check(33));
+}
+
+#[test]
+fn max_latency_fails_the_step() {
+    let mut r = rules();
+    r.max_latency = Some(std::time::Duration::from_millis(20));
+    let s = step(4, 100.0, 25.0, 1.0);
+    let j = judge(&r, 4, "concurrency 4", &s.summary, 25.0, None);
+    assert_eq!(
+        j.failure.as_deref(),
+        Some("p99 latency 25.0 ms at concurrency 4 exceeded --max-latency 20 ms")
+    );
+}
+
+#[test]
+fn abort_keeps_the_steps_so_far() {
+    let mut calls = 0;
+    let outcome = search(&schedule(64), |level, _| {
+        calls += 1;
+        let mut s = step(level, level as f64 * 100.0, 10.0, 1.0);
+        s.passed = true;
+        if level == 4 {
+            s.partial = true;
+            return Measured::Abort {
+                step: Some(s),
+                reason: "interrupted".into(),
+            };
+        }
+        Measured::Step(s)
+    });
+    assert_eq!(calls, 3);
+    assert_eq!(outcome.steps.len(), 3);
+    assert_eq!(outcome.reason, "interrupted");
+    // a partial step is never the peak
+    assert_eq!(outcome.peak.unwrap().concurrency, Some(2));
+}

@@ -1,0 +1,132 @@
+//! Error kinds (DESIGN.md "Measuring honestly") and their counts.
+
+use serde::{Deserialize, Serialize};
+
+/// Why a request did not succeed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// HTTP 429, or SageMaker's ThrottlingException (HTTP 400 with `x-amzn-ErrorType`).
+    Throttled,
+    /// HTTP 5xx, or SageMaker's ModelError (424).
+    ServerError,
+    /// Any other HTTP 4xx.
+    ClientError,
+    /// No complete response within `--timeout`.
+    Timeout,
+    /// Could not connect, or the connection broke (reset, closed early).
+    Connect,
+    /// Anything else: an unparsable response, a protocol error.
+    Other,
+}
+
+impl ErrorKind {
+    pub const ALL: [ErrorKind; 6] = [
+        ErrorKind::Throttled,
+        ErrorKind::ServerError,
+        ErrorKind::ClientError,
+        ErrorKind::Timeout,
+        ErrorKind::Connect,
+        ErrorKind::Other,
+    ];
+
+    /// The name used in JSON, CSV and tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Throttled => "throttled",
+            ErrorKind::ServerError => "server_error",
+            ErrorKind::ClientError => "client_error",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Connect => "connect",
+            ErrorKind::Other => "other",
+        }
+    }
+}
+
+/// How many requests failed, by kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorCounts {
+    pub throttled: u64,
+    pub server_error: u64,
+    pub client_error: u64,
+    pub timeout: u64,
+    pub connect: u64,
+    pub other: u64,
+}
+
+impl ErrorCounts {
+    fn slot(&mut self, kind: ErrorKind) -> &mut u64 {
+        match kind {
+            ErrorKind::Throttled => &mut self.throttled,
+            ErrorKind::ServerError => &mut self.server_error,
+            ErrorKind::ClientError => &mut self.client_error,
+            ErrorKind::Timeout => &mut self.timeout,
+            ErrorKind::Connect => &mut self.connect,
+            ErrorKind::Other => &mut self.other,
+        }
+    }
+
+    pub fn get(&self, kind: ErrorKind) -> u64 {
+        let mut copy = *self;
+        *copy.slot(kind)
+    }
+
+    pub fn add(&mut self, kind: ErrorKind, n: u64) {
+        *self.slot(kind) += n;
+    }
+
+    pub fn merge(&mut self, other: &ErrorCounts) {
+        for kind in ErrorKind::ALL {
+            self.add(kind, other.get(kind));
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        ErrorKind::ALL.iter().map(|k| self.get(*k)).sum()
+    }
+
+    /// A compact text such as `12 throttled, 3 timeout`, or `-` when there is none.
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> = ErrorKind::ALL
+            .iter()
+            .filter(|k| self.get(**k) > 0)
+            .map(|k| format!("{} {}", self.get(*k), k.name()))
+            .collect();
+        if parts.is_empty() {
+            "-".to_string()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+/// The first failure seen in a stretch of load, kept to show the user what went wrong.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorSample {
+    pub kind: ErrorKind,
+    /// The HTTP status, when a response arrived.
+    pub status: Option<u16>,
+    /// The start of the response body, or the error's text.
+    pub detail: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_add_merge_and_describe() {
+        let mut a = ErrorCounts::default();
+        a.add(ErrorKind::Throttled, 2);
+        a.add(ErrorKind::Timeout, 1);
+        let mut b = ErrorCounts::default();
+        b.add(ErrorKind::Throttled, 3);
+        b.add(ErrorKind::Other, 4);
+        a.merge(&b);
+        assert_eq!(a.throttled, 5);
+        assert_eq!(a.other, 4);
+        assert_eq!(a.total(), 10);
+        assert_eq!(a.describe(), "5 throttled, 1 timeout, 4 other");
+        assert_eq!(ErrorCounts::default().describe(), "-");
+    }
+}
