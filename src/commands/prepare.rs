@@ -10,7 +10,7 @@ use crate::Error;
 use crate::cli::TargetArgs;
 use crate::load::Connector;
 use crate::report::{Progress, TargetInfo};
-use crate::server::{self, RunningServer, SAMPLE_PAYLOAD, ServerConfig};
+use crate::server::{self, RunningServer, SAMPLE_PAYLOAD, ServerConfig, WhenFull};
 use crate::target::{Endpoint, PayloadSet, RequestTemplate, SAGEMAKER_PAYLOAD_LIMIT, Scheme};
 
 /// The embedded server `find` and `run` use without a TARGET: four workers with a fixed
@@ -23,6 +23,7 @@ pub fn demo_server() -> ServerConfig {
         max_queue: 64,
         work_per_request: 1,
         service_time: Duration::from_millis(25),
+        when_full: WhenFull::Unavailable,
     }
 }
 
@@ -65,7 +66,10 @@ pub fn prepare(args: &TargetArgs, progress: &Progress) -> Result<Prepared, Error
             if server.is_none() {
                 progress.note("No --payload given: sending the embedded model's sample request (one Iris flower as JSON).");
             }
-            PayloadSet::from_bodies(vec![Bytes::from_static(SAMPLE_PAYLOAD.as_bytes())], "application/json")
+            PayloadSet::from_bodies(
+                vec![Bytes::from_static(SAMPLE_PAYLOAD.as_bytes())],
+                "application/json",
+            )
         }
     };
     if payloads.largest() > SAGEMAKER_PAYLOAD_LIMIT {

@@ -17,6 +17,7 @@ pub fn serve(args: &ServeArgs) -> Result<Completion, Error> {
         max_queue: args.max_queue,
         work_per_request: args.work_per_request,
         service_time: args.service_time,
+        when_full: args.when_full,
     };
     let interrupt = Interrupt::install();
     let running = server::start(&config)?;

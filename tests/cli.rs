@@ -1,0 +1,316 @@
+//! The command line end to end: `run` counts every request, bad input gets one clear line
+//! and exit 2, a run that cannot work gets exit 1 with the reason, results JSON has the
+//! fields of DESIGN.md.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{FAST, exclusive, model_server, peakrps, url};
+use peakrps::server::WhenFull;
+use serde_json::Value;
+
+fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Each bad input: the arguments, and a piece of the one line it must print.
+#[test]
+fn bad_input_gets_one_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad_jsonl = dir.path().join("bad.jsonl");
+    std::fs::write(&bad_jsonl, "[1,2,3,4]\n{broken\n").unwrap();
+    let empty = dir.path().join("empty.json");
+    std::fs::write(&empty, "").unwrap();
+    let missing = dir.path().join("missing.json");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["find".into(), "localhost:8080/invocations".into()],
+            "no scheme",
+        ),
+        (
+            vec!["find".into(), "ftp://host/x".into()],
+            "unsupported scheme 'ftp'",
+        ),
+        (
+            vec!["find".into(), "--safety-factor".into(), "0".into()],
+            "outside (0, 1]",
+        ),
+        (
+            vec!["find".into(), "--safety-factor".into(), "1.5".into()],
+            "outside (0, 1]",
+        ),
+        (
+            vec!["find".into(), "--max-concurrency".into(), "0".into()],
+            "--max-concurrency",
+        ),
+        (
+            vec!["run".into(), "--concurrency".into(), "0".into()],
+            "--concurrency",
+        ),
+        (
+            vec!["run".into(), "--duration".into(), "ten".into()],
+            "not a duration",
+        ),
+        (
+            vec!["run".into(), "--timeout".into(), "30".into()],
+            "has no unit",
+        ),
+        (
+            vec!["find".into(), "--percentile".into(), "120".into()],
+            "outside (0, 100]",
+        ),
+        (
+            vec!["find".into(), "--min-success".into(), "2".into()],
+            "outside [0, 1]",
+        ),
+        (
+            vec!["run".into(), "-H".into(), "NoColonHere".into()],
+            "has no ':'",
+        ),
+        (
+            vec![
+                "run".into(),
+                "--payload".into(),
+                missing.display().to_string(),
+            ],
+            "cannot read it",
+        ),
+        (
+            vec![
+                "run".into(),
+                "--payload".into(),
+                empty.display().to_string(),
+            ],
+            "is empty",
+        ),
+        (
+            vec![
+                "run".into(),
+                "--payload".into(),
+                bad_jsonl.display().to_string(),
+            ],
+            "bad.jsonl:2: not valid JSON",
+        ),
+        (
+            vec![
+                "find".into(),
+                "--start-concurrency".into(),
+                "64".into(),
+                "--max-concurrency".into(),
+                "8".into(),
+            ],
+            "above --max-concurrency",
+        ),
+        (vec!["nonsense".into()], "unrecognized subcommand"),
+    ];
+    for (args, expected) in cases {
+        let out = peakrps().args(&args).output().unwrap();
+        let stderr = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{args:?}: expected '{expected}' in: {stderr}"
+        );
+        let lines: Vec<&str> = stderr
+            .lines()
+            .filter(|l| !l.starts_with("No TARGET") && !l.trim().is_empty())
+            .collect();
+        assert_eq!(lines.len(), 1, "{args:?}: one line expected, got: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn nothing_listening_is_one_clear_error_and_exit_1() {
+    // Bind a port, then free it: nothing listens there any more.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = peakrps()
+        .args([
+            "run",
+            &format!("http://127.0.0.1:{port}/invocations"),
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains("cannot connect to 127.0.0.1"), "{stderr}");
+    assert!(stderr.contains("is the server running"), "{stderr}");
+}
+
+#[test]
+fn a_target_rejecting_every_request_stops_at_once_and_shows_the_body() {
+    let _guard = exclusive();
+    let server = model_server(2, Duration::ZERO, 8, WhenFull::Unavailable);
+    let dir = tempfile::tempdir().unwrap();
+    let payload = dir.path().join("three-features.json");
+    std::fs::write(&payload, "[1.0, 2.0, 3.0]").unwrap();
+    let out = peakrps()
+        .args(["find", &url(&server), "--payload"])
+        .arg(&payload)
+        .args(FAST)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains("every request at the first step was rejected with HTTP 400"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("expected 4 features"),
+        "the server's answer is shown: {stderr}"
+    );
+}
+
+#[test]
+fn run_counts_every_request_and_writes_the_summary() {
+    let _guard = exclusive();
+    let server = model_server(4, Duration::from_millis(2), 64, WhenFull::Unavailable);
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("run.json");
+    let out = peakrps()
+        .args([
+            "run",
+            &url(&server),
+            "--concurrency",
+            "8",
+            "--requests",
+            "500",
+            "--quiet",
+            "--json",
+        ])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(doc["schema"], "peakrps.run/v1");
+    let s = &doc["summary"];
+    assert_eq!(s["requests"], 500, "{s}");
+    let errors: u64 = s["errors"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    let successes = (s["success_ratio"].as_f64().unwrap() * 500.0).round() as u64;
+    assert_eq!(successes + errors, 500);
+    assert_eq!(doc["load"]["concurrency"], 8);
+    for field in ["rps", "latency_ms", "dropped"] {
+        assert!(s.get(field).is_some(), "summary lacks {field}: {s}");
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("req/s") && stdout.contains("500"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn run_against_an_overloaded_server_classifies_503s() {
+    let _guard = exclusive();
+    // One worker, no queue: of 8 users, most are refused with 503 at any moment.
+    let server = model_server(1, Duration::from_millis(5), 0, WhenFull::Unavailable);
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("run.json");
+    let out = peakrps()
+        .args([
+            "run",
+            &url(&server),
+            "-c",
+            "8",
+            "--duration",
+            "1s",
+            "--quiet",
+            "--json",
+        ])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let s = &doc["summary"];
+    assert!(s["errors"]["server_error"].as_u64().unwrap() > 0, "{s}");
+    assert!(s["success_ratio"].as_f64().unwrap() < 0.9, "{s}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("First error: server_error (HTTP 503)"));
+}
+
+#[test]
+fn find_json_has_the_fields_of_the_design_and_no_partial_file_is_left() {
+    let _guard = exclusive();
+    let server = model_server(2, Duration::from_millis(10), 16, WhenFull::Unavailable);
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("find.json");
+    let out = peakrps()
+        .args([
+            "find",
+            &url(&server),
+            "--max-concurrency",
+            "8",
+            "--safety-factor",
+            "0.6",
+            "--json",
+        ])
+        .arg(&json)
+        .args(FAST)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(doc["schema"], "peakrps.find/v1");
+    assert_eq!(doc["target"]["kind"], "http");
+    assert_eq!(doc["target"]["url"], url(&server));
+    assert_eq!(doc["mode"], "concurrency");
+    let step = &doc["steps"][0];
+    for field in [
+        "concurrency",
+        "offered_rps",
+        "rps",
+        "requests",
+        "success_ratio",
+        "errors",
+        "latency_ms",
+        "stable",
+        "passed",
+    ] {
+        assert!(step.get(field).is_some(), "step lacks {field}: {step}");
+    }
+    for field in [
+        "throttled",
+        "server_error",
+        "client_error",
+        "timeout",
+        "connect",
+        "other",
+    ] {
+        assert!(step["errors"].get(field).is_some(), "errors lack {field}");
+    }
+    for field in ["p50", "p90", "p99", "max"] {
+        assert!(
+            step["latency_ms"].get(field).is_some(),
+            "latency lacks {field}"
+        );
+    }
+    let peak = &doc["peak"];
+    assert!(peak["rps"].as_f64().unwrap() > 150.0, "{peak}");
+    assert!(peak["reason"].as_str().is_some());
+    let rec = &doc["recommendation"];
+    assert_eq!(rec["safety_factor"], 0.6);
+    assert_eq!(rec["per_minute"], true);
+    let expected = peak["rps"].as_f64().unwrap() * 0.6 * 60.0;
+    assert!((rec["invocations_per_instance"].as_f64().unwrap() - expected).abs() < 0.1);
+    assert!(!dir.path().join("find.json.partial.jsonl").exists());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(
+            "Scaling target: SageMakerVariantInvocationsPerInstance = MAX_RPS × SAFETY_FACTOR × 60"
+        ),
+        "{stdout}"
+    );
+}

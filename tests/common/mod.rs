@@ -1,0 +1,83 @@
+//! Helpers for the integration tests: servers of known capacity on 127.0.0.1 (ports chosen
+//! by the OS), the peakrps binary, and a lock so load tests do not share the CPU.
+
+#![allow(dead_code)]
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use peakrps::server::{self, RunningServer, ServerConfig, WhenFull};
+
+static LOAD: Mutex<()> = Mutex::new(());
+
+/// Held by every test that sends load, so timings are not disturbed by another test's load.
+pub fn exclusive() -> MutexGuard<'static, ()> {
+    LOAD.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The embedded model server with `workers` workers each holding a request `service` long:
+/// capacity workers / service.
+pub fn model_server(
+    workers: usize,
+    service: Duration,
+    max_queue: usize,
+    when_full: WhenFull,
+) -> RunningServer {
+    server::start(&ServerConfig {
+        host: "127.0.0.1".into(),
+        port: 0,
+        workers,
+        max_queue,
+        work_per_request: 1,
+        service_time: service,
+        when_full,
+    })
+    .expect("test server starts")
+}
+
+pub fn url(server: &RunningServer) -> String {
+    format!("http://{}/invocations", server.addr)
+}
+
+pub fn peakrps() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("peakrps").expect("binary built");
+    cmd.env("NO_COLOR", "1").timeout(Duration::from_secs(300));
+    cmd
+}
+
+/// Short windows so a whole search takes seconds, not minutes.
+pub const FAST: &[&str] = &[
+    "--window",
+    "500ms",
+    "--warmup",
+    "300ms",
+    "--step-duration",
+    "4s",
+    "--quiet",
+];
+
+/// Runs `find URL FAST… extra…` with `--json` and returns the exit code, stdout, stderr and
+/// the results document.
+pub fn find(url: &str, extra: &[&str]) -> (i32, String, String, serde_json::Value) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let json = dir.path().join("results.json");
+    let out = peakrps()
+        .arg("find")
+        .arg(url)
+        .args(FAST)
+        .args(extra)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .expect("peakrps runs");
+    let doc = std::fs::read_to_string(&json)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(serde_json::Value::Null);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        doc,
+    )
+}
