@@ -113,7 +113,8 @@ pub struct FindArgs {
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub max_latency: Option<Duration>,
 
-    /// The throughput a doubling of load must add for latency growth to be worth it (the knee).
+    /// The knee: once latency rises beyond --stability, a doubling of load must add this much
+    /// throughput (smaller steps proportionally less), and at least 1% per 10% of added latency.
     #[arg(long, default_value_t = 0.05, value_parser = parse_fraction, value_name = "FRACTION")]
     pub min_gain: f64,
 

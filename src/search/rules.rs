@@ -61,29 +61,56 @@ pub fn judge(
             ));
         }
     }
-    if let Some(reference) = reference {
-        let ref_level = reference.level().max(1) as f64;
-        let load_growth = level as f64 / ref_level - 1.0;
-        let required_gain = rules.min_gain * load_growth;
-        let gain = if reference.summary.rps > 0.0 {
-            summary.rps / reference.summary.rps - 1.0
-        } else {
-            f64::INFINITY
-        };
-        let ref_latency = reference.latency_at_percentile_ms.max(0.001);
-        let latency_rise = latency_ms / ref_latency;
-        if load_growth > 0.0 && gain < required_gain && latency_rise > 1.0 + rules.latency_tolerance
-        {
-            return fail(format!(
-                "latency rose {latency_rise:.1}x at {level_label} while throughput grew {:.1}%",
-                gain * 100.0
-            ));
-        }
+    if let Some(reference) = reference
+        && let Some(why) = past_the_knee(
+            rules,
+            level,
+            level_label,
+            summary.rps,
+            latency_ms,
+            reference,
+        )
+    {
+        return fail(why);
     }
     Judgement {
         passed: true,
         failure: None,
     }
+}
+
+/// The throughput share a step must gain per unit of relative latency it adds: 1 % more
+/// throughput for every 10 % more latency.
+const LATENCY_PRICE: f64 = 0.1;
+
+/// The knee: latency rose (beyond the tolerance) and the throughput gained was not worth it:
+/// less than `min_gain` per doubling of load (proportionally less for smaller steps), or
+/// less than 1 % for every 10 % of added latency.
+fn past_the_knee(
+    rules: &PassRules,
+    level: u64,
+    level_label: &str,
+    rps: f64,
+    latency_ms: f64,
+    reference: &Step,
+) -> Option<String> {
+    let load_growth = level as f64 / reference.level().max(1) as f64 - 1.0;
+    let latency_rise = latency_ms / reference.latency_at_percentile_ms.max(0.001);
+    if load_growth <= 0.0 || latency_rise <= 1.0 + rules.latency_tolerance {
+        return None;
+    }
+    let gain = if reference.summary.rps > 0.0 {
+        rps / reference.summary.rps - 1.0
+    } else {
+        f64::INFINITY
+    };
+    let required = (rules.min_gain * load_growth).max(LATENCY_PRICE * (latency_rise - 1.0));
+    (gain < required).then(|| {
+        format!(
+            "latency rose {latency_rise:.1}x at {level_label} while throughput grew {:.1}%",
+            gain * 100.0
+        )
+    })
 }
 
 /// "99", "99.9", "50".

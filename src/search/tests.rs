@@ -166,18 +166,23 @@ fn a_failing_first_step_gives_no_peak() {
 }
 
 #[test]
-fn small_bisection_steps_need_only_proportional_gain() {
-    // Going from 32 to 40 users (25% more load, so 1.25% more throughput required) with 1%
-    // more throughput and 12% more latency is past the knee; with 3% more load the same 1%
-    // gain is fine.
+fn the_gain_must_pay_for_the_load_and_the_latency() {
     let mut reference = step(32, 1000.0, 10.0, 1.0);
     reference.passed = true;
-    let check = |level: u64| {
-        let s = step(level, 1010.0, 11.2, 1.0);
-        judge(&rules(), level, "x", &s.summary, 11.2, Some(&reference)).passed
+    let passes = |level: u64, rps: f64, latency: f64| {
+        let s = step(level, rps, latency, 1.0);
+        judge(&rules(), level, "x", &s.summary, latency, Some(&reference)).passed
     };
-    assert!(!check(40));
-    assert!(check(33));
+    // 25% more load must add 1.25% throughput once latency rises beyond the 10% band.
+    assert!(!passes(40, 1010.0, 11.2));
+    // Latency within the band: no knee, whatever the gain.
+    assert!(passes(40, 1000.0, 10.9));
+    // 3% more load: 3% more throughput pays for 12% more latency (1.2% needed)...
+    assert!(passes(33, 1030.0, 11.2));
+    // ...but not for 50% more latency (5% needed).
+    assert!(!passes(33, 1030.0, 15.0));
+    // A batching server: 40% more throughput for 43% more latency on a doubling is worth it.
+    assert!(passes(64, 1400.0, 14.3));
 }
 
 #[test]
