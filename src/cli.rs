@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::load::Arrival;
 use crate::server::WhenFull;
 
 /// Find the peak sustainable request rate of one instance of an inference endpoint, and the
@@ -72,6 +73,11 @@ pub struct FindArgs {
     #[command(flatten)]
     pub target: TargetArgs,
 
+    /// What to step up: `concurrency` (closed loop: N users back to back) or `rate` (open
+    /// loop: requests due at a rate whatever the server does; latency from the due time).
+    #[arg(long, value_enum, default_value_t = Mode::Concurrency)]
+    pub mode: Mode,
+
     /// The highest concurrency any step may use.
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
     pub max_concurrency: u32,
@@ -79,6 +85,23 @@ pub struct FindArgs {
     /// The concurrency of the first step; later steps double it.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
     pub start_concurrency: u32,
+
+    /// Rate mode: the offered rate (req/s) of the first step; later steps double it.
+    #[arg(long, default_value_t = 10.0, value_parser = parse_rate, value_name = "REQ/S")]
+    pub start_rate: f64,
+
+    /// Rate mode: the highest offered rate (req/s) any step may use.
+    #[arg(long, default_value_t = 100_000.0, value_parser = parse_rate, value_name = "REQ/S")]
+    pub max_rps: f64,
+
+    /// Rate mode: arrivals evenly spaced (`constant`) or a Poisson process (`poisson`).
+    #[arg(long, value_enum, default_value_t = Arrival::Constant)]
+    pub arrival: Arrival,
+
+    /// Rate mode: the most requests outstanding at once; one that cannot go out on time
+    /// because of it is dropped and counted (a step with drops fails).
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    pub max_inflight: u32,
 
     /// Bisection stops when failing and passing levels are within this fraction of each other
     /// (and always at a difference of one).
@@ -128,9 +151,24 @@ pub struct RunArgs {
     #[command(flatten)]
     pub target: TargetArgs,
 
-    /// Concurrent virtual users, each on its own keep-alive connection.
-    #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
-    pub concurrency: u32,
+    /// Concurrent virtual users, each on its own keep-alive connection (closed loop; the
+    /// default, with 1 user).
+    #[arg(short, long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N", conflicts_with = "rate")]
+    pub concurrency: Option<u32>,
+
+    /// Open loop: requests due at this rate (req/s) whatever the server does; latency is
+    /// measured from each request's due time (no coordinated omission).
+    #[arg(short, long, value_parser = parse_rate, value_name = "REQ/S")]
+    pub rate: Option<f64>,
+
+    /// With --rate: arrivals evenly spaced (`constant`) or a Poisson process (`poisson`).
+    #[arg(long, value_enum, default_value_t = Arrival::Constant)]
+    pub arrival: Arrival,
+
+    /// With --rate: the most requests outstanding at once; one that cannot go out on time
+    /// because of it is counted as dropped.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    pub max_inflight: u32,
 
     /// How long to apply the load (default 10s unless --requests is given).
     #[arg(short, long, value_parser = parse_duration, value_name = "DURATION")]
@@ -176,6 +214,25 @@ pub struct ServeArgs {
     /// x-amzn-ErrorType ThrottlingException, as SageMaker does).
     #[arg(long, default_value = "503", value_name = "503|throttle")]
     pub when_full: WhenFull,
+}
+
+/// What `find` steps up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    Concurrency,
+    Rate,
+}
+
+/// A request rate in req/s: positive and finite.
+pub fn parse_rate(s: &str) -> Result<f64, String> {
+    let v = parse_number(s)?;
+    if v > 0.0 && v <= 10_000_000.0 {
+        Ok(v)
+    } else {
+        Err(format!(
+            "{v} is not a usable rate; give requests per second above 0, e.g. 500"
+        ))
+    }
 }
 
 /// Durations read `500ms`, `30s`, `5m`, `1h`.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::prepare::{Prepared, prepare};
 use super::{Completion, Interrupt};
 use crate::Error;
-use crate::cli::FindArgs;
+use crate::cli::{FindArgs, Mode};
 use crate::load::{Connector, Load, StepPlan, Verdict, run_step};
 use crate::report::{self, FindResults, FindSettings, PartialLog, Progress};
 use crate::scaling::Recommendation;
@@ -14,12 +14,7 @@ use crate::stats::{ErrorSample, Window, is_stable, percentile_ms, summarize};
 use crate::target::RequestTemplate;
 
 pub fn find(args: &FindArgs) -> Result<Completion, Error> {
-    if args.start_concurrency > args.max_concurrency {
-        return Err(Error::Input(format!(
-            "--start-concurrency {} is above --max-concurrency {}",
-            args.start_concurrency, args.max_concurrency
-        )));
-    }
+    let schedule = schedule(args)?;
     let mut partial = args
         .target
         .json
@@ -46,11 +41,7 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         args,
         rules: rules(args),
         interrupt: &interrupt,
-    };
-    let schedule = Schedule {
-        start: u64::from(args.start_concurrency),
-        max: u64::from(args.max_concurrency),
-        precision: args.precision,
+        first_level: schedule.start,
     };
     let mut fatal: Option<Error> = None;
     let outcome = search(&schedule, |level, reference| {
@@ -85,7 +76,7 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         version: env!("CARGO_PKG_VERSION").into(),
         started_at,
         target: info,
-        mode: "concurrency".into(),
+        mode: mode_name(args.mode).into(),
         settings: settings(args),
         steps: outcome.steps,
         peak: outcome.peak,
@@ -127,6 +118,40 @@ fn log_step(log: Option<&mut PartialLog>, measured: &Measured) -> Result<(), Err
     log.map_or(Ok(()), |log| log.append(step))
 }
 
+fn mode_name(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Concurrency => "concurrency",
+        Mode::Rate => "rate",
+    }
+}
+
+/// The levels to step through: concurrencies, or offered rates in req/s.
+fn schedule(args: &FindArgs) -> Result<Schedule, Error> {
+    let (start, max, what) = match args.mode {
+        Mode::Concurrency => (
+            u64::from(args.start_concurrency),
+            u64::from(args.max_concurrency),
+            ("--start-concurrency", "--max-concurrency"),
+        ),
+        Mode::Rate => (
+            args.start_rate.round().max(1.0) as u64,
+            args.max_rps.round().max(1.0) as u64,
+            ("--start-rate", "--max-rps"),
+        ),
+    };
+    if start > max {
+        return Err(Error::Input(format!(
+            "{} {start} is above {} {max}",
+            what.0, what.1
+        )));
+    }
+    Ok(Schedule {
+        start,
+        max,
+        precision: args.precision,
+    })
+}
+
 fn rules(args: &FindArgs) -> PassRules {
     PassRules {
         min_success: args.min_success,
@@ -150,6 +175,8 @@ fn settings(args: &FindArgs) -> FindSettings {
         precision: args.precision,
         max_concurrency: args.max_concurrency,
         timeout_s: args.target.timeout.as_secs_f64(),
+        arrival: (args.mode == Mode::Rate).then_some(args.arrival),
+        max_inflight: (args.mode == Mode::Rate).then_some(args.max_inflight),
     }
 }
 
@@ -160,20 +187,43 @@ struct StepRunner<'a> {
     args: &'a FindArgs,
     rules: PassRules,
     interrupt: &'a Interrupt,
+    /// The level of the first step.
+    first_level: u64,
 }
 
 impl StepRunner<'_> {
+    /// The load of a level, and its label ("concurrency 8", "rate 400/s").
+    fn load(&self, level: u64) -> (Load, String) {
+        match self.args.mode {
+            Mode::Concurrency => {
+                let concurrency = u32::try_from(level).unwrap_or(u32::MAX);
+                (
+                    Load::Concurrency(concurrency),
+                    format!("concurrency {concurrency}"),
+                )
+            }
+            Mode::Rate => (
+                Load::Rate {
+                    rate: level as f64,
+                    arrival: self.args.arrival,
+                    max_inflight: self.args.max_inflight,
+                },
+                format!("rate {level}/s"),
+            ),
+        }
+    }
+
     fn measure(&self, level: u64, reference: Option<&Step>, progress: &mut Progress) -> Measured {
-        let concurrency = u32::try_from(level).unwrap_or(u32::MAX);
+        let (load, label) = self.load(level);
         let plan = StepPlan {
-            load: Load::Concurrency(concurrency),
+            load,
             warmup: self.args.warmup,
             window: self.args.window,
             max_duration: self.args.step_duration.max(self.args.window * 3),
             max_requests: None,
             timeout: self.args.target.timeout,
         };
-        progress.start(&format!("concurrency {concurrency}"));
+        progress.start(&label);
         let run = run_step(
             self.template,
             self.connector,
@@ -188,7 +238,7 @@ impl StepRunner<'_> {
                 }
             },
         );
-        let step = self.step(concurrency, &run.windows, reference, run.interrupted);
+        let step = self.step(load, &label, &run.windows, reference, run.interrupted);
         progress.finish(&step);
         if run.interrupted {
             Measured::Abort {
@@ -202,25 +252,30 @@ impl StepRunner<'_> {
 
     fn step(
         &self,
-        concurrency: u32,
+        load: Load,
+        label: &str,
         windows: &[Window],
         reference: Option<&Step>,
         partial: bool,
     ) -> Step {
         let (summary, tally) = summarize(windows);
         let latency = percentile_ms(&tally.latency, self.rules.percentile);
-        let label = format!("concurrency {concurrency}");
+        let (concurrency, offered_rps, level) = match load {
+            Load::Concurrency(c) => (Some(c), None, u64::from(c)),
+            Load::Rate { rate, .. } => (None, Some(rate), rate.round() as u64),
+        };
         let verdict = judge(
             &self.rules,
-            u64::from(concurrency),
-            &label,
+            level,
+            label,
             &summary,
             latency,
+            offered_rps,
             reference,
         );
         Step {
-            concurrency: Some(concurrency),
-            offered_rps: None,
+            concurrency,
+            offered_rps,
             latency_at_percentile_ms: latency,
             stable: is_stable(windows, self.args.stability),
             passed: verdict.passed && !partial,
@@ -240,7 +295,7 @@ impl StepRunner<'_> {
         };
         let s = &step.summary;
         let all_rejected = s.requests > 0 && s.errors.client_error == s.requests;
-        if !all_rejected || step.level() != u64::from(self.args.start_concurrency) {
+        if !all_rejected || step.level() != self.first_level {
             return None;
         }
         Some(rejected_error(

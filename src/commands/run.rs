@@ -30,7 +30,7 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         return Err(Error::Input("--duration must be longer than 0s".into()));
     }
     let plan = StepPlan {
-        load: Load::Concurrency(args.concurrency),
+        load: load(args),
         warmup: args.warmup,
         window: Duration::from_secs(1),
         max_duration: duration,
@@ -39,7 +39,7 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
     };
     let interrupt = Interrupt::install();
     let started_at = report::now_rfc3339();
-    progress.start(&format!("concurrency {}", args.concurrency));
+    progress.start(&label(args));
     let run = run_step(&template, &connector, &plan, interrupt.flag(), |windows| {
         progress.window(windows);
         Verdict::Continue
@@ -48,6 +48,14 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
     let (summary, tally) = summarize(&run.windows);
     print!("{}", report::run_summary(&summary, report::color_enabled()));
     println!();
+    if let Some(rate) = args.rate {
+        println!(
+            "Offered {rate:.1} req/s, achieved {:.1} req/s ({:.1}%), dropped {} (could not be sent on time).",
+            summary.rps,
+            summary.rps / rate * 100.0,
+            summary.dropped
+        );
+    }
     if let Some(e) = &tally.first_error {
         println!(
             "First error: {}{}: {}",
@@ -62,8 +70,16 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         started_at,
         target: info,
         load: LoadInfo {
-            mode: "concurrency".into(),
-            concurrency: Some(args.concurrency),
+            mode: if args.rate.is_some() {
+                "rate"
+            } else {
+                "concurrency"
+            }
+            .into(),
+            concurrency: args.rate.is_none().then(|| args.concurrency.unwrap_or(1)),
+            rate: args.rate,
+            arrival: args.rate.map(|_| args.arrival),
+            max_inflight: args.rate.map(|_| args.max_inflight),
             duration_s: args.duration.map(|d| d.as_secs_f64()),
             requests: args.requests,
         },
@@ -84,4 +100,22 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         )));
     }
     Ok(Completion::Done)
+}
+
+fn load(args: &RunArgs) -> Load {
+    match args.rate {
+        Some(rate) => Load::Rate {
+            rate,
+            arrival: args.arrival,
+            max_inflight: args.max_inflight,
+        },
+        None => Load::Concurrency(args.concurrency.unwrap_or(1)),
+    }
+}
+
+fn label(args: &RunArgs) -> String {
+    match args.rate {
+        Some(rate) => format!("rate {rate}/s"),
+        None => format!("concurrency {}", args.concurrency.unwrap_or(1)),
+    }
 }

@@ -15,15 +15,38 @@ use tokio::sync::{Notify, watch};
 use tokio::task::LocalSet;
 
 use super::conn::{Connector, Sender};
+use super::schedule::{Arrival, Schedule};
 use crate::stats::{ErrorKind, ErrorSample, Tally, Window};
 use crate::target::{RequestTemplate, classify_response, classify_transport_error};
 
 /// How much load a step applies.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Load {
-    /// N virtual users, each sending its next request as soon as the last one is answered.
+    /// Closed loop: N virtual users, each sending its next request as soon as the last one
+    /// is answered.
     Concurrency(u32),
+    /// Open loop: requests fall due at `rate` per second whatever the server does; latency
+    /// counts from the due time. At most `max_inflight` are outstanding; a request that
+    /// cannot go out on time because of that is dropped and counted.
+    Rate {
+        rate: f64,
+        arrival: Arrival,
+        max_inflight: u32,
+    },
 }
+
+impl Load {
+    /// Connections (and so tasks) the load needs at most.
+    fn connections(&self) -> usize {
+        match *self {
+            Load::Concurrency(users) => users as usize,
+            Load::Rate { max_inflight, .. } => max_inflight as usize,
+        }
+    }
+}
+
+/// A request due later than this when a connection frees up is dropped, not sent late.
+const LATE_SLACK: Duration = Duration::from_millis(1);
 
 /// The shape of one step.
 #[derive(Clone, Debug)]
@@ -65,9 +88,9 @@ pub fn run_step(
     interrupt: &AtomicBool,
     mut on_window: impl FnMut(&[Window]) -> Verdict,
 ) -> StepRun {
-    let Load::Concurrency(users) = plan.load;
+    let users = plan.load.connections().max(1);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let shards = (users as usize).clamp(1, cores);
+    let shards = users.clamp(1, cores);
     let start = Instant::now() + Duration::from_millis(5);
     let clock = Clock::new(start, plan);
     let budget = plan.max_requests.map(|n| Arc::new(Budget::new(n)));
@@ -76,11 +99,12 @@ pub fn run_step(
 
     let handles: Vec<_> = (0..shards)
         .map(|s| {
-            let shard_users = users as usize / shards + usize::from(s < users as usize % shards);
             let shard = Shard {
                 id: s,
-                first_user: s * (users as usize / shards + 1),
-                users: shard_users,
+                shards,
+                first_user: s * (users / shards + 1),
+                users: users / shards + usize::from(s < users % shards),
+                load: plan.load,
                 template: Arc::clone(template),
                 connector: connector.clone(),
                 clock,
@@ -153,6 +177,11 @@ impl Clock {
 
     fn boundary(&self, k: u32) -> Instant {
         self.start + self.warmup + (self.window * k).min(self.max_duration)
+    }
+
+    /// When the plan ends.
+    fn end(&self) -> Instant {
+        self.start + self.warmup + self.max_duration
     }
 }
 
@@ -243,11 +272,13 @@ impl Collector {
     }
 }
 
-/// One OS thread's share of the users.
+/// One OS thread's share of the users (closed loop) or of the arrivals (open loop).
 struct Shard {
     id: usize,
+    shards: usize,
     first_user: usize,
     users: usize,
+    load: Load,
     template: Arc<RequestTemplate>,
     connector: Connector,
     clock: Clock,
@@ -262,6 +293,18 @@ struct ShardState {
     tally: RefCell<Tally>,
     live_users: Cell<usize>,
     all_done: Notify,
+    /// The open-loop due times of this shard (unused in closed loop).
+    schedule: RefCell<Option<Schedule>>,
+}
+
+impl ShardState {
+    fn user_done(&self) {
+        let live = self.live_users.get() - 1;
+        self.live_users.set(live);
+        if live == 0 {
+            self.all_done.notify_one();
+        }
+    }
 }
 
 impl Shard {
@@ -284,21 +327,39 @@ impl Shard {
     }
 
     async fn drive(mut self) {
+        let schedule = match self.load {
+            Load::Concurrency(_) => None,
+            Load::Rate { rate, arrival, .. } => Some(Schedule::new(
+                arrival,
+                rate,
+                self.id,
+                self.shards,
+                self.clock.start,
+                self.clock.end(),
+            )),
+        };
         let state = Rc::new(ShardState {
             tally: RefCell::new(Tally::new()),
             live_users: Cell::new(self.users),
             all_done: Notify::new(),
+            schedule: RefCell::new(schedule),
         });
         for u in 0..self.users {
             let user = User {
                 payload_index: self.first_user + u,
-                template: Arc::clone(&self.template),
-                connector: self.connector.clone(),
-                timeout: self.timeout,
+                connection: Connection {
+                    sender: None,
+                    template: Arc::clone(&self.template),
+                    connector: self.connector.clone(),
+                    timeout: self.timeout,
+                },
                 budget: self.budget.clone(),
                 state: Rc::clone(&state),
             };
-            tokio::task::spawn_local(user.run());
+            match self.load {
+                Load::Concurrency(_) => tokio::task::spawn_local(user.closed_loop()),
+                Load::Rate { .. } => tokio::task::spawn_local(user.open_loop()),
+            };
         }
         if !self.clock.warmup.is_zero() {
             tokio::select! {
@@ -330,12 +391,10 @@ impl Shard {
     }
 }
 
-/// One virtual user: one connection, one request at a time, back to back.
+/// One virtual user: one connection, one request at a time.
 struct User {
     payload_index: usize,
-    template: Arc<RequestTemplate>,
-    connector: Connector,
-    timeout: Duration,
+    connection: Connection,
     budget: Option<Arc<Budget>>,
     state: Rc<ShardState>,
 }
@@ -347,59 +406,92 @@ enum Outcome {
 }
 
 impl User {
-    async fn run(mut self) {
-        let mut sender: Option<Sender> = None;
+    /// Closed loop: send the next request as soon as the last one is answered.
+    async fn closed_loop(mut self) {
+        while self.budget.as_ref().is_none_or(|b| b.take()) {
+            let started = Instant::now();
+            let outcome = self.connection.send(self.payload_index).await;
+            self.finish(outcome, started).await;
+        }
+        self.state.user_done();
+    }
+
+    /// Open loop: take the shard's next due time; wait for it, or drop it when it has
+    /// already passed (every connection was busy), and measure latency from the due time.
+    async fn open_loop(mut self) {
         loop {
+            let Some(due) = self
+                .state
+                .schedule
+                .borrow_mut()
+                .as_mut()
+                .and_then(Schedule::next_due)
+            else {
+                break;
+            };
             if self.budget.as_ref().is_some_and(|b| !b.take()) {
                 break;
             }
-            let started = Instant::now();
-            let outcome = match tokio::time::timeout(self.timeout, self.exchange(&mut sender)).await
-            {
-                Ok(outcome) => outcome,
-                Err(_) => {
-                    sender = None; // the answer may still arrive on it: never reuse
-                    Outcome::Failure(
-                        ErrorKind::Timeout,
-                        sample(
-                            ErrorKind::Timeout,
-                            None,
-                            format!("no response within {:?}", self.timeout),
-                        ),
-                    )
-                }
-            };
-            let is_connect_failure = matches!(outcome, Outcome::Failure(ErrorKind::Connect, _));
-            self.record(outcome, started.elapsed());
-            if is_connect_failure {
-                // Do not spin on a refusing peer; try again shortly.
-                tokio::time::sleep(Duration::from_millis(20)).await;
+            let now = Instant::now();
+            if due > now {
+                tokio::time::sleep_until(due.into()).await;
+            } else if now - due > LATE_SLACK {
+                self.state.tally.borrow_mut().dropped += 1;
+                continue;
             }
-            self.payload_index = self.payload_index.wrapping_add(1);
+            let outcome = self.connection.send(self.payload_index).await;
+            self.finish(outcome, due).await;
         }
-        let live = self.state.live_users.get() - 1;
-        self.state.live_users.set(live);
-        if live == 0 {
-            self.state.all_done.notify_one();
+        self.state.user_done();
+    }
+
+    /// Records the outcome with latency counted from `since`, and moves to the next body.
+    async fn finish(&mut self, outcome: Outcome, since: Instant) {
+        let latency = since.elapsed();
+        let connect_failed = matches!(outcome, Outcome::Failure(ErrorKind::Connect, _));
+        {
+            let mut tally = self.state.tally.borrow_mut();
+            match outcome {
+                Outcome::Success => tally.record_success(latency),
+                Outcome::Failure(kind, s) => tally.record_error(kind, || s),
+            }
+        }
+        self.payload_index = self.payload_index.wrapping_add(1);
+        if connect_failed {
+            // Do not spin on a refusing peer; try again shortly.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// One keep-alive connection, reopened when it breaks or a request times out on it.
+struct Connection {
+    sender: Option<Sender>,
+    template: Arc<RequestTemplate>,
+    connector: Connector,
+    timeout: Duration,
+}
+
+impl Connection {
+    /// Sends body `payload_index` and reads the whole response, within the timeout.
+    async fn send(&mut self, payload_index: usize) -> Outcome {
+        let timeout = self.timeout;
+        match tokio::time::timeout(timeout, self.exchange(payload_index)).await {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                self.sender = None; // the answer may still arrive on it: never reuse
+                let detail = format!("no response within {timeout:?}");
+                Outcome::Failure(ErrorKind::Timeout, sample(ErrorKind::Timeout, None, detail))
+            }
         }
     }
 
-    fn record(&self, outcome: Outcome, latency: Duration) {
-        let mut tally = self.state.tally.borrow_mut();
-        match outcome {
-            Outcome::Success => tally.record_success(latency),
-            Outcome::Failure(kind, s) => tally.record_error(kind, || s),
-        }
-    }
-
-    /// Sends one request on the user's connection (opening it if needed) and reads the
-    /// whole response.
-    async fn exchange(&self, slot: &mut Option<Sender>) -> Outcome {
-        if slot.as_ref().is_none_or(Sender::is_closed) {
+    async fn exchange(&mut self, payload_index: usize) -> Outcome {
+        if self.sender.as_ref().is_none_or(Sender::is_closed) {
             match self.connector.connect().await {
-                Ok(s) => *slot = Some(s),
+                Ok(s) => self.sender = Some(s),
                 Err(e) => {
-                    *slot = None;
+                    self.sender = None;
                     return Outcome::Failure(
                         ErrorKind::Connect,
                         sample(ErrorKind::Connect, None, e.to_string()),
@@ -407,14 +499,13 @@ impl User {
                 }
             }
         }
-        let Some(sender) = slot.as_mut() else {
+        let Some(sender) = self.sender.as_mut() else {
             unreachable!("a connection was just opened")
         };
+        let request = self.template.request(payload_index);
         let result = async {
             sender.ready().await?;
-            let response = sender
-                .send_request(self.template.request(self.payload_index))
-                .await?;
+            let response = sender.send_request(request).await?;
             let (parts, mut body) = response.into_parts();
             match classify_response(parts.status, &parts.headers) {
                 None => {
@@ -435,7 +526,7 @@ impl User {
         }
         .await;
         result.unwrap_or_else(|e: hyper::Error| {
-            *slot = None;
+            self.sender = None;
             let kind = classify_transport_error(&e);
             Outcome::Failure(kind, sample(kind, None, e.to_string()))
         })

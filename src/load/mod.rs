@@ -1,8 +1,10 @@
-//! The load engine: virtual users on keep-alive connections, spread over one single-threaded
-//! runtime per core, each shard recording into its own tally, merged once per window.
+//! The load engine: closed-loop users or open-loop arrivals on keep-alive connections, spread
+//! over one single-threaded runtime per core, each shard recording into its own tally.
 
 mod conn;
 mod engine;
+mod schedule;
 
 pub use conn::Connector;
 pub use engine::{Load, StepPlan, StepRun, Verdict, run_step};
+pub use schedule::{Arrival, Schedule};

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
+use crate::load::Arrival;
 use crate::scaling::Recommendation;
 use crate::search::{Peak, Step};
 use crate::stats::Summary;
@@ -38,6 +39,11 @@ pub struct FindSettings {
     pub precision: f64,
     pub max_concurrency: u32,
     pub timeout_s: f64,
+    /// Rate mode: the arrival process and the in-flight cap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrival: Option<Arrival>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_inflight: Option<u32>,
 }
 
 /// `find --json FILE`.
@@ -67,6 +73,10 @@ impl FindResults {
 pub struct LoadInfo {
     pub mode: String,
     pub concurrency: Option<u32>,
+    /// Open loop: the offered rate, arrival process and in-flight cap.
+    pub rate: Option<f64>,
+    pub arrival: Option<Arrival>,
+    pub max_inflight: Option<u32>,
     pub duration_s: Option<f64>,
     pub requests: Option<u64>,
 }

@@ -28,13 +28,15 @@ pub struct Judgement {
 }
 
 /// Judges a step measured at `level` with `summary` and latency `latency_ms` at the chosen
-/// percentile, against the last passing step.
+/// percentile, against the last passing step. In rate mode (`offered_rps`), the step must
+/// also have achieved the offered rate and dropped nothing.
 pub fn judge(
     rules: &PassRules,
     level: u64,
     level_label: &str,
     summary: &Summary,
     latency_ms: f64,
+    offered_rps: Option<f64>,
     reference: Option<&Step>,
 ) -> Judgement {
     let fail = |why: String| Judgement {
@@ -43,6 +45,9 @@ pub fn judge(
     };
     if summary.requests == 0 {
         return fail(format!("no request completed at {level_label}"));
+    }
+    if let Some(why) = short_of_offered(summary, offered_rps, level_label) {
+        return fail(why);
     }
     if summary.success_ratio < rules.min_success {
         return fail(format!(
@@ -77,6 +82,33 @@ pub fn judge(
         passed: true,
         failure: None,
     }
+}
+
+/// In rate mode a step must achieve this share of the offered rate.
+pub const MIN_ACHIEVED: f64 = 0.98;
+
+/// Rate mode: requests dropped (not sent on time) or an achieved rate under 98 % of the
+/// offered one mean the target (or the client) could not keep up.
+fn short_of_offered(
+    summary: &Summary,
+    offered_rps: Option<f64>,
+    level_label: &str,
+) -> Option<String> {
+    let offered = offered_rps?;
+    if summary.dropped > 0 {
+        return Some(format!(
+            "{} requests could not be sent on time at {level_label} (all --max-inflight connections busy)",
+            summary.dropped
+        ));
+    }
+    (summary.rps < offered * MIN_ACHIEVED).then(|| {
+        format!(
+            "achieved {:.1} req/s at {level_label}, {:.1}% of the offered rate (at least {:.0}% needed)",
+            summary.rps,
+            summary.rps / offered * 100.0,
+            MIN_ACHIEVED * 100.0
+        )
+    })
 }
 
 /// The throughput share a step must gain per unit of relative latency it adds: 1 % more

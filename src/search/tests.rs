@@ -58,7 +58,15 @@ fn run(schedule: &Schedule, model: impl Fn(u64) -> (f64, f64, f64)) -> (Outcome,
         let (rps, latency, ok) = model(level);
         let mut s = step(level, rps, latency, ok);
         let label = s.level_label();
-        let j = judge(&rules(), level, &label, &s.summary, latency, reference);
+        let j = judge(
+            &rules(),
+            level,
+            &label,
+            &s.summary,
+            latency,
+            None,
+            reference,
+        );
         s.passed = j.passed;
         s.failure = j.failure;
         Measured::Step(s)
@@ -171,7 +179,16 @@ fn the_gain_must_pay_for_the_load_and_the_latency() {
     reference.passed = true;
     let passes = |level: u64, rps: f64, latency: f64| {
         let s = step(level, rps, latency, 1.0);
-        judge(&rules(), level, "x", &s.summary, latency, Some(&reference)).passed
+        judge(
+            &rules(),
+            level,
+            "x",
+            &s.summary,
+            latency,
+            None,
+            Some(&reference),
+        )
+        .passed
     };
     // 25% more load must add 1.25% throughput once latency rises beyond the 10% band.
     assert!(!passes(40, 1010.0, 11.2));
@@ -190,7 +207,7 @@ fn max_latency_fails_the_step() {
     let mut r = rules();
     r.max_latency = Some(std::time::Duration::from_millis(20));
     let s = step(4, 100.0, 25.0, 1.0);
-    let j = judge(&r, 4, "concurrency 4", &s.summary, 25.0, None);
+    let j = judge(&r, 4, "concurrency 4", &s.summary, 25.0, None, None);
     assert_eq!(
         j.failure.as_deref(),
         Some("p99 latency 25.0 ms at concurrency 4 exceeded --max-latency 20 ms")
@@ -218,4 +235,56 @@ fn abort_keeps_the_steps_so_far() {
     assert_eq!(outcome.reason, "interrupted");
     // a partial step is never the peak
     assert_eq!(outcome.peak.unwrap().concurrency, Some(2));
+}
+
+#[test]
+fn rate_steps_must_achieve_the_offered_rate_and_drop_nothing() {
+    let r = rules();
+    let mut s = step(1000, 985.0, 10.0, 1.0);
+    s.concurrency = None;
+    s.offered_rps = Some(1000.0);
+    assert!(
+        judge(
+            &r,
+            1000,
+            "rate 1000/s",
+            &s.summary,
+            10.0,
+            Some(1000.0),
+            None
+        )
+        .passed
+    );
+    s.summary.rps = 975.0;
+    let j = judge(
+        &r,
+        1000,
+        "rate 1000/s",
+        &s.summary,
+        10.0,
+        Some(1000.0),
+        None,
+    );
+    assert_eq!(
+        j.failure.as_deref(),
+        Some(
+            "achieved 975.0 req/s at rate 1000/s, 97.5% of the offered rate (at least 98% needed)"
+        )
+    );
+    s.summary.rps = 1000.0;
+    s.summary.dropped = 3;
+    let j = judge(
+        &r,
+        1000,
+        "rate 1000/s",
+        &s.summary,
+        10.0,
+        Some(1000.0),
+        None,
+    );
+    assert!(
+        j.failure
+            .unwrap()
+            .starts_with("3 requests could not be sent on time")
+    );
 }

@@ -81,3 +81,36 @@ pub fn find(url: &str, extra: &[&str]) -> (i32, String, String, serde_json::Valu
         doc,
     )
 }
+
+/// A server that answers at once, except that it freezes for `freeze` at the start of every
+/// `period`: requests arriving during a freeze are held until it ends.
+pub fn freezing_server(period: Duration, freeze: Duration) -> std::net::SocketAddr {
+    use axum::routing::post;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let addr = listener.local_addr().expect("addr");
+    let start = std::time::Instant::now();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let app = axum::Router::new().route(
+                "/invocations",
+                post(move || async move {
+                    let phase = Duration::from_secs_f64(
+                        start.elapsed().as_secs_f64() % period.as_secs_f64(),
+                    );
+                    if let Some(rest) = freeze.checked_sub(phase) {
+                        tokio::time::sleep(rest).await;
+                    }
+                    "ok"
+                }),
+            );
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            let _ = axum::serve(listener, app).await;
+        });
+    });
+    addr
+}

@@ -1,0 +1,155 @@
+//! Open-loop load (`--rate`): the offered rate is held, and latency counts from each
+//! request's due time, so a server that stalls cannot hide it (no coordinated omission).
+
+mod common;
+
+use std::time::Duration;
+
+use common::{FAST, exclusive, freezing_server, model_server, peakrps, url};
+use peakrps::server::WhenFull;
+use serde_json::Value;
+
+fn run_json(args: &[&str]) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("run.json");
+    let out = peakrps()
+        .arg("run")
+        .args(args)
+        .arg("--quiet")
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap()
+}
+
+#[test]
+fn a_freezing_server_shows_in_p99_at_a_fixed_rate_but_not_in_p50() {
+    let _guard = exclusive();
+    // Frozen for 1 s at the start of every 4 s: a quarter of the requests fall due during a
+    // freeze and wait up to a second.
+    let addr = freezing_server(Duration::from_secs(4), Duration::from_secs(1));
+    let target = format!("http://{addr}/invocations");
+    let open = run_json(&[&target, "--rate", "200", "--duration", "8s"]);
+    let p50 = open["summary"]["latency_ms"]["p50"].as_f64().unwrap();
+    let p99 = open["summary"]["latency_ms"]["p99"].as_f64().unwrap();
+    eprintln!("open loop: p50 {p50} ms, p99 {p99} ms");
+    assert!(
+        p99 > 800.0 && p99 < 1100.0,
+        "p99 {p99} ms should be close to the 1 s freeze"
+    );
+    assert!(p50 < 50.0, "p50 {p50} ms should stay small");
+    assert_eq!(open["summary"]["dropped"], 0);
+
+    // The same server under a closed loop hides the freeze: its few users simply wait, and
+    // only their handful of requests record the stall.
+    let closed = run_json(&[&target, "--concurrency", "2", "--duration", "8s"]);
+    let closed_p99 = closed["summary"]["latency_ms"]["p99"].as_f64().unwrap();
+    eprintln!("closed loop: p99 {closed_p99} ms");
+    assert!(
+        closed_p99 < p99 / 4.0,
+        "closed-loop p99 {closed_p99} ms vs open-loop {p99} ms"
+    );
+}
+
+#[test]
+fn the_offered_rate_is_held() {
+    let _guard = exclusive();
+    let server = model_server(8, Duration::from_millis(2), 64, WhenFull::Unavailable);
+    for arrival in ["constant", "poisson"] {
+        let doc = run_json(&[
+            &url(&server),
+            "--rate",
+            "1000",
+            "--duration",
+            "4s",
+            "--arrival",
+            arrival,
+        ]);
+        let s = &doc["summary"];
+        let rps = s["rps"].as_f64().unwrap();
+        eprintln!("{arrival}: offered 1000 req/s, achieved {rps}");
+        let tolerance = if arrival == "constant" { 0.01 } else { 0.04 };
+        assert!(
+            (rps - 1000.0).abs() <= 1000.0 * tolerance,
+            "{arrival}: achieved {rps} req/s"
+        );
+        assert_eq!(s["dropped"], 0, "{arrival}: {s}");
+        assert_eq!(doc["load"]["mode"], "rate");
+    }
+}
+
+#[test]
+fn requests_beyond_max_inflight_are_dropped_not_delayed() {
+    let _guard = exclusive();
+    // 20 ms per request and at most 2 outstanding: 100 req/s can go out, 400 are due.
+    let server = model_server(8, Duration::from_millis(20), 64, WhenFull::Unavailable);
+    let doc = run_json(&[
+        &url(&server),
+        "--rate",
+        "400",
+        "--duration",
+        "2s",
+        "--max-inflight",
+        "2",
+    ]);
+    let s = &doc["summary"];
+    let sent = s["requests"].as_u64().unwrap();
+    let dropped = s["dropped"].as_u64().unwrap();
+    assert!(dropped > 400, "{s}");
+    assert!(
+        sent + dropped >= 790 && sent + dropped <= 801,
+        "every due request is sent or dropped: {s}"
+    );
+    // Those that went out were not queued behind the busy connections.
+    assert!(s["latency_ms"]["p99"].as_f64().unwrap() < 60.0, "{s}");
+}
+
+#[test]
+fn find_in_rate_mode_finds_the_capacity() {
+    let _guard = exclusive();
+    let server = model_server(8, Duration::from_millis(10), 64, WhenFull::Unavailable);
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("find.json");
+    let out = peakrps()
+        .args([
+            "find",
+            &url(&server),
+            "--mode",
+            "rate",
+            "--start-rate",
+            "100",
+            "--max-rps",
+            "5000",
+            "--json",
+        ])
+        .arg(&json)
+        .args(FAST)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(doc["mode"], "rate");
+    let peak = doc["peak"]["rps"].as_f64().unwrap();
+    eprintln!("rate mode: peak {peak} req/s vs capacity 800");
+    assert!((800.0 * 0.85..=800.0 * 1.02).contains(&peak), "peak {peak}");
+    assert!(doc["peak"]["offered_rps"].as_f64().is_some());
+    for step in doc["steps"].as_array().unwrap() {
+        if step["passed"] == true {
+            let offered = step["offered_rps"].as_f64().unwrap();
+            assert!(step["rps"].as_f64().unwrap() >= offered * 0.98, "{step}");
+            assert_eq!(step["dropped"], 0);
+        }
+    }
+}
