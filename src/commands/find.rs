@@ -84,9 +84,9 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         stop_reason: outcome.reason,
         interrupted: interrupt.is_set(),
     };
-    print!("{}", report::find_table(&results, report::color_enabled()));
-    println!();
-    print!("{}", report::find_verdict(&results));
+    report::emit(&report::find_table(&results, report::color_enabled()));
+    report::emit("\n\n");
+    report::emit(&report::find_verdict(&results));
     if let Some(path) = &args.target.json {
         report::write_json(path, &results)?;
         if let Some(log) = partial {

@@ -46,23 +46,23 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
     });
     progress.abandon();
     let (summary, tally) = summarize(&run.windows);
-    print!("{}", report::run_summary(&summary, report::color_enabled()));
-    println!();
+    report::emit(&report::run_summary(&summary, report::color_enabled()));
+    report::emit("\n\n");
     if let Some(rate) = args.rate {
-        println!(
-            "Offered {rate:.1} req/s, achieved {:.1} req/s ({:.1}%), dropped {} (could not be sent on time).",
+        report::emit(&format!(
+            "Offered {rate:.1} req/s, achieved {:.1} req/s ({:.1}%), dropped {} (could not be sent on time).\n",
             summary.rps,
             summary.rps / rate * 100.0,
             summary.dropped
-        );
+        ));
     }
     if let Some(e) = &tally.first_error {
-        println!(
-            "First error: {}{}: {}",
+        report::emit(&format!(
+            "First error: {}{}: {}\n",
             e.kind.name(),
             e.status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(),
             e.detail.trim().replace('\n', " ")
-        );
+        ));
     }
     let results = RunResults {
         schema: RunResults::SCHEMA.into(),

@@ -10,4 +10,4 @@ pub use results::{
     FindResults, FindSettings, LoadInfo, PartialLog, RunResults, TargetInfo, now_rfc3339,
     write_json,
 };
-pub use terminal::{color_enabled, find_table, find_verdict, run_summary};
+pub use terminal::{color_enabled, emit, find_table, find_verdict, run_summary};

@@ -10,6 +10,12 @@ use super::FindResults;
 use crate::search::Step;
 use crate::stats::Summary;
 
+/// Writes to stdout; a closed pipe (`peakrps … | head`) is not an error worth a panic.
+pub fn emit(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
 /// Colour is used when stdout is a terminal and NO_COLOR is unset (https://no-color.org).
 pub fn color_enabled() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
