@@ -3,6 +3,11 @@
 
 use std::process::ExitCode;
 
+/// mimalloc: the load path allocates per request inside hyper (request and response header
+/// maps, dispatch channels); glibc malloc spent ~11% of the client's instructions there.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 use clap::error::ErrorKind;
 use peakrps::cli::Cli;
