@@ -224,6 +224,7 @@ impl StepRunner<'_> {
             timeout: self.args.target.timeout,
         };
         progress.start(&label);
+        let mut failed_outright = false;
         let run = run_step(
             self.template,
             self.connector,
@@ -231,19 +232,34 @@ impl StepRunner<'_> {
             self.interrupt.flag(),
             |windows| {
                 progress.window(windows);
-                if is_stable(windows, self.args.stability) {
+                failed_outright = windows.last().is_some_and(every_request_failed);
+                if failed_outright || is_stable(windows, self.args.stability) {
                     Verdict::Stop
                 } else {
                     Verdict::Continue
                 }
             },
         );
-        let step = self.step(load, &label, &run.windows, reference, run.interrupted);
+        let mut step = self.step(load, &label, &run.windows, reference, run.interrupted);
+        if failed_outright {
+            step.passed = false;
+            step.failure = Some(format!(
+                "the target failed outright at {label}: every request of a whole window failed ({})",
+                run.windows.last().map(|w| w.tally.errors.describe()).unwrap_or_default()
+            ));
+        }
         progress.finish(&step);
         if run.interrupted {
             Measured::Abort {
                 step: Some(step),
                 reason: "interrupted by the user".into(),
+            }
+        } else if failed_outright {
+            // Climbing further would only hammer a target that already fails everything.
+            let reason = step.failure.clone().unwrap_or_default();
+            Measured::Abort {
+                step: Some(step),
+                reason,
             }
         } else {
             Measured::Step(step)
@@ -290,7 +306,7 @@ impl StepRunner<'_> {
     /// A first step whose every request was rejected with 4xx means a wrong URL or payload,
     /// not a load limit: stop at once and show what the server said.
     fn hopeless(&self, measured: &Measured) -> Option<Error> {
-        let Measured::Step(step) = measured else {
+        let (Measured::Step(step) | Measured::Abort { step: Some(step), .. }) = measured else {
             return None;
         };
         let s = &step.summary;
@@ -303,6 +319,11 @@ impl StepRunner<'_> {
             &self.template.endpoint.url(),
         ))
     }
+}
+
+/// A window in which requests completed and none succeeded.
+fn every_request_failed(window: &Window) -> bool {
+    window.tally.requests() > 0 && window.tally.successes == 0
 }
 
 fn rejected_error(sample: Option<&ErrorSample>, url: &str) -> Error {

@@ -114,3 +114,114 @@ pub fn freezing_server(period: Duration, freeze: Duration) -> std::net::SocketAd
     });
     addr
 }
+
+/// What the fault server does with one request.
+#[derive(Clone, Copy, Debug)]
+pub enum Fault {
+    /// 200 with a short body.
+    Ok,
+    /// Answers with this status.
+    Status(u16),
+    /// Resets the connection (RST) instead of answering.
+    Reset,
+    /// Waits this long, then answers 200.
+    Stall(Duration),
+    /// Answers with bytes that are not HTTP, then closes.
+    Garbage,
+    /// Sends the head of a 200, then its 10-byte body one byte per 200 ms.
+    SlowBody,
+}
+
+/// A raw HTTP/1.1 server whose n-th request (counted over all connections) gets
+/// `plan[n % plan.len()]`.
+pub fn fault_server(plan: Vec<Fault>) -> std::net::SocketAddr {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let addr = listener.local_addr().expect("addr");
+    let plan = Arc::new(plan);
+    let counter = Arc::new(AtomicUsize::new(0));
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            while let Ok((stream, _)) = listener.accept().await {
+                let plan = Arc::clone(&plan);
+                let counter = Arc::clone(&counter);
+                tokio::spawn(async move {
+                    let _ = serve_faults(stream, &plan, &counter).await;
+                });
+            }
+        });
+    });
+
+    async fn serve_faults(
+        mut stream: tokio::net::TcpStream,
+        plan: &[Fault],
+        counter: &AtomicUsize,
+    ) -> std::io::Result<()> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut buf = Vec::new();
+        loop {
+            // Read one request: the head, then Content-Length bytes of body.
+            let head_end = loop {
+                if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    break i + 4;
+                }
+                let mut chunk = [0u8; 4096];
+                let n = stream.read(&mut chunk).await?;
+                if n == 0 {
+                    return Ok(());
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            };
+            let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            while buf.len() < head_end + length {
+                let mut chunk = [0u8; 4096];
+                let n = stream.read(&mut chunk).await?;
+                if n == 0 {
+                    return Ok(());
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            buf.drain(..head_end + length);
+            let fault = plan[counter.fetch_add(1, Ordering::SeqCst) % plan.len()];
+            match fault {
+                Fault::Ok => stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await?,
+                Fault::Status(code) => {
+                    let response = format!("HTTP/1.1 {code} Fault\r\ncontent-length: 5\r\n\r\nfault");
+                    stream.write_all(response.as_bytes()).await?
+                }
+                Fault::Reset => {
+                    stream.set_linger(Some(Duration::ZERO))?;
+                    return Ok(()); // dropped with linger 0: the peer gets a RST
+                }
+                Fault::Stall(d) => {
+                    tokio::time::sleep(d).await;
+                    stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await?
+                }
+                Fault::Garbage => {
+                    stream.write_all(b"this is not HTTP at all\r\n\r\n").await?;
+                    return Ok(());
+                }
+                Fault::SlowBody => {
+                    stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n").await?;
+                    for _ in 0..10 {
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        stream.write_all(b"x").await?;
+                    }
+                }
+            }
+        }
+    }
+    addr
+}
