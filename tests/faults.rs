@@ -31,13 +31,25 @@ fn every_fault_is_classified_and_the_figures_add_up() {
     let json = dir.path().join("run.json");
     let started = Instant::now();
     let out = peakrps()
-        .args(["run", &format!("http://{addr}/invocations"), "-c", "4", "-n", "200"])
+        .args([
+            "run",
+            &format!("http://{addr}/invocations"),
+            "-c",
+            "4",
+            "-n",
+            "200",
+        ])
         .args(["--timeout", "500ms", "--quiet", "--json"])
         .arg(&json)
         .output()
         .unwrap();
     let elapsed = started.elapsed();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // 20 stalls and 20 slow bodies, each cut at 0.5 s, over 4 users: about 5 s, not 60 s.
     assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
@@ -53,8 +65,16 @@ fn every_fault_is_classified_and_the_figures_add_up() {
     assert_eq!(count("throttled"), 20, "{e}");
     assert_eq!(count("client_error"), 20, "{e}");
     let successes = (s["success_ratio"].as_f64().unwrap() * 200.0).round() as u64;
-    assert_eq!(successes, 60, "users reconnected after every reset and kept going: {s}");
-    let errors: u64 = e.as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(
+        successes, 60,
+        "users reconnected after every reset and kept going: {s}"
+    );
+    let errors: u64 = e
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
     assert_eq!(successes + errors, 200);
 }
 
@@ -89,7 +109,16 @@ fn wait_for_lines(path: &std::path::Path, lines: usize, limit: Duration) -> bool
 
 fn spawn_find(target: &str, json: &std::path::Path) -> std::process::Child {
     std::process::Command::new(env!("CARGO_BIN_EXE_peakrps"))
-        .args(["find", target, "--window", "300ms", "--warmup", "100ms", "--step-duration", "2s"])
+        .args([
+            "find",
+            target,
+            "--window",
+            "300ms",
+            "--warmup",
+            "100ms",
+            "--step-duration",
+            "2s",
+        ])
         .args(["--max-concurrency", "4096", "--quiet", "--json"])
         .arg(json)
         .stdout(std::process::Stdio::piped())
@@ -107,21 +136,35 @@ fn sigint_saves_the_finished_steps_and_exits_130() {
     let json = dir.path().join("find.json");
     let partial = dir.path().join("find.json.partial.jsonl");
     let child = spawn_find(&url(&server), &json);
-    assert!(wait_for_lines(&partial, 2, Duration::from_secs(30)), "two steps finished");
+    assert!(
+        wait_for_lines(&partial, 2, Duration::from_secs(30)),
+        "two steps finished"
+    );
     let status = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(doc["interrupted"], true);
     let steps = doc["steps"].as_array().unwrap();
     assert!(steps.len() >= 2, "{doc}");
-    assert!(steps[..2].iter().all(|s| s.get("partial").is_none()), "finished steps are whole");
+    assert!(
+        steps[..2].iter().all(|s| s.get("partial").is_none()),
+        "finished steps are whole"
+    );
     let last = steps.last().unwrap();
-    assert_eq!(last["partial"], true, "the interrupted step is marked partial: {last}");
+    assert_eq!(
+        last["partial"], true,
+        "the interrupted step is marked partial: {last}"
+    );
     assert_eq!(last["passed"], false);
     assert!(String::from_utf8_lossy(&out.stdout).contains("Interrupted"));
 }
@@ -134,14 +177,26 @@ fn after_sigkill_the_partial_log_holds_every_finished_step() {
     let json = dir.path().join("find.json");
     let partial = dir.path().join("find.json.partial.jsonl");
     let mut child = spawn_find(&url(&server), &json);
-    assert!(wait_for_lines(&partial, 3, Duration::from_secs(30)), "three steps finished");
+    assert!(
+        wait_for_lines(&partial, 3, Duration::from_secs(30)),
+        "three steps finished"
+    );
     child.kill().unwrap(); // SIGKILL: no chance to clean up
     let _ = child.wait();
     let text = std::fs::read_to_string(&partial).unwrap();
-    let steps: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let steps: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert!(steps.len() >= 3);
-    let levels: Vec<u64> = steps.iter().map(|s| s["concurrency"].as_u64().unwrap()).collect();
+    let levels: Vec<u64> = steps
+        .iter()
+        .map(|s| s["concurrency"].as_u64().unwrap())
+        .collect();
     assert_eq!(&levels[..3], &[1, 2, 4]);
     assert!(steps.iter().all(|s| s["requests"].as_u64().unwrap() > 0));
-    assert!(!json.exists(), "no complete results file pretends the run finished");
+    assert!(
+        !json.exists(),
+        "no complete results file pretends the run finished"
+    );
 }

@@ -245,7 +245,10 @@ impl StepRunner<'_> {
             step.passed = false;
             step.failure = Some(format!(
                 "the target failed outright at {label}: every request of a whole window failed ({})",
-                run.windows.last().map(|w| w.tally.errors.describe()).unwrap_or_default()
+                run.windows
+                    .last()
+                    .map(|w| w.tally.errors.describe())
+                    .unwrap_or_default()
             ));
         }
         progress.finish(&step);
@@ -306,7 +309,11 @@ impl StepRunner<'_> {
     /// A first step whose every request was rejected with 4xx means a wrong URL or payload,
     /// not a load limit: stop at once and show what the server said.
     fn hopeless(&self, measured: &Measured) -> Option<Error> {
-        let (Measured::Step(step) | Measured::Abort { step: Some(step), .. }) = measured else {
+        let (Measured::Step(step)
+        | Measured::Abort {
+            step: Some(step), ..
+        }) = measured
+        else {
             return None;
         };
         let s = &step.summary;

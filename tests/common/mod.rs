@@ -196,9 +196,14 @@ pub fn fault_server(plan: Vec<Fault>) -> std::net::SocketAddr {
             buf.drain(..head_end + length);
             let fault = plan[counter.fetch_add(1, Ordering::SeqCst) % plan.len()];
             match fault {
-                Fault::Ok => stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await?,
+                Fault::Ok => {
+                    stream
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                        .await?
+                }
                 Fault::Status(code) => {
-                    let response = format!("HTTP/1.1 {code} Fault\r\ncontent-length: 5\r\n\r\nfault");
+                    let response =
+                        format!("HTTP/1.1 {code} Fault\r\ncontent-length: 5\r\n\r\nfault");
                     stream.write_all(response.as_bytes()).await?
                 }
                 Fault::Reset => {
@@ -207,14 +212,18 @@ pub fn fault_server(plan: Vec<Fault>) -> std::net::SocketAddr {
                 }
                 Fault::Stall(d) => {
                     tokio::time::sleep(d).await;
-                    stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await?
+                    stream
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                        .await?
                 }
                 Fault::Garbage => {
                     stream.write_all(b"this is not HTTP at all\r\n\r\n").await?;
                     return Ok(());
                 }
                 Fault::SlowBody => {
-                    stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n").await?;
+                    stream
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n")
+                        .await?;
                     for _ in 0..10 {
                         tokio::time::sleep(Duration::from_millis(200)).await;
                         stream.write_all(b"x").await?;
