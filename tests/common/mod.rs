@@ -207,7 +207,7 @@ pub fn fault_server(plan: Vec<Fault>) -> std::net::SocketAddr {
                     stream.write_all(response.as_bytes()).await?
                 }
                 Fault::Reset => {
-                    stream.set_linger(Some(Duration::ZERO))?;
+                    stream.set_zero_linger()?;
                     return Ok(()); // dropped with linger 0: the peer gets a RST
                 }
                 Fault::Stall(d) => {
