@@ -5,6 +5,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::Error;
 
+pub mod controller;
+pub mod profile;
+
+pub use controller::{Controller, Direction, MinuteState, Policy, ScaleEvent, Timing};
+pub use profile::TrafficProfile;
+
 /// The AWS-recommended starting safety factor.
 pub const DEFAULT_SAFETY_FACTOR: f64 = 0.5;
 
