@@ -1,0 +1,229 @@
+//! `simulate --recommend`: the cheapest safety factor with no overloaded minute on a traffic
+//! profile, the trade-off behind it, and whether a higher minimum capacity would do better.
+//!
+//! Factors are tried on a grid of 0.01 from 0.01 to 1.00 (overload is not monotone in the
+//! factor in general: cooldowns and ceilings make steps), every one simulated. The pick is
+//! the feasible factor with the fewest instance-minutes, the larger factor on a tie.
+
+use serde::Serialize;
+
+use super::Recommendation;
+use super::controller::Policy;
+use super::simulate::{Setting, SimSummary, simulate};
+
+/// The grid: factors i / GRID for i in 1..=GRID.
+pub const GRID: u32 = 100;
+
+/// One simulated factor.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TradeOff {
+    pub safety_factor: f64,
+    pub min_capacity: u32,
+    pub target_value: f64,
+    pub overloaded_minutes: usize,
+    pub requests_at_risk: u64,
+    pub instance_minutes: u64,
+    pub instance_hours: f64,
+    pub cost: Option<f64>,
+}
+
+impl TradeOff {
+    pub fn feasible(&self) -> bool {
+        self.overloaded_minutes == 0
+    }
+}
+
+/// What the search found.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FactorSearch {
+    /// Every factor of the grid at the given minimum capacity, by increasing factor.
+    pub trade_off: Vec<TradeOff>,
+    /// The cheapest feasible factor at the given minimum capacity.
+    pub pick: Option<TradeOff>,
+    /// The next factor up from the pick (to show the pick is the boundary).
+    pub next: Option<TradeOff>,
+    /// A higher minimum capacity whose cheapest feasible factor is cheaper than `pick` (or
+    /// feasible at all when no factor is).
+    pub min_capacity_lever: Option<TradeOff>,
+}
+
+/// Searches the safety factor for `base` (its target value is replaced) at MAX_RPS `max_rps`.
+pub fn recommend(setting: &Setting, base: &Policy, max_rps: f64) -> FactorSearch {
+    let trade_off = grid(setting, base, max_rps);
+    let pick = cheapest(&trade_off).cloned();
+    let next = pick
+        .as_ref()
+        .and_then(|p| trade_off.iter().find(|t| t.safety_factor > p.safety_factor))
+        .cloned();
+    let min_capacity_lever = lever(setting, base, max_rps, pick.as_ref());
+    FactorSearch {
+        trade_off,
+        pick,
+        next,
+        min_capacity_lever,
+    }
+}
+
+/// The policy for one factor: `base` with the target `MAX_RPS × factor × 60`.
+pub fn policy_for(base: &Policy, max_rps: f64, factor: f64) -> Policy {
+    let target_value = Recommendation::new(max_rps, factor)
+        .map(|r| r.invocations_per_instance)
+        .unwrap_or(base.target_value);
+    Policy {
+        target_value,
+        ..base.clone()
+    }
+}
+
+fn grid(setting: &Setting, base: &Policy, max_rps: f64) -> Vec<TradeOff> {
+    (1..=GRID)
+        .map(|i| f64::from(i) / f64::from(GRID))
+        .map(|factor| {
+            let policy = policy_for(base, max_rps, factor);
+            row(factor, &policy, &simulate(setting, &policy).summary)
+        })
+        .collect()
+}
+
+fn row(factor: f64, policy: &Policy, s: &SimSummary) -> TradeOff {
+    TradeOff {
+        safety_factor: factor,
+        min_capacity: policy.min_capacity,
+        target_value: policy.target_value,
+        overloaded_minutes: s.overloaded_minutes,
+        requests_at_risk: s.requests_at_risk,
+        instance_minutes: s.instance_minutes,
+        instance_hours: s.instance_hours,
+        cost: s.cost,
+    }
+}
+
+/// The feasible row with the fewest instance-minutes; the larger factor on a tie.
+fn cheapest(rows: &[TradeOff]) -> Option<&TradeOff> {
+    rows.iter().filter(|t| t.feasible()).min_by(|a, b| {
+        a.instance_minutes
+            .cmp(&b.instance_minutes)
+            .then(b.safety_factor.total_cmp(&a.safety_factor))
+    })
+}
+
+/// Tries minimum capacities above the given one, up to the maximum, and stops once the
+/// floor alone (min × minutes) costs more than the best found. A minimum of
+/// `ceil(peak / MAX_RPS)` never overloads, so the loop ends there at the latest.
+fn lever(
+    setting: &Setting,
+    base: &Policy,
+    max_rps: f64,
+    pick: Option<&TradeOff>,
+) -> Option<TradeOff> {
+    // Not even max capacity carries the peak: no minimum capacity can help.
+    if setting
+        .model
+        .is_over(setting.profile.peak() / f64::from(base.max_capacity.max(1)))
+    {
+        return None;
+    }
+    let minutes = setting.profile.minutes() as u64;
+    let mut best: Option<TradeOff> = None;
+    let beats = |t: &TradeOff, other: Option<&TradeOff>| {
+        other.is_none_or(|o| t.instance_minutes < o.instance_minutes)
+    };
+    for min_capacity in base.min_capacity.saturating_add(1)..=base.max_capacity {
+        let bound = best.as_ref().or(pick).map(|t| t.instance_minutes);
+        if bound.is_some_and(|b| u64::from(min_capacity).saturating_mul(minutes) >= b) {
+            break;
+        }
+        let policy = Policy {
+            min_capacity,
+            ..base.clone()
+        };
+        let rows = grid(setting, &policy, max_rps);
+        if let Some(found) = cheapest(&rows)
+            && beats(found, best.as_ref().or(pick))
+        {
+            best = Some(found.clone());
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scaling::controller::Timing;
+    use crate::scaling::instance::InstanceModel;
+    use crate::scaling::profile::TrafficProfile;
+
+    fn base() -> Policy {
+        Policy {
+            target_value: 0.0,
+            min_capacity: 1,
+            max_capacity: 10,
+            scale_in_cooldown_s: 300,
+            scale_out_cooldown_s: 300,
+            disable_scale_in: false,
+        }
+    }
+
+    fn setting<'a>(profile: &'a TrafficProfile, model: &'a InstanceModel) -> Setting<'a> {
+        Setting {
+            profile,
+            model,
+            timing: Timing {
+                metric_delay_min: 1,
+                provisioning_min: 5,
+            },
+            instance_price: Some(2.0),
+        }
+    }
+
+    /// A slow ramp from 50 to 600 req/s over an hour on MAX_RPS 100: scaling keeps up only
+    /// with headroom. The pick has no overloaded minute and the next factor up has some.
+    #[test]
+    fn the_pick_is_the_cheapest_feasible_boundary() {
+        let ramp: Vec<f64> = (0..60)
+            .map(|m| 50.0 + 550.0 * f64::from(m) / 59.0)
+            .collect();
+        let profile = TrafficProfile::from_rates([ramp, vec![600.0; 30]].concat());
+        let model = InstanceModel::from_max_rps(100.0).unwrap();
+        let found = recommend(&setting(&profile, &model), &base(), 100.0);
+        let pick = found.pick.clone().unwrap();
+        assert!(pick.feasible());
+        assert!(pick.safety_factor < 1.0);
+        let next = found.next.clone().unwrap();
+        assert!(!next.feasible(), "{next:?}");
+        assert!((next.safety_factor - pick.safety_factor - 0.01).abs() < 1e-9);
+        assert!(
+            found
+                .trade_off
+                .iter()
+                .filter(|t| t.feasible())
+                .all(|t| t.instance_minutes >= pick.instance_minutes)
+        );
+        assert_eq!(found.trade_off.len(), 100);
+    }
+
+    /// A jump from 50 to 900 req/s: scaling cannot react in time, so only a factor so low
+    /// that 50 req/s already keeps 9 instances avoids overload (0.06: target 360/min, 6 req/s
+    /// per instance). A minimum of 9 instances (900 / 100) at factor 1.0 does it for less:
+    /// 9 × 40 = 360 instance-minutes, the lever to suggest.
+    #[test]
+    fn a_sudden_jump_makes_min_capacity_the_better_lever() {
+        let profile = TrafficProfile::from_rates([vec![50.0; 20], vec![900.0; 20]].concat());
+        let model = InstanceModel::from_max_rps(100.0).unwrap();
+        let found = recommend(&setting(&profile, &model), &base(), 100.0);
+        let pick = found.pick.unwrap();
+        assert_eq!(pick.safety_factor, 0.06);
+        let lever = found.min_capacity_lever.unwrap();
+        assert_eq!(
+            (
+                lever.min_capacity,
+                lever.safety_factor,
+                lever.instance_minutes
+            ),
+            (9, 1.0, 360)
+        );
+        assert!(lever.instance_minutes < pick.instance_minutes);
+        assert!(lever.feasible());
+    }
+}
