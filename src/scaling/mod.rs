@@ -15,7 +15,10 @@ pub use controller::{Controller, Direction, MinuteState, Policy, ScaleEvent, Tim
 pub use instance::InstanceModel;
 pub use profile::TrafficProfile;
 pub use recommend::{FactorSearch, TradeOff, recommend};
-pub use simulate::{MinuteRecord, Setting, SimSummary, Simulation, simulate};
+pub use simulate::{
+    CapacityDoc, MinuteRecord, PolicyDoc, Setting, SimSummary, SimulateDocument, Simulation,
+    TrafficDoc, simulate,
+};
 
 /// The AWS-recommended starting safety factor.
 pub const DEFAULT_SAFETY_FACTOR: f64 = 0.5;

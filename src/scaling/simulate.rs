@@ -136,6 +136,65 @@ fn summarize(timeline: &[MinuteRecord], events: &[ScaleEvent], price: Option<f64
     }
 }
 
+/// The `peakrps.simulate/v1` document (DESIGN.md, `simulate --json`): the policy, the
+/// timeline, the summary, plus what the simulation assumed and, with `--recommend`, the search.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SimulateDocument {
+    pub schema: String,
+    pub version: String,
+    pub policy: PolicyDoc,
+    pub capacity: CapacityDoc,
+    pub timing: Timing,
+    pub traffic: TrafficDoc,
+    pub instance_price: Option<f64>,
+    pub timeline: Vec<MinuteRecord>,
+    pub events: Vec<ScaleEvent>,
+    pub summary: SimSummary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recommendation: Option<super::recommend::FactorSearch>,
+}
+
+impl SimulateDocument {
+    pub const SCHEMA: &'static str = "peakrps.simulate/v1";
+}
+
+/// The simulated policy as PutScalingPolicy and RegisterScalableTarget see it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PolicyDoc {
+    pub metric: String,
+    #[serde(flatten)]
+    pub policy: Policy,
+}
+
+impl PolicyDoc {
+    pub fn new(policy: &Policy) -> Self {
+        PolicyDoc {
+            metric: METRIC.into(),
+            policy: policy.clone(),
+        }
+    }
+}
+
+/// Where one instance's capacity came from.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CapacityDoc {
+    pub max_rps: f64,
+    /// The factor the target value came from; `None` when `--target-value` set it.
+    pub safety_factor: Option<f64>,
+    /// The results file, or `--max-rps`.
+    pub source: String,
+    /// Whether latency and failures below MAX_RPS come from a measured curve.
+    pub latency_curve: bool,
+}
+
+/// The traffic profile that was replayed.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TrafficDoc {
+    pub file: String,
+    pub minutes: usize,
+    pub peak_rps: f64,
+}
+
 fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
