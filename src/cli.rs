@@ -229,7 +229,7 @@ pub struct SimulateArgs {
     pub provisioning: Duration,
 
     /// Price of one instance in dollars per hour, to put a cost on instance-hours.
-    #[arg(long, value_parser = parse_price, value_name = "DOLLARS")]
+    #[arg(long, value_parser = parse_price, value_name = "DOLLARS", allow_negative_numbers = true)]
     pub instance_price: Option<f64>,
 
     /// Search the safety factor for the cheapest setting with no overloaded minute, show the
