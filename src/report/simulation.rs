@@ -213,6 +213,14 @@ fn summary_lines(doc: &SimulateDocument) -> String {
         s.scale_in_events,
         plural(s.scale_in_events),
     );
+    let max = doc.policy.policy.max_capacity;
+    let at_max = doc.timeline.iter().filter(|m| m.desired >= max).count();
+    if at_max > 0 {
+        out += &format!(
+            "Ceiling     desired count at --max-capacity {max} in {at_max} minute{}\n",
+            plural(at_max)
+        );
+    }
     out += if s.overloaded_minutes == 0 {
         "Verdict     no overloaded minute: this policy carries the profile.\n"
     } else {
