@@ -300,10 +300,12 @@ pub fn parse_positive(s: &str) -> Result<f64, String> {
 /// A price in dollars, 0 or more.
 pub fn parse_price(s: &str) -> Result<f64, String> {
     let v = parse_number(s.trim().trim_start_matches('$'))?;
-    if v >= 0.0 {
-        Ok(v)
-    } else {
-        Err(format!("{v} is negative; write a price such as 1.21"))
+    match v {
+        v if v < 0.0 => Err(format!("{v} is negative; write a price such as 1.21")),
+        v if v > 1e6 => Err(format!(
+            "{v} dollars an hour is not an instance price; write e.g. 1.21"
+        )),
+        v => Ok(v),
     }
 }
 
@@ -346,5 +348,10 @@ mod tests {
         assert!(parse_fraction("NaN").is_err());
         assert!(parse_safety_factor("0").is_err());
         assert_eq!(parse_safety_factor("1"), Ok(1.0));
+        assert_eq!(parse_price("$1.21"), Ok(1.21));
+        assert!(parse_price("-1").is_err());
+        assert!(parse_price("1e300").is_err());
+        assert!(parse_positive("0").is_err());
+        assert_eq!(parse_positive("314.67"), Ok(314.67));
     }
 }

@@ -107,28 +107,19 @@ fn cheapest(rows: &[TradeOff]) -> Option<&TradeOff> {
     })
 }
 
-/// Tries minimum capacities above the given one, up to the maximum, and stops once the
-/// floor alone (min × minutes) costs more than the best found. A minimum of
-/// `ceil(peak / MAX_RPS)` never overloads, so the loop ends there at the latest.
+/// Tries minimum capacities above the given one and stops once the floor alone
+/// (min × minutes) costs as much as the best found. A minimum of `ceil(peak / MAX_RPS)`
+/// never overloads, so no higher one is tried; past `MAX_LEVER_STEPS` candidates they are
+/// spread evenly up to that bound (so absurd inputs cannot make the search run for hours).
 fn lever(
     setting: &Setting,
     base: &Policy,
     max_rps: f64,
     pick: Option<&TradeOff>,
 ) -> Option<TradeOff> {
-    // Not even max capacity carries the peak: no minimum capacity can help.
-    if setting
-        .model
-        .is_over(setting.profile.peak() / f64::from(base.max_capacity.max(1)))
-    {
-        return None;
-    }
-    let minutes = setting.profile.minutes() as u64;
     let mut best: Option<TradeOff> = None;
-    let beats = |t: &TradeOff, other: Option<&TradeOff>| {
-        other.is_none_or(|o| t.instance_minutes < o.instance_minutes)
-    };
-    for min_capacity in base.min_capacity.saturating_add(1)..=base.max_capacity {
+    let minutes = setting.profile.minutes() as u64;
+    for min_capacity in lever_candidates(setting, base, max_rps) {
         let bound = best.as_ref().or(pick).map(|t| t.instance_minutes);
         if bound.is_some_and(|b| u64::from(min_capacity).saturating_mul(minutes) >= b) {
             break;
@@ -138,13 +129,43 @@ fn lever(
             ..base.clone()
         };
         let rows = grid(setting, &policy, max_rps);
-        if let Some(found) = cheapest(&rows)
-            && beats(found, best.as_ref().or(pick))
-        {
+        let beats = |t: &TradeOff| {
+            best.as_ref()
+                .or(pick)
+                .is_none_or(|o| t.instance_minutes < o.instance_minutes)
+        };
+        if let Some(found) = cheapest(&rows).filter(|t| beats(t)) {
             best = Some(found.clone());
         }
     }
     best
+}
+
+/// Minimum capacities tried by `lever`, increasing.
+pub const MAX_LEVER_STEPS: u32 = 50;
+
+fn lever_candidates(setting: &Setting, base: &Policy, max_rps: f64) -> Vec<u32> {
+    let needed = (setting.profile.peak() / max_rps).ceil();
+    // Not even max capacity carries the peak: no minimum capacity can help.
+    if !needed.is_finite() || needed > f64::from(base.max_capacity) {
+        return Vec::new();
+    }
+    let (low, high) = (
+        base.min_capacity.saturating_add(1),
+        (needed as u32).min(base.max_capacity),
+    );
+    if low > high {
+        return Vec::new();
+    }
+    let span = high - low;
+    if span < MAX_LEVER_STEPS {
+        return (low..=high).collect();
+    }
+    let mut steps: Vec<u32> = (0..=MAX_LEVER_STEPS)
+        .map(|i| low + (u64::from(span) * u64::from(i) / u64::from(MAX_LEVER_STEPS)) as u32)
+        .collect();
+    steps.dedup();
+    steps
 }
 
 #[cfg(test)]
@@ -201,6 +222,30 @@ mod tests {
                 .all(|t| t.instance_minutes >= pick.instance_minutes)
         );
         assert_eq!(found.trade_off.len(), 100);
+    }
+
+    #[test]
+    fn lever_candidates_stop_where_the_peak_is_carried() {
+        let profile = TrafficProfile::from_rates(vec![950.0]);
+        let model = InstanceModel::from_max_rps(100.0).unwrap();
+        let s = setting(&profile, &model);
+        assert_eq!(
+            lever_candidates(&s, &base(), 100.0),
+            (2..=10).collect::<Vec<_>>()
+        );
+        let small = Policy {
+            max_capacity: 9,
+            ..base()
+        };
+        assert!(lever_candidates(&s, &small, 100.0).is_empty());
+        let huge = TrafficProfile::from_rates(vec![1e9]);
+        let wide = Policy {
+            max_capacity: u32::MAX,
+            ..base()
+        };
+        let c = lever_candidates(&setting(&huge, &model), &wide, 100.0);
+        assert_eq!(c.len(), MAX_LEVER_STEPS as usize + 1);
+        assert_eq!((c[0], c[c.len() - 1]), (2, 10_000_000));
     }
 
     /// A jump from 50 to 900 req/s: scaling cannot react in time, so only a factor so low
