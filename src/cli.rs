@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand};
 
 use crate::load::Arrival;
 use crate::server::WhenFull;
@@ -29,6 +29,9 @@ pub enum Command {
     Run(RunArgs),
     /// Run the embedded model server (SageMaker container contract: GET /ping, POST /invocations).
     Serve(ServeArgs),
+    /// Replay a traffic profile through the target-tracking policy (same rules as AWS) and
+    /// predict overloaded minutes, failures, instance-hours and cost.
+    Simulate(SimulateArgs),
 }
 
 /// What to send requests to and what they carry (shared by `find` and `run`).
@@ -235,6 +238,75 @@ pub fn parse_rate(s: &str) -> Result<f64, String> {
     }
 }
 
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("capacity").required(true).args(["from", "max_rps"])))]
+pub struct SimulateArgs {
+    /// A results file of `peakrps find --json`: MAX_RPS, the measured latency curve and the
+    /// safety factor.
+    #[arg(long, value_name = "RESULTS")]
+    pub from: Option<PathBuf>,
+
+    /// MAX_RPS of one instance, instead of a results file (then no latency is predicted).
+    #[arg(long, value_parser = parse_positive, value_name = "RPS")]
+    pub max_rps: Option<f64>,
+
+    /// The traffic: a CSV with header `minute,rps` (one row per minute), or a TOML list of
+    /// `[[stage]]` with `duration` and `rps` (or `from_rps` and `to_rps` for a ramp).
+    #[arg(long, value_name = "FILE")]
+    pub traffic: PathBuf,
+
+    /// SAFETY_FACTOR in MAX_RPS × SAFETY_FACTOR × 60, in (0, 1]. Default: the one in RESULTS,
+    /// else 0.5.
+    #[arg(long, value_parser = parse_safety_factor, value_name = "FACTOR")]
+    pub safety_factor: Option<f64>,
+
+    /// The policy's target value (invocations per instance per minute), instead of the one
+    /// the safety factor gives.
+    #[arg(long, value_parser = parse_positive, value_name = "N", conflicts_with = "safety_factor")]
+    pub target_value: Option<f64>,
+
+    /// The scalable target's MinCapacity.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    pub min_capacity: u32,
+
+    /// The scalable target's MaxCapacity.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    pub max_capacity: u32,
+
+    /// ScaleInCooldown: after a scale-in, the time before another scale-in.
+    #[arg(long, default_value = "300s", value_parser = parse_duration, value_name = "DURATION")]
+    pub scale_in_cooldown: Duration,
+
+    /// ScaleOutCooldown: after a scale-out completes, only a larger scale-out for this long.
+    #[arg(long, default_value = "300s", value_parser = parse_duration, value_name = "DURATION")]
+    pub scale_out_cooldown: Duration,
+
+    /// DisableScaleIn: the policy never removes instances.
+    #[arg(long)]
+    pub disable_scale_in: bool,
+
+    /// How late CloudWatch datapoints reach the alarms (rounded up to whole minutes).
+    #[arg(long, default_value = "1m", value_parser = parse_duration, value_name = "DURATION")]
+    pub metric_delay: Duration,
+
+    /// How long a new instance takes before it serves traffic (rounded up to whole minutes).
+    #[arg(long, default_value = "5m", value_parser = parse_duration, value_name = "DURATION")]
+    pub provisioning: Duration,
+
+    /// Price of one instance in dollars per hour, to put a cost on instance-hours.
+    #[arg(long, value_parser = parse_price, value_name = "DOLLARS", allow_negative_numbers = true)]
+    pub instance_price: Option<f64>,
+
+    /// Search the safety factor for the cheapest setting with no overloaded minute, show the
+    /// trade-off, and simulate the pick.
+    #[arg(long, conflicts_with_all = ["safety_factor", "target_value"])]
+    pub recommend: bool,
+
+    /// Write the simulation document (peakrps.simulate/v1) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}
+
 /// Durations read `500ms`, `30s`, `5m`, `1h`.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
@@ -280,6 +352,28 @@ pub fn parse_percentile(s: &str) -> Result<f64, String> {
     }
 }
 
+/// A number above zero (a rate, a target value).
+pub fn parse_positive(s: &str) -> Result<f64, String> {
+    let v = parse_number(s)?;
+    if v > 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("{v} must be above 0"))
+    }
+}
+
+/// A price in dollars, 0 or more.
+pub fn parse_price(s: &str) -> Result<f64, String> {
+    let v = parse_number(s.trim().trim_start_matches('$'))?;
+    match v {
+        v if v < 0.0 => Err(format!("{v} is negative; write a price such as 1.21")),
+        v if v > 1e6 => Err(format!(
+            "{v} dollars an hour is not an instance price; write e.g. 1.21"
+        )),
+        v => Ok(v),
+    }
+}
+
 /// A safety factor in (0, 1].
 pub fn parse_safety_factor(s: &str) -> Result<f64, String> {
     let v = parse_number(s)?;
@@ -319,5 +413,10 @@ mod tests {
         assert!(parse_fraction("NaN").is_err());
         assert!(parse_safety_factor("0").is_err());
         assert_eq!(parse_safety_factor("1"), Ok(1.0));
+        assert_eq!(parse_price("$1.21"), Ok(1.21));
+        assert!(parse_price("-1").is_err());
+        assert!(parse_price("1e300").is_err());
+        assert!(parse_positive("0").is_err());
+        assert_eq!(parse_positive("314.67"), Ok(314.67));
     }
 }

@@ -26,8 +26,18 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             // One line: clap's first line says what and where; point to --help for the rest.
+            // Missing arguments are listed on the lines after the first: keep them on it.
             let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or("error: invalid usage");
+            let head: Vec<&str> = text
+                .lines()
+                .take_while(|l| !l.trim().is_empty() && !l.starts_with("Usage:"))
+                .map(str::trim)
+                .collect();
+            let first = if head.is_empty() {
+                "error: invalid usage".to_string()
+            } else {
+                head.join(" ")
+            };
             eprintln!("{first} (see --help)");
             return ExitCode::from(2);
         }

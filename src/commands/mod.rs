@@ -6,6 +6,7 @@ mod interrupt;
 mod prepare;
 mod run;
 mod serve;
+mod simulate;
 
 pub use interrupt::Interrupt;
 
@@ -26,5 +27,6 @@ pub fn execute(command: Command) -> Result<Completion, Error> {
         Command::Find(args) => find::find(&args),
         Command::Run(args) => run::run(&args),
         Command::Serve(args) => serve::serve(&args),
+        Command::Simulate(args) => simulate::simulate(&args),
     }
 }

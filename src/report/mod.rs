@@ -3,6 +3,7 @@
 
 mod progress;
 mod results;
+mod simulation;
 mod terminal;
 
 pub use progress::Progress;
@@ -10,4 +11,5 @@ pub use results::{
     FindResults, FindSettings, LoadInfo, PartialLog, RunResults, TargetInfo, now_rfc3339,
     write_json,
 };
+pub use simulation::{recommendation_report, simulation_report};
 pub use terminal::{color_enabled, emit, find_table, find_verdict, run_summary};

@@ -5,6 +5,21 @@ use serde::{Deserialize, Serialize};
 
 use crate::Error;
 
+pub mod controller;
+pub mod instance;
+pub mod profile;
+pub mod recommend;
+pub mod simulate;
+
+pub use controller::{Controller, Direction, MinuteState, Policy, ScaleEvent, Timing};
+pub use instance::InstanceModel;
+pub use profile::TrafficProfile;
+pub use recommend::{FactorSearch, TradeOff, recommend};
+pub use simulate::{
+    CapacityDoc, MinuteRecord, PolicyDoc, Setting, SimSummary, SimulateDocument, Simulation,
+    TrafficDoc, simulate,
+};
+
 /// The AWS-recommended starting safety factor.
 pub const DEFAULT_SAFETY_FACTOR: f64 = 0.5;
 

@@ -35,6 +35,8 @@ fn iris() -> Vec<([f64; 4], usize)> {
 
 impl Model {
     /// Trains the network by full-batch gradient descent (deterministic initial weights).
+    // Backpropagation reads clearest with the matrix indices written out.
+    #[allow(clippy::needless_range_loop)]
     pub fn train() -> Self {
         let data = iris();
         let n = data.len() as f64;

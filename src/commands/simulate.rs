@@ -1,0 +1,244 @@
+//! `peakrps simulate`: replay a traffic profile through the target-tracking policy on the
+//! measured capacity of one instance; with `--recommend`, search the safety factor first.
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::Completion;
+use crate::Error;
+use crate::cli::SimulateArgs;
+use crate::report::{self, FindResults};
+use crate::scaling::recommend::policy_for;
+use crate::scaling::simulate::{CapacityDoc, PolicyDoc, SimulateDocument, TrafficDoc};
+use crate::scaling::{
+    DEFAULT_SAFETY_FACTOR, FactorSearch, InstanceModel, Policy, Recommendation, Setting, Timing,
+    TrafficProfile, recommend, simulate as run_simulation,
+};
+
+/// One instance's capacity and where it came from.
+struct Capacity {
+    model: InstanceModel,
+    /// The safety factor of the results file, if any.
+    results_factor: Option<f64>,
+    source: String,
+}
+
+pub fn simulate(args: &SimulateArgs) -> Result<Completion, Error> {
+    if let Some(path) = &args.json {
+        check_writable_dir(path)?;
+    }
+    let capacity = capacity(args)?;
+    let profile = TrafficProfile::load(&args.traffic)?;
+    let (policy, factor) = policy(args, &capacity)?;
+    let setting = Setting {
+        profile: &profile,
+        model: &capacity.model,
+        timing: timing(args),
+        instance_price: args.instance_price,
+    };
+    let (policy, factor, search) = if args.recommend {
+        let search = recommend(&setting, &policy, capacity.model.max_rps);
+        print!(
+            "{}",
+            report::recommendation_report(&search, report::color_enabled())
+        );
+        let (picked, picked_factor) = chosen(&search, &policy, capacity.model.max_rps);
+        println!(
+            "\nSimulating the pick (safety factor {picked_factor:.2}, --min-capacity {}):\n",
+            picked.min_capacity
+        );
+        (picked, Some(picked_factor), Some(search))
+    } else {
+        (policy, factor, None)
+    };
+    let doc = document(args, &capacity, &profile, &setting, &policy, factor, search);
+    print!("{}", report::simulation_report(&doc));
+    if let Some(path) = &args.json {
+        report::write_json(path, &doc)?;
+    }
+    Ok(Completion::Done)
+}
+
+/// The policy `--recommend` settles on: the factor pick, or the min-capacity lever when it is
+/// cheaper or the only feasible one, or the factor with the fewest overloaded minutes.
+fn chosen(search: &FactorSearch, base: &Policy, max_rps: f64) -> (Policy, f64) {
+    let best = search
+        .min_capacity_lever
+        .as_ref()
+        .filter(|_| search.pick.is_none())
+        .or(search.pick.as_ref())
+        .or_else(|| search.trade_off.iter().min_by_key(|t| t.overloaded_minutes));
+    match best {
+        Some(t) => {
+            let with_min = Policy {
+                min_capacity: t.min_capacity,
+                ..base.clone()
+            };
+            (
+                policy_for(&with_min, max_rps, t.safety_factor),
+                t.safety_factor,
+            )
+        }
+        None => (base.clone(), DEFAULT_SAFETY_FACTOR),
+    }
+}
+
+fn document(
+    args: &SimulateArgs,
+    capacity: &Capacity,
+    profile: &TrafficProfile,
+    setting: &Setting,
+    policy: &Policy,
+    factor: Option<f64>,
+    search: Option<FactorSearch>,
+) -> SimulateDocument {
+    let sim = run_simulation(setting, policy);
+    SimulateDocument {
+        schema: SimulateDocument::SCHEMA.into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        policy: PolicyDoc::new(policy),
+        capacity: CapacityDoc {
+            max_rps: capacity.model.max_rps,
+            safety_factor: factor,
+            source: capacity.source.clone(),
+            latency_curve: capacity.model.has_curve(),
+        },
+        timing: setting.timing,
+        traffic: TrafficDoc {
+            file: args.traffic.display().to_string(),
+            minutes: profile.minutes(),
+            peak_rps: profile.peak(),
+        },
+        instance_price: args.instance_price,
+        timeline: sim.timeline,
+        events: sim.events,
+        summary: sim.summary,
+        recommendation: search,
+    }
+}
+
+fn capacity(args: &SimulateArgs) -> Result<Capacity, Error> {
+    match (&args.from, args.max_rps) {
+        (Some(path), _) => {
+            let source = path.display().to_string();
+            let results = read_results(path)?;
+            Ok(Capacity {
+                model: InstanceModel::from_results(&results, &source)?,
+                results_factor: results.recommendation.map(|r| r.safety_factor),
+                source,
+            })
+        }
+        (None, Some(max_rps)) => Ok(Capacity {
+            model: InstanceModel::from_max_rps(max_rps)?,
+            results_factor: None,
+            source: "--max-rps".into(),
+        }),
+        (None, None) => Err(Error::Input("give --from RESULTS or --max-rps N".into())),
+    }
+}
+
+/// Reads a `peakrps.find/v1` document, refusing any other schema with a clear word.
+pub fn read_results(path: &Path) -> Result<FindResults, Error> {
+    let name = path.display();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Input(format!("--from {name}: cannot read it ({e})")))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Error::Input(format!("--from {name}: not JSON ({e})")))?;
+    let want = FindResults::SCHEMA;
+    match value.get("schema").and_then(|s| s.as_str()) {
+        Some(schema) if schema == want => {}
+        Some(schema) => {
+            return Err(Error::Input(format!(
+                "--from {name} is a {schema} document; simulate needs {want} (the results of `peakrps find --json FILE`)"
+            )));
+        }
+        None => {
+            return Err(Error::Input(format!(
+                "--from {name} has no \"schema\" field; simulate needs {want} (the results of `peakrps find --json FILE`)"
+            )));
+        }
+    }
+    serde_json::from_value(value)
+        .map_err(|e| Error::Input(format!("--from {name}: not a valid {want} document ({e})")))
+}
+
+/// The policy of the flags, and the safety factor its target came from (`None` when
+/// `--target-value` set it).
+fn policy(args: &SimulateArgs, capacity: &Capacity) -> Result<(Policy, Option<f64>), Error> {
+    if args.min_capacity > args.max_capacity {
+        return Err(Error::Input(format!(
+            "--min-capacity {} is above --max-capacity {}",
+            args.min_capacity, args.max_capacity
+        )));
+    }
+    let (target_value, factor) = match args.target_value {
+        Some(t) => (t, None),
+        None => {
+            let factor = args
+                .safety_factor
+                .or(capacity.results_factor)
+                .unwrap_or(DEFAULT_SAFETY_FACTOR);
+            let r = Recommendation::new(capacity.model.max_rps, factor)?;
+            (r.invocations_per_instance, Some(factor))
+        }
+    };
+    if !(target_value.is_finite() && target_value > 0.0) {
+        return Err(Error::Input(format!(
+            "the target value {target_value} must be above 0"
+        )));
+    }
+    let policy = Policy {
+        target_value,
+        min_capacity: args.min_capacity,
+        max_capacity: args.max_capacity,
+        scale_in_cooldown_s: args.scale_in_cooldown.as_secs(),
+        scale_out_cooldown_s: args.scale_out_cooldown.as_secs(),
+        disable_scale_in: args.disable_scale_in,
+    };
+    Ok((policy, factor))
+}
+
+/// `--json FILE` must go to an existing directory (checked before any work is done).
+fn check_writable_dir(path: &Path) -> Result<(), Error> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if dir.is_dir() {
+        Ok(())
+    } else {
+        Err(Error::Input(format!(
+            "--json {}: the directory {} does not exist",
+            path.display(),
+            dir.display()
+        )))
+    }
+}
+
+fn timing(args: &SimulateArgs) -> Timing {
+    Timing {
+        metric_delay_min: whole_minutes(args.metric_delay),
+        provisioning_min: whole_minutes(args.provisioning),
+    }
+}
+
+/// A duration in minutes, rounded up (the simulation steps in whole minutes).
+fn whole_minutes(d: Duration) -> u32 {
+    let secs = d.as_secs().saturating_add(u64::from(d.subsec_nanos() > 0));
+    u32::try_from(secs.div_ceil(60)).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_round_up_to_whole_minutes() {
+        assert_eq!(whole_minutes(Duration::ZERO), 0);
+        assert_eq!(whole_minutes(Duration::from_secs(60)), 1);
+        assert_eq!(whole_minutes(Duration::from_secs(61)), 2);
+        assert_eq!(whole_minutes(Duration::from_millis(500)), 1);
+        assert_eq!(whole_minutes(Duration::from_millis(60_500)), 2);
+        assert_eq!(whole_minutes(Duration::from_secs(u64::MAX)), u32::MAX);
+    }
+}

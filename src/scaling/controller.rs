@@ -1,0 +1,310 @@
+//! The target-tracking controller: Application Auto Scaling's rules for a SageMaker variant
+//! (REFERENCE.md §4), stepped one minute at a time. Plain data in, plain data out; no clock.
+//!
+//! Each rule, and where it comes from:
+//!
+//! - **Metric.** `SageMakerVariantInvocationsPerInstance` for a minute is the invocations of
+//!   that minute divided by the instances in service during it (REFERENCE.md §4; SageMaker's
+//!   metric documentation: invocations "normalized by InstanceCount"). *Assumed*: every
+//!   request sent counts, failed or not, and a minute without invocations emits no datapoint
+//!   (SageMaker publishes the metric only when there is traffic), so it is neither high nor
+//!   low and breaks both alarms' runs of consecutive datapoints.
+//! - **Metric delay.** CloudWatch datapoints reach the alarms 1-3 minutes late (REFERENCE.md
+//!   §4). The alarms are evaluated at the end of every minute `t`; with a delay of `d` minutes
+//!   they see datapoints up to minute `t - d`.
+//! - **High alarm.** The last 3 visible datapoints are all above the target value. *Source*:
+//!   the alarm AWS creates for target tracking (3 of 3 one-minute datapoints), as users see
+//!   it and as moto models it; not a documented promise.
+//! - **Low alarm.** The last 15 visible datapoints are all below 90 % of the target value.
+//!   *Source*: as for the high alarm (15 of 15, at about 90 % of the target).
+//! - **Proportional capacity.** `desired = ceil(current × metric / target)`, within
+//!   `[min_capacity, max_capacity]`, where `metric` is the latest visible datapoint
+//!   (Application Auto Scaling user guide, "target tracking"). `current` is the desired
+//!   count, which equals the instances in service whenever a decision can be made (see "one
+//!   activity at a time").
+//! - **Repeated evaluation.** While an alarm holds, the policy is evaluated again every
+//!   minute (alarms invoke their actions each period they stay in ALARM); each evaluation may
+//!   scale again, subject to the cooldowns.
+//! - **One activity at a time.** A scale-out is an activity that lasts until its instances are
+//!   in service: it is decided at the end of minute `t` and its instances take traffic from
+//!   minute `t + 1 + provisioning`. *Assumed*: while it runs, nothing else is decided (the
+//!   endpoint is `Updating`, and SageMaker takes no other capacity change then). A scale-in
+//!   completes at once: the instances leave service from the next minute.
+//! - **Scale-out cooldown** (default 300 s) runs from the end of the scale-out activity
+//!   ("the amount of time after a scale-out activity completes before another scale-out
+//!   activity can start", PutScalingPolicy reference). Within it only a larger scale-out is
+//!   taken, and "the capacity that has been added by the previous scale-out ... is calculated
+//!   as part of the desired capacity for the next scale-out": the proposal is computed from
+//!   the instances that produced the datapoint (`ceil(invocations / target)`), so a datapoint
+//!   from before the new instances served does not add them twice. After the cooldown the
+//!   plain rule applies again.
+//! - **Scale-in cooldown** (default 300 s), from the scale-in: no scale-in until it has
+//!   passed. A scale-out may interrupt it: "if another alarm triggers a scale-out policy
+//!   during the cooldown period after a scale-in, Application Auto Scaling scales out your
+//!   scalable target immediately" (same reference). *Assumed*: scale-in also waits for a
+//!   running scale-out cooldown to end (scale-in is the conservative direction).
+//! - **DisableScaleIn.** The low alarm never removes capacity (PutScalingPolicy parameter).
+//! - **Billing.** *Assumed*: every instance that exists, in service or still provisioning,
+//!   is billed.
+//! - **Start.** *Assumed*: the variant starts settled for the first minute's traffic, with
+//!   the caller's initial count (the simulator uses `ceil(invocations / target)` clamped to
+//!   the capacity range) and no cooldown running.
+
+use serde::Serialize;
+
+/// Consecutive high datapoints that trigger a scale-out.
+pub const HIGH_DATAPOINTS: usize = 3;
+/// Consecutive low datapoints that trigger a scale-in.
+pub const LOW_DATAPOINTS: usize = 15;
+/// A datapoint is low below this share of the target value.
+pub const LOW_THRESHOLD: f64 = 0.9;
+
+/// A target-tracking policy on `SageMakerVariantInvocationsPerInstance` and its scalable
+/// target's capacity range.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Policy {
+    /// Invocations per instance per minute.
+    pub target_value: f64,
+    pub min_capacity: u32,
+    pub max_capacity: u32,
+    pub scale_in_cooldown_s: u64,
+    pub scale_out_cooldown_s: u64,
+    pub disable_scale_in: bool,
+}
+
+/// How late the controller sees and acts, in whole minutes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Timing {
+    /// Minutes before a datapoint reaches the alarms.
+    pub metric_delay_min: u32,
+    /// Minutes between a scale-out decision's minute and the new instances taking traffic
+    /// (they serve from minute `decision + 1 + provisioning_min`).
+    pub provisioning_min: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Out,
+    In,
+}
+
+/// A change of the desired count, decided at the end of `minute`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScaleEvent {
+    pub minute: usize,
+    pub direction: Direction,
+    pub from: u32,
+    pub to: u32,
+    /// The datapoint (invocations per instance) the decision was made on.
+    pub metric: f64,
+}
+
+/// What happened in one minute.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MinuteState {
+    pub minute: usize,
+    /// Instances in service (taking traffic) during the minute.
+    pub instances: u32,
+    /// Instances that exist during the minute (in service plus provisioning): what is billed.
+    pub billed: u32,
+    /// The desired count after the end-of-minute evaluation.
+    pub desired: u32,
+    /// The minute's datapoint; `None` when there was no traffic.
+    pub invocations_per_instance: Option<f64>,
+    pub event: Option<ScaleEvent>,
+}
+
+/// One datapoint: the metric and the instances it was divided by.
+#[derive(Clone, Copy, Debug)]
+struct Datapoint {
+    metric: f64,
+    in_service: u32,
+}
+
+/// A scale-out whose instances are not in service yet.
+#[derive(Clone, Copy, Debug)]
+struct Launch {
+    /// The first minute the new instances take traffic.
+    ready: usize,
+    count: u32,
+}
+
+/// The controller's state between minutes.
+#[derive(Clone, Debug)]
+pub struct Controller {
+    policy: Policy,
+    timing: Timing,
+    desired: u32,
+    launch: Option<Launch>,
+    datapoints: Vec<Option<Datapoint>>,
+    /// End of the running cooldowns, in seconds from the start of minute 0.
+    scale_out_until: u64,
+    scale_in_until: u64,
+}
+
+impl Controller {
+    /// A controller with `initial` instances in service (clamped to the capacity range).
+    pub fn new(policy: Policy, timing: Timing, initial: u32) -> Self {
+        let desired = clamp(initial, &policy);
+        Controller {
+            policy,
+            timing,
+            desired,
+            launch: None,
+            datapoints: Vec::new(),
+            scale_out_until: 0,
+            scale_in_until: 0,
+        }
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub fn timing(&self) -> Timing {
+        self.timing
+    }
+
+    /// Runs the next minute with `invocations` sent to the variant in it.
+    pub fn step(&mut self, invocations: f64) -> MinuteState {
+        let minute = self.datapoints.len();
+        if self.launch.is_some_and(|l| l.ready <= minute) {
+            self.launch = None;
+        }
+        let billed = self.desired;
+        let instances = self.in_service();
+        let datapoint = (invocations > 0.0 && instances > 0).then(|| Datapoint {
+            metric: invocations / f64::from(instances),
+            in_service: instances,
+        });
+        self.datapoints.push(datapoint);
+        let event = if self.launch.is_some() {
+            None
+        } else {
+            self.evaluate(minute)
+        };
+        MinuteState {
+            minute,
+            instances,
+            billed,
+            desired: self.desired,
+            invocations_per_instance: datapoint.map(|d| d.metric),
+            event,
+        }
+    }
+
+    fn in_service(&self) -> u32 {
+        self.desired
+            .saturating_sub(self.launch.map_or(0, |l| l.count))
+    }
+
+    /// The datapoints the alarms can see at the end of `minute`, newest last.
+    fn visible(&self, minute: usize) -> &[Option<Datapoint>] {
+        let delay = self.timing.metric_delay_min as usize;
+        match (minute + 1).checked_sub(delay) {
+            Some(end) => &self.datapoints[..end],
+            None => &[],
+        }
+    }
+
+    fn evaluate(&mut self, minute: usize) -> Option<ScaleEvent> {
+        let now = (minute as u64 + 1) * 60;
+        let target = self.policy.target_value;
+        let visible = self.visible(minute);
+        let latest = *visible.last()?.as_ref()?;
+        if alarm(visible, HIGH_DATAPOINTS, |m| m > target) {
+            self.scale_out(minute, now, latest)
+        } else if alarm(visible, LOW_DATAPOINTS, |m| m < LOW_THRESHOLD * target) {
+            self.scale_in(minute, now, latest)
+        } else {
+            None
+        }
+    }
+
+    fn scale_out(&mut self, minute: usize, now: u64, latest: Datapoint) -> Option<ScaleEvent> {
+        let current = if now < self.scale_out_until {
+            latest.in_service
+        } else {
+            self.desired
+        };
+        let proposal = clamp(
+            proportional(current, latest.metric, self.policy.target_value),
+            &self.policy,
+        );
+        if proposal <= self.desired {
+            return None;
+        }
+        let from = self.desired;
+        let ready = minute + 1 + self.timing.provisioning_min as usize;
+        self.launch = Some(Launch {
+            ready,
+            count: proposal - from,
+        });
+        self.desired = proposal;
+        let completes = ready as u64 * 60;
+        self.scale_out_until = completes.saturating_add(self.policy.scale_out_cooldown_s);
+        // A scale-out interrupts a running scale-in cooldown.
+        self.scale_in_until = 0;
+        Some(ScaleEvent {
+            minute,
+            direction: Direction::Out,
+            from,
+            to: proposal,
+            metric: latest.metric,
+        })
+    }
+
+    fn scale_in(&mut self, minute: usize, now: u64, latest: Datapoint) -> Option<ScaleEvent> {
+        if self.policy.disable_scale_in || now < self.scale_in_until || now < self.scale_out_until {
+            return None;
+        }
+        let proposal = clamp(
+            proportional(self.desired, latest.metric, self.policy.target_value),
+            &self.policy,
+        );
+        if proposal >= self.desired {
+            return None;
+        }
+        let from = self.desired;
+        self.desired = proposal;
+        self.scale_in_until = now.saturating_add(self.policy.scale_in_cooldown_s);
+        Some(ScaleEvent {
+            minute,
+            direction: Direction::In,
+            from,
+            to: proposal,
+            metric: latest.metric,
+        })
+    }
+}
+
+/// Whether the last `n` datapoints exist and all satisfy `test`.
+fn alarm(visible: &[Option<Datapoint>], n: usize, test: impl Fn(f64) -> bool) -> bool {
+    visible.len() >= n
+        && visible[visible.len() - n..]
+            .iter()
+            .all(|d| d.is_some_and(|d| test(d.metric)))
+}
+
+/// `ceil(current × metric / target)`, saturating; products that land a hair above a whole
+/// number through rounding (2.0000000001) count as that number.
+pub fn proportional(current: u32, metric: f64, target: f64) -> u32 {
+    let exact = f64::from(current) * metric / target;
+    let rounded = (exact * 1e9).round() / 1e9;
+    if rounded.is_finite() {
+        rounded.ceil().max(0.0) as u32
+    } else {
+        u32::MAX
+    }
+}
+
+fn clamp(count: u32, policy: &Policy) -> u32 {
+    count.clamp(
+        policy.min_capacity,
+        policy.max_capacity.max(policy.min_capacity),
+    )
+}
+
+#[cfg(test)]
+mod tests;

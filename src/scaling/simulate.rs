@@ -1,0 +1,278 @@
+//! The scaling simulator: a traffic profile through the target-tracking controller, minute
+//! by minute, with each minute's latency and failures predicted from the instance model.
+
+use serde::Serialize;
+
+use super::controller::{Controller, Direction, Policy, ScaleEvent, Timing, proportional};
+use super::instance::InstanceModel;
+use super::profile::TrafficProfile;
+
+/// The metric every simulated policy tracks.
+pub const METRIC: &str = "SageMakerVariantInvocationsPerInstance";
+
+/// One minute of the timeline (DESIGN.md, `simulate --json`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MinuteRecord {
+    pub minute: usize,
+    pub offered_rps: f64,
+    /// Instances in service (taking traffic) during the minute.
+    pub instances: u32,
+    /// The desired count after the end-of-minute evaluation.
+    pub desired: u32,
+    /// Instances billed during the minute (in service plus provisioning).
+    pub billed: u32,
+    /// The minute's datapoint; 0 when there was no traffic (no datapoint was published).
+    pub invocations_per_instance: f64,
+    /// An in-service instance received more than MAX_RPS.
+    pub overloaded: bool,
+    /// Predicted p99 latency; null when only MAX_RPS is known.
+    pub p99_ms: Option<f64>,
+    /// Requests predicted to fail in the minute.
+    pub failed: u64,
+}
+
+/// The totals of a simulation.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct SimSummary {
+    pub minutes: usize,
+    /// Requests offered over the whole profile.
+    pub requests: u64,
+    /// The most instances in service in any minute.
+    pub max_instances: u32,
+    pub overloaded_minutes: usize,
+    /// Requests offered in overloaded minutes.
+    pub requests_at_risk: u64,
+    /// Requests predicted to fail (over capacity, or the measured failure share below it).
+    pub failed_requests: u64,
+    /// Instance-minutes billed (in service plus provisioning).
+    pub instance_minutes: u64,
+    pub instance_hours: f64,
+    /// `instance_hours × --instance-price`, when a price was given.
+    pub cost: Option<f64>,
+    pub scale_out_events: usize,
+    pub scale_in_events: usize,
+}
+
+/// A simulated run of a profile under a policy.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Simulation {
+    pub timeline: Vec<MinuteRecord>,
+    pub events: Vec<ScaleEvent>,
+    pub summary: SimSummary,
+}
+
+/// Everything a simulation needs besides the policy.
+#[derive(Clone, Copy, Debug)]
+pub struct Setting<'a> {
+    pub profile: &'a TrafficProfile,
+    pub model: &'a InstanceModel,
+    pub timing: Timing,
+    /// Dollars per instance-hour.
+    pub instance_price: Option<f64>,
+}
+
+/// Runs `policy` over the profile. The variant starts settled for the first minute:
+/// `ceil(invocations / target)` instances, within the capacity range.
+pub fn simulate(setting: &Setting, policy: &Policy) -> Simulation {
+    let first = setting.profile.rps.first().copied().unwrap_or(0.0) * 60.0;
+    let initial = proportional(1, first, policy.target_value);
+    let mut controller = Controller::new(policy.clone(), setting.timing, initial);
+    let mut timeline = Vec::with_capacity(setting.profile.minutes());
+    let mut events = Vec::new();
+    for &rps in &setting.profile.rps {
+        let state = controller.step(rps * 60.0);
+        let per_instance = rps / f64::from(state.instances.max(1));
+        let predicted = setting.model.minute(per_instance);
+        timeline.push(MinuteRecord {
+            minute: state.minute,
+            offered_rps: rps,
+            instances: state.instances,
+            desired: state.desired,
+            billed: state.billed,
+            invocations_per_instance: round1(state.invocations_per_instance.unwrap_or(0.0)),
+            overloaded: predicted.overloaded,
+            p99_ms: predicted.p99_ms.map(round1),
+            failed: (predicted.failed * f64::from(state.instances)).round() as u64,
+        });
+        events.extend(state.event);
+    }
+    let summary = summarize(&timeline, &events, setting.instance_price);
+    Simulation {
+        timeline,
+        events,
+        summary,
+    }
+}
+
+fn summarize(timeline: &[MinuteRecord], events: &[ScaleEvent], price: Option<f64>) -> SimSummary {
+    let requests = |m: &MinuteRecord| (m.offered_rps * 60.0).round() as u64;
+    let instance_minutes: u64 = timeline.iter().map(|m| u64::from(m.billed)).sum();
+    let instance_hours = instance_minutes as f64 / 60.0;
+    SimSummary {
+        minutes: timeline.len(),
+        requests: timeline.iter().map(requests).fold(0, u64::saturating_add),
+        max_instances: timeline.iter().map(|m| m.instances).max().unwrap_or(0),
+        overloaded_minutes: timeline.iter().filter(|m| m.overloaded).count(),
+        requests_at_risk: timeline
+            .iter()
+            .filter(|m| m.overloaded)
+            .map(requests)
+            .fold(0, u64::saturating_add),
+        failed_requests: timeline
+            .iter()
+            .map(|m| m.failed)
+            .fold(0, u64::saturating_add),
+        instance_minutes,
+        instance_hours: (instance_hours * 100.0).round() / 100.0,
+        cost: price.map(|p| (instance_hours * p * 100.0).round() / 100.0),
+        scale_out_events: events
+            .iter()
+            .filter(|e| e.direction == Direction::Out)
+            .count(),
+        scale_in_events: events
+            .iter()
+            .filter(|e| e.direction == Direction::In)
+            .count(),
+    }
+}
+
+/// The `peakrps.simulate/v1` document (DESIGN.md, `simulate --json`): the policy, the
+/// timeline, the summary, plus what the simulation assumed and, with `--recommend`, the search.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SimulateDocument {
+    pub schema: String,
+    pub version: String,
+    pub policy: PolicyDoc,
+    pub capacity: CapacityDoc,
+    pub timing: Timing,
+    pub traffic: TrafficDoc,
+    pub instance_price: Option<f64>,
+    pub timeline: Vec<MinuteRecord>,
+    pub events: Vec<ScaleEvent>,
+    pub summary: SimSummary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recommendation: Option<super::recommend::FactorSearch>,
+}
+
+impl SimulateDocument {
+    pub const SCHEMA: &'static str = "peakrps.simulate/v1";
+}
+
+/// The simulated policy as PutScalingPolicy and RegisterScalableTarget see it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PolicyDoc {
+    pub metric: String,
+    #[serde(flatten)]
+    pub policy: Policy,
+}
+
+impl PolicyDoc {
+    pub fn new(policy: &Policy) -> Self {
+        PolicyDoc {
+            metric: METRIC.into(),
+            policy: policy.clone(),
+        }
+    }
+}
+
+/// Where one instance's capacity came from.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CapacityDoc {
+    pub max_rps: f64,
+    /// The factor the target value came from; `None` when `--target-value` set it.
+    pub safety_factor: Option<f64>,
+    /// The results file, or `--max-rps`.
+    pub source: String,
+    /// Whether latency and failures below MAX_RPS come from a measured curve.
+    pub latency_curve: bool,
+}
+
+/// The traffic profile that was replayed.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TrafficDoc {
+    pub file: String,
+    pub minutes: usize,
+    pub peak_rps: f64,
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(target_value: f64) -> Policy {
+        Policy {
+            target_value,
+            min_capacity: 1,
+            max_capacity: 10,
+            scale_in_cooldown_s: 300,
+            scale_out_cooldown_s: 300,
+            disable_scale_in: false,
+        }
+    }
+
+    /// MAX_RPS 100, target 6000/min (factor 1.0). 50 req/s for 3 minutes, then 250 req/s:
+    /// scale-out to 3 at the end of minute 5 (delay 0), serving from minute 8 (provisioning
+    /// 2). Minutes 3-7 are overloaded (250 req/s on 1 instance, 150 over MAX_RPS: 9000
+    /// failures each); from minute 8, 83.3 req/s each.
+    #[test]
+    fn overloaded_minutes_and_failures_follow_the_timeline() {
+        let profile = TrafficProfile::from_rates([vec![50.0; 3], vec![250.0; 9]].concat());
+        let model = InstanceModel::from_max_rps(100.0).unwrap();
+        let setting = Setting {
+            profile: &profile,
+            model: &model,
+            timing: Timing {
+                metric_delay_min: 0,
+                provisioning_min: 2,
+            },
+            instance_price: Some(1.5),
+        };
+        let sim = simulate(&setting, &policy(6000.0));
+        let instances: Vec<u32> = sim.timeline.iter().map(|m| m.instances).collect();
+        assert_eq!(instances, vec![1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3]);
+        let overloaded: Vec<usize> = sim
+            .timeline
+            .iter()
+            .filter(|m| m.overloaded)
+            .map(|m| m.minute)
+            .collect();
+        assert_eq!(overloaded, vec![3, 4, 5, 6, 7]);
+        let s = &sim.summary;
+        assert_eq!(s.overloaded_minutes, 5);
+        assert_eq!(s.requests_at_risk, 5 * 15000);
+        assert_eq!(s.failed_requests, 5 * 9000);
+        // Billed: 1 for minutes 0-5, 3 for minutes 6-11 (provisioning counts).
+        assert_eq!(s.instance_minutes, 6 + 18);
+        assert_eq!(s.instance_hours, 0.4);
+        assert_eq!(s.cost, Some(0.6));
+        assert_eq!(
+            (s.scale_out_events, s.scale_in_events, s.max_instances),
+            (1, 0, 3)
+        );
+        assert_eq!(sim.timeline[8].invocations_per_instance, 5000.0);
+        assert_eq!(sim.timeline[0].p99_ms, None);
+    }
+
+    #[test]
+    fn the_variant_starts_settled_for_the_first_minute() {
+        let profile = TrafficProfile::from_rates(vec![450.0; 2]);
+        let model = InstanceModel::from_max_rps(100.0).unwrap();
+        let timing = Timing {
+            metric_delay_min: 1,
+            provisioning_min: 5,
+        };
+        let setting = Setting {
+            profile: &profile,
+            model: &model,
+            timing,
+            instance_price: None,
+        };
+        let sim = simulate(&setting, &policy(6000.0));
+        assert_eq!(sim.timeline[0].instances, 5);
+        assert_eq!(sim.summary.cost, None);
+    }
+}

@@ -1,0 +1,374 @@
+//! `peakrps simulate` end to end: a hand-computed timeline through the CLI, `--recommend`
+//! picking the boundary factor, the JSON document of DESIGN.md, and one clear line with
+//! exit 2 for every bad input.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+fn peakrps() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("peakrps").unwrap();
+    cmd.env("NO_COLOR", "1")
+        .timeout(std::time::Duration::from_secs(120));
+    cmd
+}
+
+fn example(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// Runs `simulate ARGS --json FILE` successfully and returns the document.
+fn simulate_json(args: &[&str], dir: &Path, name: &str) -> Value {
+    let json: PathBuf = dir.join(name);
+    let json_arg = json.display().to_string();
+    peakrps()
+        .arg("simulate")
+        .args(args)
+        .args(["--json", &json_arg])
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&json).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn column(doc: &Value, field: &str) -> Vec<u64> {
+    doc["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m[field].as_u64().unwrap())
+        .collect()
+}
+
+/// The step of the controller's unit test, through the CLI: MAX_RPS 100, factor 1.0 (target
+/// 6000/min), 50 req/s for 3 minutes then 250 req/s, metric delay 0, provisioning 2 min.
+/// Minutes 3-5 are high → 3 instances desired at the end of minute 5 (ceil(15000 / 6000)),
+/// serving from minute 8. Minutes 3-7 are overloaded (250 req/s on one instance).
+#[test]
+fn a_hand_computed_step_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("step.csv");
+    let rows: String = (0..12)
+        .map(|m| format!("{m},{}\n", if m < 3 { 50 } else { 250 }))
+        .collect();
+    std::fs::write(&csv, format!("minute,rps\n{rows}")).unwrap();
+    let csv = csv.display().to_string();
+    let args = [
+        "--max-rps",
+        "100",
+        "--traffic",
+        &csv,
+        "--safety-factor",
+        "1",
+        "--metric-delay",
+        "0s",
+        "--provisioning",
+        "2m",
+    ];
+    let doc = simulate_json(&args, dir.path(), "step.json");
+    assert_eq!(
+        column(&doc, "instances"),
+        vec![1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3]
+    );
+    assert_eq!(
+        column(&doc, "desired"),
+        vec![1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3]
+    );
+    let overloaded: Vec<u64> = doc["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["overloaded"] == true)
+        .map(|m| m["minute"].as_u64().unwrap())
+        .collect();
+    assert_eq!(overloaded, vec![3, 4, 5, 6, 7]);
+    assert_eq!(doc["summary"]["overloaded_minutes"], 5);
+    assert_eq!(doc["summary"]["requests_at_risk"], 5 * 15000);
+    assert_eq!(doc["summary"]["scale_out_events"], 1);
+}
+
+/// The document has DESIGN.md's fields, one timeline entry per minute of the profile.
+#[test]
+fn json_document_has_the_design_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let from = example("find-results.json");
+    let traffic = example("traffic-rise-fall.toml");
+    let doc = simulate_json(
+        &[
+            "--from",
+            &from,
+            "--traffic",
+            &traffic,
+            "--instance-price",
+            "1.21",
+        ],
+        dir.path(),
+        "s.json",
+    );
+    assert_eq!(doc["schema"], "peakrps.simulate/v1");
+    let policy = &doc["policy"];
+    assert_eq!(policy["metric"], "SageMakerVariantInvocationsPerInstance");
+    for field in [
+        "target_value",
+        "min_capacity",
+        "max_capacity",
+        "scale_in_cooldown_s",
+        "scale_out_cooldown_s",
+    ] {
+        assert!(policy[field].is_number(), "policy.{field}");
+    }
+    // The factor defaults to the one in RESULTS (0.5): 314.67 × 0.5 × 60.
+    assert_eq!(policy["target_value"], 9440.1);
+    let timeline = doc["timeline"].as_array().unwrap();
+    assert_eq!(timeline.len(), 180);
+    for field in [
+        "minute",
+        "offered_rps",
+        "instances",
+        "desired",
+        "invocations_per_instance",
+        "failed",
+    ] {
+        assert!(timeline[0][field].is_number(), "timeline[0].{field}");
+    }
+    assert!(timeline[0]["overloaded"].is_boolean());
+    assert!(
+        timeline[0]["p99_ms"].is_number(),
+        "the latency curve of RESULTS predicts p99"
+    );
+    let summary = &doc["summary"];
+    for field in [
+        "max_instances",
+        "overloaded_minutes",
+        "requests_at_risk",
+        "instance_minutes",
+        "scale_out_events",
+        "scale_in_events",
+        "cost",
+    ] {
+        assert!(summary[field].is_number(), "summary.{field}");
+    }
+}
+
+/// `--recommend` picks a factor that has no overloaded minute when simulated again on its
+/// own, while the next factor up (0.01 more) does overload: the pick is the boundary.
+#[test]
+fn recommend_picks_the_boundary_factor() {
+    let dir = tempfile::tempdir().unwrap();
+    let from = example("find-results.json");
+    let traffic = example("traffic-rise-fall.toml");
+    let base = ["--from", from.as_str(), "--traffic", traffic.as_str()];
+    let mut args = base.to_vec();
+    args.push("--recommend");
+    let doc = simulate_json(&args, dir.path(), "recommend.json");
+    let pick = doc["recommendation"]["pick"]["safety_factor"]
+        .as_f64()
+        .unwrap();
+    assert_eq!(doc["capacity"]["safety_factor"].as_f64(), Some(pick));
+    assert_eq!(doc["summary"]["overloaded_minutes"], 0);
+
+    let again = format!("{pick:.2}");
+    let mut args = base.to_vec();
+    args.extend(["--safety-factor", &again]);
+    let at_pick = simulate_json(&args, dir.path(), "pick.json");
+    assert_eq!(
+        at_pick["summary"]["overloaded_minutes"], 0,
+        "the pick {again} re-simulated"
+    );
+
+    let above = format!("{:.2}", pick + 0.01);
+    let mut args = base.to_vec();
+    args.extend(["--safety-factor", &above]);
+    let over = simulate_json(&args, dir.path(), "above.json");
+    assert!(
+        over["summary"]["overloaded_minutes"].as_u64().unwrap() > 0,
+        "{above} must overload"
+    );
+}
+
+/// The printed report: the trade-off table, the pick, and the simulation of the pick.
+#[test]
+fn recommend_prints_the_trade_off_and_the_pick() {
+    let from = example("find-results.json");
+    let traffic = example("traffic-rise-fall.toml");
+    let out = peakrps()
+        .args([
+            "simulate",
+            "--from",
+            &from,
+            "--traffic",
+            &traffic,
+            "--recommend",
+            "--instance-price",
+            "1.21",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for piece in [
+        "safety factor",
+        "◀ pick",
+        "Pick: safety factor",
+        "would overload",
+        "Simulating the pick",
+        "Verdict",
+    ] {
+        assert!(text.contains(piece), "missing {piece:?} in:\n{text}");
+    }
+}
+
+/// Each bad input: the arguments, and a piece of the one line it must print on stderr.
+#[test]
+fn bad_input_gets_one_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let csv = write("bad.csv", "minute,rps\n0,100\n1,100\n2,lots\n");
+    let toml = write(
+        "bad.toml",
+        "[[stage]]\nduration = \"10m\"\nrps = 5\n\n[[stage]]\nduration = \"ten\"\nrps = 5\n",
+    );
+    let run = write("run.json", r#"{"schema": "peakrps.run/v1", "summary": {}}"#);
+    let no_peak = write("nopeak.json", &no_peak_results());
+    let good = example("traffic-rise-fall.toml");
+    let cases: Vec<(Vec<&str>, String)> = vec![
+        (
+            vec!["--max-rps", "100", "--traffic", &csv],
+            format!("{csv}:4:3: rps 'lots' is not a number"),
+        ),
+        (
+            vec!["--max-rps", "100", "--traffic", &toml],
+            format!("{toml}:6:12: stage 2:"),
+        ),
+        (
+            vec!["--from", &run, "--traffic", &good],
+            "is a peakrps.run/v1 document; simulate needs peakrps.find/v1".into(),
+        ),
+        (
+            vec!["--from", &no_peak, "--traffic", &good],
+            "has no peak".into(),
+        ),
+        (
+            vec!["--traffic", &good],
+            "--from <RESULTS>|--max-rps <RPS>".into(),
+        ),
+        (vec!["--max-rps", "100"], "--traffic".into()),
+        (
+            vec!["--max-rps", "0", "--traffic", &good],
+            "must be above 0".into(),
+        ),
+        (
+            vec![
+                "--max-rps",
+                "100",
+                "--traffic",
+                &good,
+                "--safety-factor",
+                "1.2",
+            ],
+            "outside (0, 1]".into(),
+        ),
+        (
+            vec![
+                "--max-rps",
+                "100",
+                "--traffic",
+                &good,
+                "--min-capacity",
+                "0",
+            ],
+            "--min-capacity".into(),
+        ),
+        (
+            vec![
+                "--max-rps",
+                "100",
+                "--traffic",
+                &good,
+                "--min-capacity",
+                "4",
+                "--max-capacity",
+                "2",
+            ],
+            "--min-capacity 4 is above --max-capacity 2".into(),
+        ),
+        (
+            vec![
+                "--max-rps",
+                "100",
+                "--traffic",
+                &good,
+                "--metric-delay",
+                "60",
+            ],
+            "has no unit".into(),
+        ),
+        (
+            vec![
+                "--max-rps",
+                "100",
+                "--traffic",
+                &good,
+                "--instance-price",
+                "-1",
+            ],
+            "negative".into(),
+        ),
+        (
+            vec![
+                "--max-rps",
+                "100",
+                "--traffic",
+                &good,
+                "--recommend",
+                "--safety-factor",
+                "0.5",
+            ],
+            "cannot be used with".into(),
+        ),
+        (
+            vec!["--max-rps", "100", "--traffic", "/no/such/profile.toml"],
+            "cannot read it".into(),
+        ),
+        (
+            vec![
+                "--max-rps",
+                "100",
+                "--traffic",
+                &good,
+                "--json",
+                "/no/such/dir/out.json",
+            ],
+            "does not exist".into(),
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = peakrps().arg("simulate").args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&expected),
+            "{args:?}: expected {expected:?} in {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+/// The example results with the peak and recommendation removed (a search where no level passed).
+fn no_peak_results() -> String {
+    let text = std::fs::read_to_string(example("find-results.json")).unwrap();
+    let mut doc: Value = serde_json::from_str(&text).unwrap();
+    doc["peak"] = Value::Null;
+    doc["recommendation"] = Value::Null;
+    doc.to_string()
+}
