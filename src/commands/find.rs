@@ -59,16 +59,14 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         | Measured::Abort {
             step: Some(step), ..
         } = &measured
+            && let Some(log) = partial.as_mut()
+            && let Err(e) = log.append(step)
         {
-            if let Some(log) = partial.as_mut() {
-                if let Err(e) = log.append(step) {
-                    fatal = Some(e);
-                    return Measured::Abort {
-                        step: None,
-                        reason: "cannot write the partial log".into(),
-                    };
-                }
-            }
+            fatal = Some(e);
+            return Measured::Abort {
+                step: None,
+                reason: "cannot write the partial log".into(),
+            };
         }
         if let Some(e) = runner.hopeless(&measured) {
             fatal = Some(e);

@@ -32,6 +32,7 @@ fn iris() -> Vec<([f64; 4], usize)> {
 
 impl Model {
     /// Trains the network by full-batch gradient descent (deterministic initial weights).
+    #[allow(clippy::needless_range_loop)] // the gradient maths reads best with explicit indices
     pub fn train() -> Self {
         let data = iris();
         let n = data.len() as f64;
