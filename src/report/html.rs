@@ -41,6 +41,7 @@ svg.chart { width: 100%; height: auto; display: block; border: 1px solid #ddd; b
 svg.chart text { font: 12px system-ui, "DejaVu Sans", sans-serif; fill: #1a1a1a; }
 svg.chart .chart-title { font-size: 15px; font-weight: 600; }
 svg.chart .axis-label { font-size: 13px; font-weight: 600; }
+svg.chart .point-label { font-size: 11px; fill: #333; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
 svg.chart .callout { font-size: 13px; font-weight: 700; paint-order: stroke; stroke: #fff; stroke-width: 4px; }
 svg.chart .grid { stroke: #e3e3e3; stroke-width: 1; }
 svg.chart .frame { fill: none; stroke: #777; }
@@ -265,6 +266,15 @@ fn level_value(step: &Step) -> f64 {
     }
 }
 
+/// "c8" (8 users) or "400/s" (offered rate), for labels beside points.
+fn short_level(step: &Step) -> String {
+    match (step.concurrency, step.offered_rps) {
+        (Some(c), _) => format!("c{c}"),
+        (None, Some(r)) => format!("{r:.0}/s"),
+        (None, None) => String::new(),
+    }
+}
+
 fn level_axis(r: &FindResults, steps: &[&Step]) -> Axis {
     let label = if r.mode == "rate" {
         "offered load (req/s, log scale)"
@@ -309,6 +319,8 @@ fn throughput_chart(r: &FindResults, steps: &[&Step]) -> LineChart {
             style: DARK,
             points,
             hollow: steps.iter().map(|s| !s.passed).collect(),
+            labels: vec![],
+            step: false,
         }],
         rules: vec![],
         highlights: vec![],
@@ -373,11 +385,16 @@ fn latency_chart(r: &FindResults, steps: &[&Step]) -> LineChart {
             })
             .collect(),
         hollow: steps.iter().map(|s| !s.passed).collect(),
+        labels: vec![],
+        step: false,
     };
+    let mut p99 = percentile("p99", BLACK, |s| s.latency_ms.p99);
+    // Past the peak the points pile up at one throughput: name each by its load level.
+    p99.labels = steps.iter().map(|s| short_level(s)).collect();
     let series = vec![
         percentile("p50", DARK, |s| s.latency_ms.p50),
         percentile("p90", MID, |s| s.latency_ms.p90),
-        percentile("p99", BLACK, |s| s.latency_ms.p99),
+        p99,
     ];
     let all: Vec<f64> = series
         .iter()
@@ -455,6 +472,8 @@ fn success_chart(r: &FindResults, steps: &[&Step]) -> LineChart {
             style: DARK,
             points,
             hollow: steps.iter().map(|s| !s.passed).collect(),
+            labels: vec![],
+            step: false,
         }],
         rules: vec![rule(
             false,
@@ -803,8 +822,8 @@ pub fn simulate_html(r: &SimulateResults) -> String {
             "Target value",
             format!(
                 "{} invocations per instance per minute ({} req/s)",
-                num(p.target_value),
-                num(p.target_value / 60.0)
+                p.target_value,
+                rps(p.target_value / 60.0)
             ),
         ),
         (
@@ -819,11 +838,7 @@ pub fn simulate_html(r: &SimulateResults) -> String {
                 num(p.scale_in_cooldown_s)
             ),
         ),
-        (
-            "MAX_RPS per instance",
-            r.max_rps
-                .map_or("-".into(), |m| format!("{} req/s", num(m))),
-        ),
+        ("MAX_RPS per instance", r.max_rps.map_or("-".into(), req_s)),
         (
             "Scaling events",
             format!("{} out, {} in", t.scale_out_events, t.scale_in_events),
@@ -861,6 +876,8 @@ fn traffic_chart(r: &SimulateResults) -> LineChart {
         style: DARK,
         points: minute_points(r, |m| m.offered_rps, "req/s offered"),
         hollow: r.timeline.iter().map(|m| m.overloaded).collect(),
+        labels: vec![],
+        step: false,
     }];
     if let Some(max_rps) = r.max_rps {
         series.push(Series {
@@ -868,6 +885,8 @@ fn traffic_chart(r: &SimulateResults) -> LineChart {
             style: BLACK,
             points: minute_points(r, |m| f64::from(m.instances) * max_rps, "req/s capacity"),
             hollow: vec![],
+            labels: vec![],
+            step: true,
         });
     }
     series.push(Series {
@@ -879,6 +898,8 @@ fn traffic_chart(r: &SimulateResults) -> LineChart {
             "req/s at the target",
         ),
         hollow: vec![],
+        labels: vec![],
+        step: true,
     });
     LineChart {
         id: "traffic".into(),
@@ -897,6 +918,8 @@ fn instances_chart(r: &SimulateResults) -> LineChart {
         style: DARK,
         points: minute_points(r, |m| f64::from(m.instances), "instances in service"),
         hollow: r.timeline.iter().map(|m| m.overloaded).collect(),
+        labels: vec![],
+        step: true,
     }];
     if r.timeline.iter().any(|m| m.desired.is_some()) {
         series.push(Series {
@@ -908,6 +931,8 @@ fn instances_chart(r: &SimulateResults) -> LineChart {
                 "instances desired",
             ),
             hollow: vec![],
+            labels: vec![],
+            step: true,
         });
     }
     let p = &r.policy;

@@ -11,10 +11,10 @@ const WIDTH: f64 = 760.0;
 const HEIGHT: f64 = 380.0;
 const LEFT: f64 = 78.0;
 const RIGHT: f64 = 24.0;
-const TOP: f64 = 58.0;
+const TOP: f64 = 74.0;
 const BOTTOM: f64 = 56.0;
 /// More points than this in a series and only the hollow ones get markers.
-const MAX_MARKERS: usize = 150;
+const MAX_MARKERS: usize = 60;
 
 /// How an axis maps values to positions.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -86,6 +86,10 @@ pub struct Series {
     pub points: Vec<Point>,
     /// A point that failed (e.g. a step that did not pass) is drawn hollow.
     pub hollow: Vec<bool>,
+    /// Text written beside each point (empty for none).
+    pub labels: Vec<String>,
+    /// Drawn as a staircase (a value holds until the next point), not as straight segments.
+    pub step: bool,
 }
 
 /// A reference line across the plot at a fixed x (vertical) or y (horizontal).
@@ -381,7 +385,7 @@ struct LegendItem<'a> {
 
 fn draw_legend(out: &mut String, items: &[LegendItem]) {
     out.push_str(r#"<g class="legend">"#);
-    let (mut x, mut y) = (LEFT, 40.0);
+    let (mut x, mut y) = (LEFT, 42.0);
     for item in items {
         let width = 44.0 + 6.6 * item.name.chars().count() as f64;
         if x + width > WIDTH - RIGHT {
@@ -467,7 +471,8 @@ impl LineChart {
             name: &s.name,
             color: s.style.color,
             dash: s.style.dash,
-            marker: Some(s.style.marker),
+            // A crowded series is drawn without markers, so its legend shows none either.
+            marker: (s.points.len() <= MAX_MARKERS).then_some(s.style.marker),
             line: true,
         });
         let rules = self.rules.iter().map(|r| LegendItem {
@@ -527,24 +532,12 @@ fn draw_series(out: &mut String, series: &Series, xm: &Mapping, ym: &Mapping) {
         .iter()
         .filter(|p| p.x.is_finite() && p.y.is_finite())
         .collect();
-    let path: Vec<String> = finite
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            format!(
-                "{}{:.1} {:.1}",
-                if i == 0 { 'M' } else { 'L' },
-                xm.px(p.x),
-                ym.px(p.y)
-            )
-        })
-        .collect();
     let style = series.style;
     let _ = write!(
         out,
-        r#"<g class="series" data-series="{}"><path d="{}" fill="none" stroke="{}" stroke-width="2.5" stroke-dasharray="{}"/>"#,
+        r#"<g class="series" data-series="{}"><path class="mark line" d="{}" fill="none" stroke="{}" stroke-width="2.5" stroke-dasharray="{}"/>"#,
         esc(&series.name),
-        path.join(""),
+        path_data(&finite, series.step, xm, ym),
         style.color,
         style.dash
     );
@@ -564,7 +557,37 @@ fn draw_series(out: &mut String, series: &Series, xm: &Mapping, ym: &Mapping) {
             esc(&p.title)
         );
     }
+    draw_point_labels(out, series, xm, ym);
     out.push_str("</g>");
+}
+
+/// The SVG path through the points: straight segments, or a staircase.
+fn path_data(points: &[&Point], step: bool, xm: &Mapping, ym: &Mapping) -> String {
+    let mut d = String::new();
+    for (i, p) in points.iter().enumerate() {
+        let (x, y) = (xm.px(p.x), ym.px(p.y));
+        let _ = match (i, step) {
+            (0, _) => write!(d, "M{x:.1} {y:.1}"),
+            (_, false) => write!(d, "L{x:.1} {y:.1}"),
+            (_, true) => write!(d, "H{x:.1}V{y:.1}"),
+        };
+    }
+    d
+}
+
+fn draw_point_labels(out: &mut String, series: &Series, xm: &Mapping, ym: &Mapping) {
+    for (p, label) in series.points.iter().zip(&series.labels) {
+        if label.is_empty() || !(p.x.is_finite() && p.y.is_finite()) {
+            continue;
+        }
+        let _ = write!(
+            out,
+            r#"<text class="point-label" x="{:.1}" y="{:.1}">{}</text>"#,
+            xm.px(p.x) + 7.0,
+            ym.px(p.y) - 7.0,
+            esc(label)
+        );
+    }
 }
 
 /// The `<pattern>` for a hatch over a base colour.
@@ -771,6 +794,8 @@ mod tests {
                     },
                 ],
                 hollow: vec![],
+                labels: vec![],
+                step: false,
             }],
             rules: vec![],
             highlights: vec![],

@@ -159,13 +159,19 @@ pub fn run_fixture() -> RunResults {
     }
 }
 
-/// Two hours of a morning ramp against a policy with target 4752.9 (MAX_RPS 158.43 × 0.5 × 60).
+/// Two hours of a morning ramp, with a five-minute burst, against a policy with target 4752.9 (MAX_RPS 158.43 × 0.5 × 60).
 pub fn simulate_fixture_json() -> String {
     let mut minutes = Vec::new();
     let mut instances = 1u32;
     for minute in 0..120u32 {
-        let offered = 40.0
+        let ramp = 40.0
             + 560.0 * (f64::from(minute) / 60.0).min(1.0) * if minute < 90 { 1.0 } else { 0.5 };
+        // A burst at minutes 71-75 that the instances in service cannot carry.
+        let offered = if (71..76).contains(&minute) {
+            1500.0
+        } else {
+            ramp
+        };
         let desired = ((offered / 79.2).ceil() as u32).clamp(1, 10);
         if minute % 5 == 0 {
             instances = desired.max(1);
