@@ -98,3 +98,22 @@ fn bad_results_files_give_one_line_and_exit_2() {
         assert!(!dir.path().join("out.html").exists());
     }
 }
+
+#[test]
+fn a_report_file_that_cannot_be_written_is_refused_before_any_load() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for args in [
+        &["run", "--html", "no-such-folder/r.html"][..],
+        &["find", "--csv", "."][..],
+        &["report", "whatever.json", "--html", "no-such-folder/r.html"][..],
+    ] {
+        let out = peakrps(args, dir.path());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("does not exist") || stderr.contains("is a folder"),
+            "{stderr}"
+        );
+        assert!(out.stdout.is_empty(), "no load was sent: {args:?}");
+    }
+}

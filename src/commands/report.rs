@@ -7,11 +7,12 @@ use crate::cli::ReportArgs;
 use crate::report::{self, Document, ReportFiles};
 
 pub fn report(args: &ReportArgs) -> Result<Completion, Error> {
-    let doc = Document::read(&args.results)?;
     let files = ReportFiles {
         html: args.html.as_deref(),
         csv: args.csv.as_deref(),
     };
+    report::check_report_files(files)?;
+    let doc = Document::read(&args.results)?;
     if files.html.is_none() && files.csv.is_none() {
         print!("{}", terminal(&doc, report::color_enabled()));
         return Ok(Completion::Done);

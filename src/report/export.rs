@@ -63,6 +63,32 @@ pub struct ReportFiles<'a> {
     pub csv: Option<&'a Path>,
 }
 
+/// Fails at once (before any load is sent) when a report could not be written at the end
+/// because its folder does not exist or the path is a folder.
+pub fn check_report_files(files: ReportFiles) -> Result<(), Error> {
+    let named = [("--html", files.html), ("--csv", files.csv)];
+    for (flag, path) in named.into_iter().filter_map(|(f, p)| Some((f, p?))) {
+        let parent = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if path.is_dir() {
+            return Err(Error::Input(format!(
+                "{flag} {}: is a folder",
+                path.display()
+            )));
+        }
+        if !parent.is_dir() {
+            return Err(Error::Input(format!(
+                "{flag} {}: folder {} does not exist",
+                path.display(),
+                parent.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Writes the reports asked for and returns a line per file written ("HTML report written
 /// to FILE"), for the caller to show.
 pub fn write_reports(doc: &impl Exportable, files: ReportFiles) -> Result<Vec<String>, Error> {

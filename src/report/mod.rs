@@ -12,7 +12,7 @@ mod terminal;
 
 pub use csv::{find_csv, run_csv, simulate_csv};
 pub use document::{Document, KNOWN_SCHEMAS, SimMinute, SimPolicy, SimSummary, SimulateResults};
-pub use export::{Exportable, ReportFiles, write_reports};
+pub use export::{Exportable, ReportFiles, check_report_files, write_reports};
 pub use html::{CONTENT_SECURITY_POLICY, find_html, run_html, simulate_html};
 pub use progress::Progress;
 pub use results::{
