@@ -186,7 +186,16 @@ fn domain(axis: &Axis, values: &[f64]) -> (f64, f64, Vec<f64>) {
     }
 }
 
+/// Values beyond this are drawn at it: no real figure is that large, and a hand-edited file
+/// with 1e308 must not make the tick arithmetic overflow.
+const LIMIT: f64 = 1e15;
+
 fn linear_domain(values: &[f64], from_zero: bool) -> (f64, f64, Vec<f64>) {
+    let values: Vec<f64> = values
+        .iter()
+        .filter(|v| v.is_finite())
+        .map(|v| v.clamp(-LIMIT, LIMIT))
+        .collect();
     let max = values.iter().copied().fold(f64::MIN, f64::max);
     let min = values.iter().copied().fold(f64::MAX, f64::min);
     let (mut lo, mut hi) = if values.is_empty() {
@@ -204,9 +213,8 @@ fn linear_domain(values: &[f64], from_zero: bool) -> (f64, f64, Vec<f64>) {
     let step = nice_step((hi - lo) / 5.0);
     let lo = (lo / step).floor() * step;
     let hi = (hi / step).ceil() * step;
-    let ticks = (0..=((hi - lo) / step).round() as usize)
-        .map(|i| lo + i as f64 * step)
-        .collect();
+    let count = ((hi - lo) / step).round().clamp(1.0, 20.0) as usize;
+    let ticks = (0..=count).map(|i| lo + i as f64 * step).collect();
     (lo, hi, ticks)
 }
 
@@ -803,6 +811,22 @@ mod tests {
         let svg = chart.render();
         assert!(svg.contains("&lt;t&gt;") && !svg.contains("NaN"));
         assert_eq!(svg.matches(r#"class="mark point""#).count(), 1);
+    }
+
+    #[test]
+    fn absurd_values_give_a_few_ticks() {
+        for values in [
+            vec![-1e308, 1e308],
+            vec![f64::INFINITY, 3.0],
+            vec![1e300],
+            vec![],
+        ] {
+            let (lo, hi, ticks) = linear_domain(&values, true);
+            assert!(lo.is_finite() && hi.is_finite() && lo < hi, "{values:?}");
+            assert!((2..=21).contains(&ticks.len()), "{values:?}: {ticks:?}");
+        }
+        let (_, _, ticks) = log_domain(&[1e-300, 1e300], &[1.0, 2.0, 5.0], 10.0);
+        assert!(ticks.len() <= 64 * 3);
     }
 
     #[test]
