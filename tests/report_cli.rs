@@ -117,3 +117,26 @@ fn a_report_file_that_cannot_be_written_is_refused_before_any_load() {
         assert!(out.stdout.is_empty(), "no load was sent: {args:?}");
     }
 }
+
+#[test]
+fn a_find_without_a_peak_still_renders() {
+    let mut results = find_fixture();
+    results.peak = None;
+    results.recommendation = None;
+    for step in &mut results.steps {
+        step.passed = false;
+    }
+    let html = peakrps::report::find_html(&results);
+    assert!(html.contains("No load level passed"));
+    assert!(
+        !html.contains("class=\"mark highlight\""),
+        "no peak to mark"
+    );
+    let verdict = peakrps::report::find_verdict(&results);
+    assert!(verdict.starts_with("No load level passed"));
+    let csv = peakrps::report::find_csv(&results).expect("csv");
+    assert!(
+        csv.lines().skip(1).all(|l| l.contains(",false,false,")),
+        "{csv}"
+    );
+}
