@@ -27,6 +27,8 @@ pub enum Command {
     Find(FindArgs),
     /// Apply one fixed load (--concurrency N) for a duration or a number of requests.
     Run(RunArgs),
+    /// Render a results file again: the terminal table, or --html / --csv reports.
+    Report(ReportArgs),
     /// Run the embedded model server (SageMaker container contract: GET /ping, POST /invocations).
     Serve(ServeArgs),
     /// Replay a traffic profile through the target-tracking policy (same rules as AWS) and
@@ -66,9 +68,43 @@ pub struct TargetArgs {
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
 
+    /// Write a self-contained HTML report (charts inline, loads nothing) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// Write the figures as CSV (a row per step, or per minute of a simulation; units in the header) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+
     /// No progress on stderr; only the final table and verdict on stdout.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+impl TargetArgs {
+    /// The --html and --csv files.
+    pub fn report_files(&self) -> crate::report::ReportFiles<'_> {
+        crate::report::ReportFiles {
+            html: self.html.as_deref(),
+            csv: self.csv.as_deref(),
+        }
+    }
+}
+
+/// `peakrps report RESULTS`: with no flags the table and verdict are printed again.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A results file written by `find --json`, `run --json` or `simulate --json`.
+    #[arg(value_name = "RESULTS")]
+    pub results: PathBuf,
+
+    /// Write a self-contained HTML report (charts inline, loads nothing) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// Write the figures as CSV (a row per step, or per minute of a simulation; units in the header) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

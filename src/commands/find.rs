@@ -94,6 +94,9 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         }
         progress.note(&format!("Results written to {}", path.display()));
     }
+    for line in report::write_reports(&results, args.target.report_files())? {
+        progress.note(&line);
+    }
     if results.interrupted {
         return Ok(Completion::Interrupted);
     }

@@ -4,6 +4,7 @@
 mod find;
 mod interrupt;
 mod prepare;
+mod report;
 mod run;
 mod serve;
 mod simulate;
@@ -26,6 +27,7 @@ pub fn execute(command: Command) -> Result<Completion, Error> {
     match command {
         Command::Find(args) => find::find(&args),
         Command::Run(args) => run::run(&args),
+        Command::Report(args) => report::report(&args),
         Command::Serve(args) => serve::serve(&args),
         Command::Simulate(args) => simulate::simulate(&args),
     }

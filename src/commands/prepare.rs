@@ -37,6 +37,7 @@ pub struct Prepared {
 }
 
 pub fn prepare(args: &TargetArgs, progress: &Progress) -> Result<Prepared, Error> {
+    crate::report::check_report_files(args.report_files())?;
     let (endpoint, server, kind) = match &args.target {
         Some(raw) => {
             let endpoint = Endpoint::parse(raw)?;

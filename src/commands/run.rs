@@ -90,6 +90,9 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         report::write_json(path, &results)?;
         progress.note(&format!("Results written to {}", path.display()));
     }
+    for line in report::write_reports(&results, args.target.report_files())? {
+        progress.note(&line);
+    }
     if run.interrupted {
         return Ok(Completion::Interrupted);
     }

@@ -1,15 +1,24 @@
 //! What the user sees and what scripts read: live progress on stderr, the final table and
-//! verdict on stdout, and the results documents (JSON, plus the step-by-step partial log).
+//! verdict on stdout, the results documents (JSON, partial log) and the HTML and CSV reports.
 
+mod csv;
+mod document;
+mod export;
+mod html;
 mod progress;
 mod results;
 mod simulation;
+mod svg;
 mod terminal;
 
+pub use csv::{find_csv, run_csv, simulate_csv};
+pub use document::{Document, KNOWN_SCHEMAS, SimMinute, SimPolicy, SimSummary, SimulateResults};
+pub use export::{Exportable, ReportFiles, check_report_files, write_reports};
+pub use html::{CONTENT_SECURITY_POLICY, find_html, run_html, simulate_html};
 pub use progress::Progress;
 pub use results::{
     FindResults, FindSettings, LoadInfo, PartialLog, RunResults, TargetInfo, now_rfc3339,
-    write_json,
+    write_json, write_text,
 };
 pub use simulation::{recommendation_report, simulation_report};
-pub use terminal::{color_enabled, emit, find_table, find_verdict, run_summary};
+pub use terminal::{color_enabled, emit, find_table, find_verdict, run_summary, simulate_summary};

@@ -66,6 +66,15 @@ pub struct FindResults {
 
 impl FindResults {
     pub const SCHEMA: &'static str = "peakrps.find/v1";
+
+    /// Whether `step` is the one the peak was taken from.
+    pub fn is_peak(&self, step: &Step) -> bool {
+        let Some(peak) = &self.peak else { return false };
+        step.passed
+            && !step.partial
+            && peak.concurrency == step.concurrency
+            && peak.offered_rps == step.offered_rps
+    }
 }
 
 /// The load of a `run`.
@@ -109,8 +118,15 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
     let fail =
         |e: &dyn std::fmt::Display| Error::Run(format!("cannot write {}: {e}", path.display()));
     let text = serde_json::to_string_pretty(value).map_err(|e| fail(&e))?;
+    write_text(path, &(text + "\n"))
+}
+
+/// Writes `text` to `path` through a temporary file and a rename.
+pub fn write_text(path: &Path, text: &str) -> Result<(), Error> {
+    let fail =
+        |e: &dyn std::fmt::Display| Error::Run(format!("cannot write {}: {e}", path.display()));
     let tmp = sibling(path, ".tmp");
-    std::fs::write(&tmp, text + "\n").map_err(|e| fail(&e))?;
+    std::fs::write(&tmp, text).map_err(|e| fail(&e))?;
     std::fs::rename(&tmp, path).map_err(|e| fail(&e))
 }
 

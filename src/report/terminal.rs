@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use comfy_table::presets::UTF8_BORDERS_ONLY;
 use comfy_table::{Attribute, Cell, CellAlignment, Color, Table};
 
-use super::FindResults;
+use super::{FindResults, SimulateResults};
 use crate::search::Step;
 use crate::stats::Summary;
 
@@ -32,16 +32,38 @@ fn new_table(color: bool) -> Table {
     table
 }
 
-fn ms(v: f64) -> String {
+/// Milliseconds to a precision that matters: 1234, 25.3, 0.42.
+pub(super) fn ms(v: f64) -> String {
     if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 1.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// Requests per second: one decimal below 10 000, none above.
+pub(super) fn rps(v: f64) -> String {
+    if v >= 10_000.0 {
         format!("{v:.0}")
     } else {
         format!("{v:.1}")
     }
 }
 
-fn pct(ratio: f64) -> String {
-    format!("{:.1}%", ratio * 100.0)
+/// A success ratio as a percentage, rounded down so that 99.96% never reads as 100.0% and a
+/// step below --min-success never reads as reaching it.
+pub(super) fn pct(ratio: f64) -> String {
+    format!("{:.1}%", (ratio * 1000.0 + 1e-6).floor() / 10.0)
+}
+
+fn align_right(table: &mut Table, columns: &[usize]) {
+    for &i in columns {
+        if let Some(col) = table.column_mut(i) {
+            col.set_cell_alignment(CellAlignment::Right);
+        }
+    }
 }
 
 /// One row per step: load level, throughput, latency percentiles, success, errors, verdict.
@@ -65,22 +87,10 @@ pub fn find_table(results: &FindResults, color: bool) -> String {
         "passed",
         "",
     ]);
-    let peak_level = results
-        .peak
-        .as_ref()
-        .map(|p| (p.concurrency, p.offered_rps));
     for step in &results.steps {
-        let is_peak = peak_level == Some((step.concurrency, step.offered_rps)) && step.passed;
-        table.add_row(step_row(step, is_peak, color));
+        table.add_row(step_row(step, results.is_peak(step), color));
     }
-    for i in 1..=9 {
-        if let Some(col) = table.column_mut(i) {
-            col.set_cell_alignment(CellAlignment::Right);
-        }
-    }
-    if let Some(col) = table.column_mut(0) {
-        col.set_cell_alignment(CellAlignment::Right);
-    }
+    align_right(&mut table, &[0, 1, 2, 3, 4, 5, 6]);
     table.to_string()
 }
 
@@ -100,7 +110,7 @@ fn step_row(step: &Step, is_peak: bool, color: bool) -> Vec<Cell> {
     };
     let texts = [
         level,
-        format!("{:.1}", s.rps),
+        rps(s.rps),
         ms(s.latency_ms.p50),
         ms(s.latency_ms.p90),
         ms(s.latency_ms.p99),
@@ -150,8 +160,9 @@ pub fn find_verdict(results: &FindResults) -> String {
             out += &format!("Stopped because: {}\n", results.stop_reason);
             out += &format!("Scaling target: {}\n", rec.formula());
             out += &format!(
-                "                (target value {} invocations per minute per instance)\n",
-                rec.invocations_per_instance
+                "                (target value {} invocations per minute per instance; each instance\n                 then runs at about {} req/s, MAX_RPS × SAFETY_FACTOR)\n",
+                rec.invocations_per_instance,
+                rps(rec.max_rps * rec.safety_factor)
             );
         }
         _ => {
@@ -191,7 +202,7 @@ pub fn run_summary(summary: &Summary, color: bool) -> String {
         "req/s", "requests", "p50 ms", "p90 ms", "p99 ms", "max ms", "success", "errors", "seconds",
     ]);
     table.add_row(vec![
-        format!("{:.1}", summary.rps),
+        rps(summary.rps),
         summary.requests.to_string(),
         ms(summary.latency_ms.p50),
         ms(summary.latency_ms.p90),
@@ -201,5 +212,39 @@ pub fn run_summary(summary: &Summary, color: bool) -> String {
         summary.errors.describe(),
         format!("{:.1}", summary.duration_s),
     ]);
+    align_right(&mut table, &[0, 1, 2, 3, 4, 5, 6, 8]);
     table.to_string()
+}
+
+/// The totals of a `simulate`, and its policy.
+pub fn simulate_summary(results: &SimulateResults, color: bool) -> String {
+    let mut table = new_table(color);
+    let s = &results.summary;
+    table.set_header(vec![
+        "minutes",
+        "max instances",
+        "instance-minutes",
+        "overloaded minutes",
+        "requests at risk",
+        "scale-outs",
+        "scale-ins",
+    ]);
+    table.add_row(vec![
+        results.timeline.len().to_string(),
+        s.max_instances.to_string(),
+        s.instance_minutes.to_string(),
+        s.overloaded_minutes.to_string(),
+        s.requests_at_risk.to_string(),
+        s.scale_out_events.to_string(),
+        s.scale_in_events.to_string(),
+    ]);
+    let p = &results.policy;
+    format!(
+        "{table}\nPolicy: target {} invocations per instance per minute, {} to {} instances, cooldowns out {} s / in {} s\n",
+        p.target_value,
+        p.min_capacity,
+        p.max_capacity,
+        p.scale_out_cooldown_s,
+        p.scale_in_cooldown_s
+    )
 }

@@ -1,0 +1,37 @@
+//! `peakrps report RESULTS`: reads a results file back and renders it again, as the terminal
+//! table and verdict, or as the --html and --csv reports.
+
+use super::Completion;
+use crate::Error;
+use crate::cli::ReportArgs;
+use crate::report::{self, Document, ReportFiles};
+
+pub fn report(args: &ReportArgs) -> Result<Completion, Error> {
+    let files = ReportFiles {
+        html: args.html.as_deref(),
+        csv: args.csv.as_deref(),
+    };
+    report::check_report_files(files)?;
+    let doc = Document::read(&args.results)?;
+    if files.html.is_none() && files.csv.is_none() {
+        print!("{}", terminal(&doc, report::color_enabled()));
+        return Ok(Completion::Done);
+    }
+    for line in report::write_reports(&doc, files)? {
+        eprintln!("{line}");
+    }
+    Ok(Completion::Done)
+}
+
+/// What `find`, `run` or `simulate` printed when the document was made.
+fn terminal(doc: &Document, color: bool) -> String {
+    match doc {
+        Document::Find(r) => format!(
+            "{}\n{}",
+            report::find_table(r, color),
+            report::find_verdict(r)
+        ),
+        Document::Run(r) => format!("{}\n", report::run_summary(&r.summary, color)),
+        Document::Simulate(r) => report::simulate_summary(r, color),
+    }
+}

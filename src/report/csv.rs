@@ -1,0 +1,131 @@
+//! CSV exports for spreadsheets and scripts: one row per step of a `find` (the table's
+//! columns, units in the header names), one row for a `run`, one row per minute of a `simulate`.
+
+use super::{FindResults, RunResults, SimulateResults};
+use crate::Error;
+use crate::search::Step;
+use crate::stats::{ErrorKind, Summary};
+
+/// The header of the step rows: the level, the figures (units in the names), the verdict.
+const STEP_HEADER: [&str; 23] = [
+    "concurrency",
+    "offered_rps",
+    "rps",
+    "requests",
+    "success_ratio",
+    "p50_ms",
+    "p90_ms",
+    "p99_ms",
+    "max_ms",
+    "latency_at_percentile_ms",
+    "throttled",
+    "server_error",
+    "client_error",
+    "timeout",
+    "connect",
+    "other",
+    "dropped",
+    "duration_s",
+    "windows",
+    "stable",
+    "passed",
+    "peak",
+    "failure",
+];
+
+fn opt<T: ToString>(value: Option<T>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// The figures every row has: rps to p99, errors by kind, dropped, duration.
+fn summary_fields(s: &Summary) -> Vec<String> {
+    let mut fields = vec![
+        s.rps.to_string(),
+        s.requests.to_string(),
+        s.success_ratio.to_string(),
+        s.latency_ms.p50.to_string(),
+        s.latency_ms.p90.to_string(),
+        s.latency_ms.p99.to_string(),
+        s.latency_ms.max.to_string(),
+    ];
+    fields.extend(ErrorKind::ALL.iter().map(|k| s.errors.get(*k).to_string()));
+    fields.push(s.dropped.to_string());
+    fields.push(s.duration_s.to_string());
+    fields
+}
+
+fn step_record(step: &Step, is_peak: bool) -> Vec<String> {
+    let mut record = vec![opt(step.concurrency), opt(step.offered_rps)];
+    let mut figures = summary_fields(&step.summary);
+    figures.insert(7, step.latency_at_percentile_ms.to_string());
+    record.extend(figures);
+    record.push(step.windows.to_string());
+    record.push(step.stable.to_string());
+    record.push(step.passed.to_string());
+    record.push(is_peak.to_string());
+    record.push(step.failure.clone().unwrap_or_default());
+    record
+}
+
+fn to_text(
+    header: &[&str],
+    records: impl IntoIterator<Item = Vec<String>>,
+) -> Result<String, Error> {
+    let fail = |e: &dyn std::fmt::Display| Error::Run(format!("cannot build the CSV: {e}"));
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(header).map_err(|e| fail(&e))?;
+    for record in records {
+        writer.write_record(&record).map_err(|e| fail(&e))?;
+    }
+    let bytes = writer.into_inner().map_err(|e| fail(&e))?;
+    String::from_utf8(bytes).map_err(|e| fail(&e))
+}
+
+/// One row per step, in the order the steps ran.
+pub fn find_csv(results: &FindResults) -> Result<String, Error> {
+    let records = results
+        .steps
+        .iter()
+        .map(|step| step_record(step, results.is_peak(step)));
+    to_text(&STEP_HEADER, records)
+}
+
+/// One row: the run's summary, with the columns a step and a run share.
+pub fn run_csv(results: &RunResults) -> Result<String, Error> {
+    let header: Vec<&str> = STEP_HEADER
+        .iter()
+        .copied()
+        .filter(|h| !matches!(*h, "offered_rps" | "latency_at_percentile_ms"))
+        .take_while(|h| *h != "windows")
+        .collect();
+    let mut record = vec![opt(results.load.concurrency)];
+    record.extend(summary_fields(&results.summary));
+    to_text(&header, [record])
+}
+
+/// One row per minute of the simulated traffic.
+pub fn simulate_csv(results: &SimulateResults) -> Result<String, Error> {
+    let header = [
+        "minute",
+        "offered_rps",
+        "instances",
+        "desired",
+        "invocations_per_instance",
+        "overloaded",
+        "p99_ms",
+        "failed",
+    ];
+    let records = results.timeline.iter().map(|m| {
+        vec![
+            m.minute.to_string(),
+            m.offered_rps.to_string(),
+            m.instances.to_string(),
+            opt(m.desired),
+            opt(m.invocations_per_instance),
+            m.overloaded.to_string(),
+            opt(m.p99_ms),
+            opt(m.failed),
+        ]
+    });
+    to_text(&header, records)
+}

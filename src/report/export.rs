@@ -1,0 +1,105 @@
+//! Writing the HTML and CSV reports of any results document to the files named by `--html`
+//! and `--csv`, for `find`, `run` and `report` alike.
+
+use std::path::Path;
+
+use super::{Document, FindResults, RunResults, SimulateResults, csv, html, write_text};
+use crate::Error;
+
+/// A results document that renders as an HTML page and a CSV table.
+pub trait Exportable {
+    fn html(&self) -> String;
+    fn csv(&self) -> Result<String, Error>;
+}
+
+impl Exportable for FindResults {
+    fn html(&self) -> String {
+        html::find_html(self)
+    }
+    fn csv(&self) -> Result<String, Error> {
+        csv::find_csv(self)
+    }
+}
+
+impl Exportable for RunResults {
+    fn html(&self) -> String {
+        html::run_html(self)
+    }
+    fn csv(&self) -> Result<String, Error> {
+        csv::run_csv(self)
+    }
+}
+
+impl Exportable for SimulateResults {
+    fn html(&self) -> String {
+        html::simulate_html(self)
+    }
+    fn csv(&self) -> Result<String, Error> {
+        csv::simulate_csv(self)
+    }
+}
+
+impl Exportable for Document {
+    fn html(&self) -> String {
+        match self {
+            Document::Find(r) => r.html(),
+            Document::Run(r) => r.html(),
+            Document::Simulate(r) => r.html(),
+        }
+    }
+    fn csv(&self) -> Result<String, Error> {
+        match self {
+            Document::Find(r) => r.csv(),
+            Document::Run(r) => r.csv(),
+            Document::Simulate(r) => r.csv(),
+        }
+    }
+}
+
+/// Where the reports go; either may be absent.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReportFiles<'a> {
+    pub html: Option<&'a Path>,
+    pub csv: Option<&'a Path>,
+}
+
+/// Fails at once (before any load is sent) when a report could not be written at the end
+/// because its folder does not exist or the path is a folder.
+pub fn check_report_files(files: ReportFiles) -> Result<(), Error> {
+    let named = [("--html", files.html), ("--csv", files.csv)];
+    for (flag, path) in named.into_iter().filter_map(|(f, p)| Some((f, p?))) {
+        let parent = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if path.is_dir() {
+            return Err(Error::Input(format!(
+                "{flag} {}: is a folder",
+                path.display()
+            )));
+        }
+        if !parent.is_dir() {
+            return Err(Error::Input(format!(
+                "{flag} {}: folder {} does not exist",
+                path.display(),
+                parent.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Writes the reports asked for and returns a line per file written ("HTML report written
+/// to FILE"), for the caller to show.
+pub fn write_reports(doc: &impl Exportable, files: ReportFiles) -> Result<Vec<String>, Error> {
+    let mut written = Vec::new();
+    if let Some(path) = files.html {
+        write_text(path, &doc.html())?;
+        written.push(format!("HTML report written to {}", path.display()));
+    }
+    if let Some(path) = files.csv {
+        write_text(path, &doc.csv()?)?;
+        written.push(format!("CSV written to {}", path.display()));
+    }
+    Ok(written)
+}

@@ -1,0 +1,142 @@
+//! `peakrps report RESULTS` end to end: a results file prints its table again, --html and
+//! --csv write files, and a wrong or broken file is one error line with exit code 2.
+
+mod fixtures;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use fixtures::{find_fixture, run_fixture, simulate_fixture_json};
+
+fn peakrps(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_peakrps"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the peakrps binary runs")
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).expect("write fixture");
+}
+
+#[test]
+fn report_prints_the_table_and_verdict_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let results = find_fixture();
+    peakrps::report::write_json(&dir.path().join("find.json"), &results).expect("json");
+    let out = peakrps(&["report", "find.json"], dir.path());
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let expected = format!(
+        "{}\n{}",
+        peakrps::report::find_table(&results, false),
+        peakrps::report::find_verdict(&results)
+    );
+    assert_eq!(stdout, expected);
+}
+
+#[test]
+fn report_writes_html_and_csv_for_each_kind() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    peakrps::report::write_json(&dir.path().join("find.json"), &find_fixture()).expect("json");
+    peakrps::report::write_json(&dir.path().join("run.json"), &run_fixture()).expect("json");
+    write(dir.path(), "sim.json", &simulate_fixture_json());
+    for name in ["find", "run", "sim"] {
+        let json = format!("{name}.json");
+        let (html, csv) = (format!("{name}.html"), format!("{name}.csv"));
+        let out = peakrps(
+            &["report", &json, "--html", &html, "--csv", &csv],
+            dir.path(),
+        );
+        assert!(out.status.success(), "{name}: {out:?}");
+        let page = std::fs::read_to_string(dir.path().join(&html)).expect("html written");
+        assert!(
+            page.starts_with("<!DOCTYPE html>") && page.contains("<svg class=\"chart\""),
+            "{name}"
+        );
+        let table = std::fs::read_to_string(dir.path().join(&csv)).expect("csv written");
+        assert!(table.lines().count() >= 2, "{name}: {table}");
+    }
+    let out = peakrps(&["report", "sim.json"], dir.path());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("overloaded minutes"));
+}
+
+#[test]
+fn bad_results_files_give_one_line_and_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "garbage.json", "this is not json");
+    write(
+        dir.path(),
+        "other.json",
+        r#"{"schema": "peakrps.find/v9", "steps": []}"#,
+    );
+    write(
+        dir.path(),
+        "broken.json",
+        r#"{"schema": "peakrps.find/v1", "steps": "many"}"#,
+    );
+    let cases = [
+        ("missing.json", "cannot read missing.json"),
+        ("garbage.json", "invalid JSON"),
+        (
+            "other.json",
+            "schema \"peakrps.find/v9\" is not one this peakrps",
+        ),
+        ("broken.json", "not a valid peakrps.find/v1 document"),
+    ];
+    for (file, expected) in cases {
+        let out = peakrps(&["report", file, "--html", "out.html"], dir.path());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{file}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{file}: {stderr}");
+        assert!(
+            stderr.starts_with("error: ") && stderr.contains(expected),
+            "{file}: {stderr}"
+        );
+        assert!(!dir.path().join("out.html").exists());
+    }
+}
+
+#[test]
+fn a_report_file_that_cannot_be_written_is_refused_before_any_load() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for args in [
+        &["run", "--html", "no-such-folder/r.html"][..],
+        &["find", "--csv", "."][..],
+        &["report", "whatever.json", "--html", "no-such-folder/r.html"][..],
+    ] {
+        let out = peakrps(args, dir.path());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("does not exist") || stderr.contains("is a folder"),
+            "{stderr}"
+        );
+        assert!(out.stdout.is_empty(), "no load was sent: {args:?}");
+    }
+}
+
+#[test]
+fn a_find_without_a_peak_still_renders() {
+    let mut results = find_fixture();
+    results.peak = None;
+    results.recommendation = None;
+    for step in &mut results.steps {
+        step.passed = false;
+    }
+    let html = peakrps::report::find_html(&results);
+    assert!(html.contains("No load level passed"));
+    assert!(
+        !html.contains("class=\"mark highlight\""),
+        "no peak to mark"
+    );
+    let verdict = peakrps::report::find_verdict(&results);
+    assert!(verdict.starts_with("No load level passed"));
+    let csv = peakrps::report::find_csv(&results).expect("csv");
+    assert!(
+        csv.lines().skip(1).all(|l| l.contains(",false,false,")),
+        "{csv}"
+    );
+}
