@@ -341,6 +341,24 @@ pub struct SimulateArgs {
     /// Write the simulation document (peakrps.simulate/v1) to FILE.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+
+    /// Write a self-contained HTML report (traffic vs capacity, instances) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// Write the timeline as CSV (a row per minute; units in the header) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+}
+
+impl SimulateArgs {
+    /// The --html and --csv files.
+    pub fn report_files(&self) -> crate::report::ReportFiles<'_> {
+        crate::report::ReportFiles {
+            html: self.html.as_deref(),
+            csv: self.csv.as_deref(),
+        }
+    }
 }
 
 /// Durations read `500ms`, `30s`, `5m`, `1h`.

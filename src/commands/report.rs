@@ -14,7 +14,7 @@ pub fn report(args: &ReportArgs) -> Result<Completion, Error> {
     report::check_report_files(files)?;
     let doc = Document::read(&args.results)?;
     if files.html.is_none() && files.csv.is_none() {
-        print!("{}", terminal(&doc, report::color_enabled()));
+        report::emit(&terminal(&doc, report::color_enabled()));
         return Ok(Completion::Done);
     }
     for line in report::write_reports(&doc, files)? {

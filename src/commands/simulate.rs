@@ -27,6 +27,7 @@ pub fn simulate(args: &SimulateArgs) -> Result<Completion, Error> {
     if let Some(path) = &args.json {
         check_writable_dir(path)?;
     }
+    report::check_report_files(args.report_files())?;
     let capacity = capacity(args)?;
     let profile = TrafficProfile::load(&args.traffic)?;
     let (policy, factor) = policy(args, &capacity)?;
@@ -38,23 +39,32 @@ pub fn simulate(args: &SimulateArgs) -> Result<Completion, Error> {
     };
     let (policy, factor, search) = if args.recommend {
         let search = recommend(&setting, &policy, capacity.model.max_rps);
-        print!(
-            "{}",
-            report::recommendation_report(&search, report::color_enabled())
-        );
+        report::emit(&report::recommendation_report(
+            &search,
+            report::color_enabled(),
+        ));
         let (picked, picked_factor) = chosen(&search, &policy, capacity.model.max_rps);
-        println!(
-            "\nSimulating the pick (safety factor {picked_factor:.2}, --min-capacity {}):\n",
+        report::emit(&format!(
+            "\nSimulating the pick (safety factor {picked_factor:.2}, --min-capacity {}):\n\n",
             picked.min_capacity
-        );
+        ));
         (picked, Some(picked_factor), Some(search))
     } else {
         (policy, factor, None)
     };
     let doc = document(args, &capacity, &profile, &setting, &policy, factor, search);
-    print!("{}", report::simulation_report(&doc));
+    report::emit(&report::simulation_report(&doc));
     if let Some(path) = &args.json {
         report::write_json(path, &doc)?;
+    }
+    if args.html.is_some() || args.csv.is_some() {
+        // The report reads the document as `peakrps report` would read it from a file.
+        let rendered: report::SimulateResults = serde_json::to_value(&doc)
+            .and_then(serde_json::from_value)
+            .map_err(|e| Error::Run(format!("cannot render the simulation report: {e}")))?;
+        for line in report::write_reports(&rendered, args.report_files())? {
+            eprintln!("{line}");
+        }
     }
     Ok(Completion::Done)
 }

@@ -84,13 +84,28 @@ pub struct SimulateResults {
     /// The capacity of one instance (MAX_RPS), when the document gives it.
     #[serde(default)]
     pub max_rps: Option<f64>,
+    /// What `peakrps simulate` writes: `capacity.max_rps`.
+    #[serde(default, skip_serializing)]
+    capacity: Option<SimCapacity>,
     pub timeline: Vec<SimMinute>,
     #[serde(default)]
     pub summary: SimSummary,
 }
 
+/// The `capacity` object of a simulate document, as far as the report needs it.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+struct SimCapacity {
+    max_rps: f64,
+}
+
 impl SimulateResults {
     pub const SCHEMA: &'static str = "peakrps.simulate/v1";
+
+    /// MAX_RPS per instance: `capacity.max_rps` as `simulate` writes it, or a top-level
+    /// `max_rps`.
+    pub fn instance_max_rps(&self) -> Option<f64> {
+        self.capacity.as_ref().map(|c| c.max_rps).or(self.max_rps)
+    }
 }
 
 impl Document {

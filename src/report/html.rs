@@ -838,7 +838,10 @@ pub fn simulate_html(r: &SimulateResults) -> String {
                 num(p.scale_in_cooldown_s)
             ),
         ),
-        ("MAX_RPS per instance", r.max_rps.map_or("-".into(), req_s)),
+        (
+            "MAX_RPS per instance",
+            r.instance_max_rps().map_or("-".into(), req_s),
+        ),
         (
             "Scaling events",
             format!("{} out, {} in", t.scale_out_events, t.scale_in_events),
@@ -879,7 +882,7 @@ fn traffic_chart(r: &SimulateResults) -> LineChart {
         labels: vec![],
         step: false,
     }];
-    if let Some(max_rps) = r.max_rps {
+    if let Some(max_rps) = r.instance_max_rps() {
         series.push(Series {
             name: "capacity (instances × MAX_RPS)".into(),
             style: BLACK,
