@@ -192,8 +192,18 @@ pub struct RunArgs {
 
     /// Concurrent virtual users, each on its own keep-alive connection (closed loop; the
     /// default, with 1 user).
-    #[arg(short, long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N", conflicts_with = "rate")]
+    #[arg(short, long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N", conflicts_with_all = ["rate", "profile"])]
     pub concurrency: Option<u32>,
+
+    /// Drive the target with a traffic profile (CSV `minute,rps` or TOML stages, as
+    /// `simulate --traffic` reads), open loop, and report minute by minute.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["rate", "duration", "requests"])]
+    pub profile: Option<PathBuf>,
+
+    /// With --profile: compress time K-fold (a 60-minute profile in 6 minutes at 10); each
+    /// minute keeps its request rate.
+    #[arg(long, default_value_t = 1.0, value_parser = parse_speed, value_name = "K", requires = "profile")]
+    pub speed: f64,
 
     /// Open loop: requests due at this rate (req/s) whatever the server does; latency is
     /// measured from each request's due time (no coordinated omission).
@@ -260,6 +270,18 @@ pub struct ServeArgs {
 pub enum Mode {
     Concurrency,
     Rate,
+}
+
+/// A time compression factor: at least 1 (real time), at most 600 (a minute in 0.1 s).
+pub fn parse_speed(s: &str) -> Result<f64, String> {
+    let v = parse_number(s)?;
+    if (1.0..=600.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!(
+            "{v} is outside [1, 600]; e.g. 10 plays a 60-minute profile in 6 minutes"
+        ))
+    }
 }
 
 /// A request rate in req/s: positive and finite.

@@ -103,6 +103,37 @@ fn bad_input_gets_one_line_and_exit_2() {
             "above --max-concurrency",
         ),
         (vec!["nonsense".into()], "unrecognized subcommand"),
+        (
+            vec![
+                "run".into(),
+                "--profile".into(),
+                missing.display().to_string(),
+            ],
+            "missing.json",
+        ),
+        (
+            vec![
+                "run".into(),
+                "--speed".into(),
+                "0".into(),
+                "--profile".into(),
+                "x.csv".into(),
+            ],
+            "outside [1, 600]",
+        ),
+        (vec!["run".into(), "--rate=-5".into()], "not a usable rate"),
+        (
+            vec![
+                "find".into(),
+                "--mode".into(),
+                "rate".into(),
+                "--start-rate".into(),
+                "500".into(),
+                "--max-rps".into(),
+                "100".into(),
+            ],
+            "above --max-rps",
+        ),
     ];
     for (args, expected) in cases {
         let out = peakrps().args(&args).output().unwrap();

@@ -153,3 +153,37 @@ fn find_in_rate_mode_finds_the_capacity() {
         }
     }
 }
+
+#[test]
+fn run_profile_follows_the_profile_minute_by_minute() {
+    let _guard = exclusive();
+    let server = model_server(8, Duration::from_millis(5), 64, WhenFull::Unavailable);
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("profile.csv");
+    std::fs::write(&profile, "minute,rps\n0,100\n1,400\n2,250\n").unwrap();
+    // At 30x a minute lasts 2 s; each keeps its request rate.
+    let doc = run_json(&[
+        &url(&server),
+        "--profile",
+        profile.to_str().unwrap(),
+        "--speed",
+        "30",
+    ]);
+    assert_eq!(doc["load"]["mode"], "profile");
+    let minutes = doc["minutes"].as_array().unwrap();
+    assert_eq!(minutes.len(), 3);
+    for (m, offered) in minutes.iter().zip([100.0, 400.0, 250.0]) {
+        let achieved = m["rps"].as_f64().unwrap();
+        eprintln!(
+            "minute {}: offered {offered}, achieved {achieved}",
+            m["minute"]
+        );
+        assert_eq!(m["offered_rps"].as_f64().unwrap(), offered);
+        assert!(
+            (achieved - offered).abs() <= offered * 0.02,
+            "minute {}: achieved {achieved} of {offered}",
+            m["minute"]
+        );
+        assert_eq!(m["dropped"], 0, "{m}");
+    }
+}

@@ -6,46 +6,47 @@ use super::prepare::{Prepared, prepare};
 use super::{Completion, Interrupt};
 use crate::Error;
 use crate::cli::RunArgs;
-use crate::load::{Load, StepPlan, Verdict, run_step};
-use crate::report::{self, LoadInfo, Progress, RunResults};
-use crate::stats::summarize;
+use crate::load::Connector;
+use crate::load::{Load, StepPlan, StepRun, Verdict, run_step};
+use crate::report::{self, LoadInfo, ProfileMinute, Progress, RunResults};
+use crate::scaling::TrafficProfile;
+use crate::stats::{Window, summarize};
+use crate::target::RequestTemplate;
+use std::sync::Arc;
 
 /// How long a `--requests N` run may take at most.
 const REQUESTS_RUN_LIMIT: Duration = Duration::from_secs(24 * 3600);
 
 pub fn run(args: &RunArgs) -> Result<Completion, Error> {
     let mut progress = Progress::new(args.target.quiet);
+    // A bad profile is bad input: say so before any load is sent.
+    let profile = args
+        .profile
+        .as_deref()
+        .map(TrafficProfile::load)
+        .transpose()?;
     let Prepared {
         template,
         connector,
         info,
         _server,
     } = prepare(&args.target, &progress)?;
-    let duration = match (args.duration, args.requests) {
-        (Some(d), _) => d,
-        (None, Some(_)) => REQUESTS_RUN_LIMIT,
-        (None, None) => Duration::from_secs(10),
-    };
-    if duration.is_zero() {
-        return Err(Error::Input("--duration must be longer than 0s".into()));
-    }
-    let plan = StepPlan {
-        load: load(args),
-        warmup: args.warmup,
-        window: Duration::from_secs(1),
-        max_duration: duration,
-        max_requests: args.requests,
-        timeout: args.target.timeout,
-    };
     let interrupt = Interrupt::install();
     let started_at = report::now_rfc3339();
-    progress.start(&label(args));
-    let run = run_step(&template, &connector, &plan, interrupt.flag(), |windows| {
-        progress.window(windows);
-        Verdict::Continue
-    });
-    progress.abandon();
+    let target = Target {
+        template: &template,
+        connector: &connector,
+        interrupt: &interrupt,
+    };
+    let (run, minutes) = match &profile {
+        Some(profile) => play_profile(&target, args, profile, &mut progress),
+        None => (fixed_load(&target, args, &mut progress)?, Vec::new()),
+    };
     let (summary, tally) = summarize(&run.windows);
+    if !minutes.is_empty() {
+        report::emit(&report::profile_table(&minutes, report::color_enabled()));
+        report::emit("\n\n");
+    }
     report::emit(&report::run_summary(&summary, report::color_enabled()));
     report::emit("\n\n");
     if let Some(rate) = args.rate {
@@ -70,20 +71,25 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         started_at,
         target: info,
         load: LoadInfo {
-            mode: if args.rate.is_some() {
-                "rate"
-            } else {
-                "concurrency"
+            mode: match (&args.profile, args.rate) {
+                (Some(_), _) => "profile",
+                (None, Some(_)) => "rate",
+                (None, None) => "concurrency",
             }
             .into(),
-            concurrency: args.rate.is_none().then(|| args.concurrency.unwrap_or(1)),
+            concurrency: (args.rate.is_none() && args.profile.is_none())
+                .then(|| args.concurrency.unwrap_or(1)),
             rate: args.rate,
-            arrival: args.rate.map(|_| args.arrival),
-            max_inflight: args.rate.map(|_| args.max_inflight),
+            arrival: (args.rate.is_some() || args.profile.is_some()).then_some(args.arrival),
+            max_inflight: (args.rate.is_some() || args.profile.is_some())
+                .then_some(args.max_inflight),
+            profile: args.profile.as_ref().map(|p| p.display().to_string()),
+            speed: args.profile.as_ref().map(|_| args.speed),
             duration_s: args.duration.map(|d| d.as_secs_f64()),
             requests: args.requests,
         },
         summary,
+        minutes,
         interrupted: run.interrupted,
     };
     if let Some(path) = &args.target.json {
@@ -120,5 +126,138 @@ fn label(args: &RunArgs) -> String {
     match args.rate {
         Some(rate) => format!("rate {rate}/s"),
         None => format!("concurrency {}", args.concurrency.unwrap_or(1)),
+    }
+}
+
+/// What every load of a run goes to.
+struct Target<'a> {
+    template: &'a Arc<RequestTemplate>,
+    connector: &'a Connector,
+    interrupt: &'a Interrupt,
+}
+
+/// One load (--concurrency or --rate) for --duration or --requests.
+fn fixed_load(target: &Target, args: &RunArgs, progress: &mut Progress) -> Result<StepRun, Error> {
+    let duration = match (args.duration, args.requests) {
+        (Some(d), _) => d,
+        (None, Some(_)) => REQUESTS_RUN_LIMIT,
+        (None, None) => Duration::from_secs(10),
+    };
+    if duration.is_zero() {
+        return Err(Error::Input("--duration must be longer than 0s".into()));
+    }
+    let plan = StepPlan {
+        load: load(args),
+        warmup: args.warmup,
+        window: Duration::from_secs(1),
+        max_duration: duration,
+        max_requests: args.requests,
+        timeout: args.target.timeout,
+    };
+    progress.start(&label(args));
+    let run = run_step(
+        target.template,
+        target.connector,
+        &plan,
+        target.interrupt.flag(),
+        |windows| {
+            progress.window(windows);
+            Verdict::Continue
+        },
+    );
+    progress.abandon();
+    Ok(run)
+}
+
+/// Plays the profile minute by minute, open loop at each minute's rate, `--speed` times
+/// faster than real time. Returns all windows and one summary per minute played.
+fn play_profile(
+    target: &Target,
+    args: &RunArgs,
+    profile: &TrafficProfile,
+    progress: &mut Progress,
+) -> (StepRun, Vec<ProfileMinute>) {
+    let minute_length = Duration::from_secs_f64(60.0 / args.speed);
+    let mut windows: Vec<Window> = Vec::new();
+    let mut minutes = Vec::new();
+    let mut interrupted = false;
+    for (minute, &rate) in profile.rps.iter().enumerate() {
+        let label = format!(
+            "minute {}/{} at {rate:.0} req/s",
+            minute + 1,
+            profile.rps.len()
+        );
+        let played = if rate > 0.0 {
+            let plan = StepPlan {
+                load: Load::Rate {
+                    rate,
+                    arrival: args.arrival,
+                    max_inflight: args.max_inflight,
+                },
+                warmup: Duration::ZERO,
+                window: minute_length / 6,
+                max_duration: minute_length,
+                max_requests: None,
+                timeout: args.target.timeout,
+            };
+            progress.start(&label);
+            let run = run_step(
+                target.template,
+                target.connector,
+                &plan,
+                target.interrupt.flag(),
+                |w| {
+                    progress.window(w);
+                    Verdict::Continue
+                },
+            );
+            progress.abandon();
+            run
+        } else {
+            idle(minute_length, target.interrupt)
+        };
+        interrupted = played.interrupted;
+        let (summary, _) = summarize(&played.windows);
+        progress.note(&format!(
+            "  {label}: achieved {:.1} req/s, p99 {} ms, ok {:.1}%",
+            summary.rps,
+            summary.latency_ms.p99,
+            summary.success_ratio * 100.0
+        ));
+        minutes.push(ProfileMinute {
+            minute: u32::try_from(minute).unwrap_or(u32::MAX),
+            offered_rps: rate,
+            summary,
+        });
+        windows.extend(played.windows);
+        if interrupted {
+            break;
+        }
+    }
+    (
+        StepRun {
+            windows,
+            interrupted,
+        },
+        minutes,
+    )
+}
+
+/// A minute without traffic: wait it out (or until interrupted).
+fn idle(length: Duration, interrupt: &Interrupt) -> StepRun {
+    let until = std::time::Instant::now() + length;
+    while std::time::Instant::now() < until && !interrupt.is_set() {
+        std::thread::sleep(
+            Duration::from_millis(50)
+                .min(until.saturating_duration_since(std::time::Instant::now())),
+        );
+    }
+    StepRun {
+        windows: vec![Window {
+            index: 0,
+            duration: length,
+            tally: crate::stats::Tally::new(),
+        }],
+        interrupted: interrupt.is_set(),
     }
 }

@@ -91,7 +91,8 @@ pub fn run_step(
     let users = plan.load.connections().max(1);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let shards = users.clamp(1, cores);
-    let start = Instant::now() + Duration::from_millis(5);
+    // Time for the shards to start their runtimes and spawn their users before anything is due.
+    let start = Instant::now() + Duration::from_millis(20);
     let clock = Clock::new(start, plan);
     let budget = plan.max_requests.map(|n| Arc::new(Budget::new(n)));
     let (report_tx, report_rx) = mpsc::channel::<Report>();
@@ -418,7 +419,10 @@ impl User {
 
     /// Open loop: take the shard's next due time; wait for it, or drop it when it has
     /// already passed (every connection was busy), and measure latency from the due time.
+    /// Requests due before the shard was running are sent, not dropped: no connection was
+    /// busy, the shard was starting.
     async fn open_loop(mut self) {
+        let running = Instant::now();
         loop {
             let Some(due) = self
                 .state
@@ -435,7 +439,7 @@ impl User {
             let now = Instant::now();
             if due > now {
                 tokio::time::sleep_until(due.into()).await;
-            } else if now - due > LATE_SLACK {
+            } else if now - due > LATE_SLACK && due > running {
                 self.state.tally.borrow_mut().dropped += 1;
                 continue;
             }

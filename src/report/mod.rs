@@ -17,8 +17,10 @@ pub use export::{Exportable, ReportFiles, check_report_files, write_reports};
 pub use html::{CONTENT_SECURITY_POLICY, find_html, run_html, simulate_html};
 pub use progress::Progress;
 pub use results::{
-    FindResults, FindSettings, LoadInfo, PartialLog, RunResults, TargetInfo, now_rfc3339,
-    write_json, write_text,
+    FindResults, FindSettings, LoadInfo, PartialLog, ProfileMinute, RunResults, TargetInfo,
+    now_rfc3339, write_json, write_text,
 };
 pub use simulation::{recommendation_report, simulation_report};
-pub use terminal::{color_enabled, emit, find_table, find_verdict, run_summary, simulate_summary};
+pub use terminal::{
+    color_enabled, emit, find_table, find_verdict, profile_table, run_summary, simulate_summary,
+};

@@ -88,6 +88,20 @@ pub struct LoadInfo {
     pub max_inflight: Option<u32>,
     pub duration_s: Option<f64>,
     pub requests: Option<u64>,
+    /// `run --profile`: the profile file and the time compression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speed: Option<f64>,
+}
+
+/// One minute of a `run --profile`: what was offered and what the target did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProfileMinute {
+    pub minute: u32,
+    pub offered_rps: f64,
+    #[serde(flatten)]
+    pub summary: Summary,
 }
 
 /// `run --json FILE`.
@@ -99,6 +113,9 @@ pub struct RunResults {
     pub target: TargetInfo,
     pub load: LoadInfo,
     pub summary: Summary,
+    /// `run --profile`: one entry per minute of the profile.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub minutes: Vec<ProfileMinute>,
     #[serde(default)]
     pub interrupted: bool,
 }

@@ -248,3 +248,40 @@ pub fn simulate_summary(results: &SimulateResults, color: bool) -> String {
         p.scale_in_cooldown_s
     )
 }
+
+/// `run --profile`: one row per minute, offered against achieved.
+pub fn profile_table(minutes: &[super::ProfileMinute], color: bool) -> String {
+    let mut table = new_table(color);
+    table.set_header(vec![
+        "minute",
+        "offered req/s",
+        "req/s",
+        "achieved",
+        "p50 ms",
+        "p99 ms",
+        "success",
+        "errors",
+        "dropped",
+    ]);
+    for m in minutes {
+        let s = &m.summary;
+        let achieved = if m.offered_rps > 0.0 {
+            format!("{:.1}%", s.rps / m.offered_rps * 100.0)
+        } else {
+            "-".into()
+        };
+        table.add_row(vec![
+            m.minute.to_string(),
+            rps(m.offered_rps),
+            rps(s.rps),
+            achieved,
+            ms(s.latency_ms.p50),
+            ms(s.latency_ms.p99),
+            pct(s.success_ratio),
+            s.errors.describe(),
+            s.dropped.to_string(),
+        ]);
+    }
+    align_right(&mut table, &[0, 1, 2, 3, 4, 5, 6, 8]);
+    table.to_string()
+}
