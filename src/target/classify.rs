@@ -1,0 +1,67 @@
+//! How a response or a transport failure is classified (DESIGN.md "Measuring honestly",
+//! REFERENCE.md §3): SageMaker's ThrottlingException arrives as HTTP 400 with an
+//! `x-amzn-ErrorType` header and is throttling, not a client error; ModelError (424) is the
+//! container failing, so a server error.
+
+use http::{HeaderMap, StatusCode};
+
+use crate::stats::ErrorKind;
+
+/// `None` for a success (2xx), otherwise the kind of failure.
+pub fn classify_response(status: StatusCode, headers: &HeaderMap) -> Option<ErrorKind> {
+    if status.is_success() {
+        return None;
+    }
+    let error_type = headers
+        .get("x-amzn-errortype")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(':').next().unwrap_or(v))
+        .unwrap_or("");
+    Some(match (status.as_u16(), error_type) {
+        (_, "ThrottlingException") | (429, _) => ErrorKind::Throttled,
+        (424, _) | (500..=599, _) => ErrorKind::ServerError,
+        (400..=499, _) => ErrorKind::ClientError,
+        _ => ErrorKind::Other,
+    })
+}
+
+/// A failure below HTTP: the connection broke or never came up (`Connect`), or the peer
+/// spoke something that is not HTTP (`Other`).
+pub fn classify_transport_error(err: &hyper::Error) -> ErrorKind {
+    if err.is_parse() || err.is_parse_status() || err.is_parse_too_large() || err.is_user() {
+        ErrorKind::Other
+    } else {
+        ErrorKind::Connect
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(status: u16, error_type: Option<&str>) -> Option<ErrorKind> {
+        let mut h = HeaderMap::new();
+        if let Some(t) = error_type {
+            h.insert("x-amzn-ErrorType", t.parse().unwrap());
+        }
+        classify_response(StatusCode::from_u16(status).unwrap(), &h)
+    }
+
+    #[test]
+    fn classifies_http_and_sagemaker_errors() {
+        assert_eq!(kind(200, None), None);
+        assert_eq!(kind(204, None), None);
+        assert_eq!(kind(429, None), Some(ErrorKind::Throttled));
+        assert_eq!(
+            kind(400, Some("ThrottlingException:http://internal.amazon.com/coral/")),
+            Some(ErrorKind::Throttled)
+        );
+        assert_eq!(kind(400, Some("ValidationError")), Some(ErrorKind::ClientError));
+        assert_eq!(kind(400, None), Some(ErrorKind::ClientError));
+        assert_eq!(kind(404, None), Some(ErrorKind::ClientError));
+        assert_eq!(kind(424, Some("ModelError")), Some(ErrorKind::ServerError));
+        assert_eq!(kind(503, None), Some(ErrorKind::ServerError));
+        assert_eq!(kind(530, None), Some(ErrorKind::ServerError));
+        assert_eq!(kind(302, None), Some(ErrorKind::Other));
+    }
+}

@@ -1,0 +1,117 @@
+//! What requests are sent to and what they carry: the endpoint parsed from TARGET, the
+//! request template every virtual user sends, and how a response is classified.
+
+mod classify;
+mod endpoint;
+mod payload;
+
+pub use classify::{classify_response, classify_transport_error};
+pub use endpoint::{Endpoint, Scheme};
+pub use payload::{PayloadSet, SAGEMAKER_PAYLOAD_LIMIT, content_type_for};
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Request, header};
+use http_body_util::Full;
+
+use crate::Error;
+
+/// The request a virtual user sends: always `POST` to the endpoint's path, with fixed
+/// headers and one body from the payload set in turn.
+#[derive(Clone, Debug)]
+pub struct RequestTemplate {
+    pub endpoint: Endpoint,
+    headers: HeaderMap,
+    pub payloads: PayloadSet,
+}
+
+impl RequestTemplate {
+    /// Builds the template. `headers` are `Name: value` strings from `-H`; `content_type`
+    /// and `accept` override what the payload implies.
+    pub fn new(
+        endpoint: Endpoint,
+        payloads: PayloadSet,
+        content_type: Option<&str>,
+        accept: Option<&str>,
+        extra_headers: &[String],
+    ) -> Result<Self, Error> {
+        let mut headers = HeaderMap::new();
+        let host = HeaderValue::from_str(&endpoint.authority())
+            .map_err(|_| Error::Input(format!("host '{}' is not valid", endpoint.host)))?;
+        headers.insert(header::HOST, host);
+        let content_type = content_type.unwrap_or(payloads.content_type.as_str());
+        headers.insert(header::CONTENT_TYPE, header_value("--content-type", content_type)?);
+        if let Some(accept) = accept {
+            headers.insert(header::ACCEPT, header_value("--accept", accept)?);
+        }
+        headers.insert(header::USER_AGENT, HeaderValue::from_static(concat!("peakrps/", env!("CARGO_PKG_VERSION"))));
+        for raw in extra_headers {
+            let (name, value) = parse_header(raw)?;
+            headers.append(name, value);
+        }
+        Ok(RequestTemplate {
+            endpoint,
+            headers,
+            payloads,
+        })
+    }
+
+    /// The request carrying body number `i` (modulo the payload count).
+    pub fn request(&self, i: usize) -> Request<Full<Bytes>> {
+        let mut req = Request::new(Full::new(self.payloads.body(i)));
+        *req.method_mut() = http::Method::POST;
+        *req.uri_mut() = self.endpoint.path.clone();
+        *req.headers_mut() = self.headers.clone();
+        req
+    }
+}
+
+fn header_value(flag: &str, value: &str) -> Result<HeaderValue, Error> {
+    HeaderValue::from_str(value)
+        .map_err(|_| Error::Input(format!("{flag} '{value}' is not a valid header value")))
+}
+
+/// Parses `-H 'Name: value'`.
+pub fn parse_header(raw: &str) -> Result<(HeaderName, HeaderValue), Error> {
+    let bad = |why: &str| {
+        Error::Input(format!(
+            "header '{raw}' {why}: write it as -H 'Name: value'"
+        ))
+    };
+    let (name, value) = raw.split_once(':').ok_or_else(|| bad("has no ':'"))?;
+    let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| bad("has an invalid name"))?;
+    let value = HeaderValue::from_str(value.trim()).map_err(|_| bad("has an invalid value"))?;
+    Ok((name, value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_parse_or_say_why_not() {
+        let (n, v) = parse_header("X-Amzn-SageMaker-Custom-Attributes: a=b").unwrap();
+        assert_eq!(n.as_str(), "x-amzn-sagemaker-custom-attributes");
+        assert_eq!(v, "a=b");
+        assert!(parse_header("NoColon").unwrap_err().to_string().contains("has no ':'"));
+        assert!(parse_header("Bad Name: x").unwrap_err().to_string().contains("invalid name"));
+    }
+
+    #[test]
+    fn request_carries_bodies_in_turn_and_headers() {
+        let endpoint = Endpoint::parse("http://127.0.0.1:8080/invocations").unwrap();
+        let payloads = PayloadSet::from_bodies(vec![Bytes::from("a"), Bytes::from("b")], "text/csv");
+        let t = RequestTemplate::new(endpoint, payloads, None, Some("application/json"), &["X-Test: 1".into()]).unwrap();
+        let r0 = t.request(0);
+        let r3 = t.request(3);
+        assert_eq!(r0.uri(), "/invocations");
+        assert_eq!(r0.headers()["host"], "127.0.0.1:8080");
+        assert_eq!(r0.headers()["content-type"], "text/csv");
+        assert_eq!(r0.headers()["accept"], "application/json");
+        assert_eq!(r0.headers()["x-test"], "1");
+        use http_body_util::BodyExt;
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let b0 = rt.block_on(r0.into_body().collect()).unwrap().to_bytes();
+        let b3 = rt.block_on(r3.into_body().collect()).unwrap().to_bytes();
+        assert_eq!((&b0[..], &b3[..]), (&b"a"[..], &b"b"[..]));
+    }
+}
