@@ -9,8 +9,10 @@ use clap::{Args, Parser, Subcommand};
 /// autoscaling target that follows from it (SageMakerVariantInvocationsPerInstance).
 #[derive(Debug, Parser)]
 #[command(name = "peakrps", version, about, long_about = None)]
-#[command(after_help = "Exit codes: 0 success; 1 the run failed or a gate failed; 2 bad usage or input; 130 interrupted.\n\
-Start with `peakrps find`: with no TARGET it runs the whole procedure against an embedded model server.")]
+#[command(
+    after_help = "Exit codes: 0 success; 1 the run failed or a gate failed; 2 bad usage or input; 130 interrupted.\n\
+Start with `peakrps find`: with no TARGET it runs the whole procedure against an embedded model server."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -174,12 +176,20 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     if s.chars().all(|c| c.is_ascii_digit()) && !s.is_empty() {
         return Err(format!("'{s}' has no unit; write e.g. {s}s or {s}ms"));
     }
-    humantime::parse_duration(s).map_err(|_| format!("'{s}' is not a duration; write e.g. 500ms, 30s or 5m"))
+    humantime::parse_duration(s)
+        .map_err(|_| format!("'{s}' is not a duration; write e.g. 500ms, 30s or 5m"))
 }
 
 fn parse_number(s: &str) -> Result<f64, String> {
-    let v: f64 = s.trim().parse().map_err(|_| format!("'{s}' is not a number"))?;
-    if v.is_finite() { Ok(v) } else { Err(format!("'{s}' is not a finite number")) }
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number"))?;
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(format!("'{s}' is not a finite number"))
+    }
 }
 
 /// A fraction in [0, 1] (0.05 = 5 %).
@@ -188,7 +198,9 @@ pub fn parse_fraction(s: &str) -> Result<f64, String> {
     if (0.0..=1.0).contains(&v) {
         Ok(v)
     } else {
-        Err(format!("{v} is outside [0, 1]; write a fraction such as 0.05 for 5%"))
+        Err(format!(
+            "{v} is outside [0, 1]; write a fraction such as 0.05 for 5%"
+        ))
     }
 }
 
@@ -206,7 +218,9 @@ pub fn parse_percentile(s: &str) -> Result<f64, String> {
 /// A safety factor in (0, 1].
 pub fn parse_safety_factor(s: &str) -> Result<f64, String> {
     let v = parse_number(s)?;
-    crate::scaling::check_safety_factor(v).map(|()| v).map_err(|e| e.to_string())
+    crate::scaling::check_safety_factor(v)
+        .map(|()| v)
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -224,7 +238,11 @@ mod tests {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
         assert!(parse_duration("30").unwrap_err().contains("no unit"));
-        assert!(parse_duration("fast").unwrap_err().contains("not a duration"));
+        assert!(
+            parse_duration("fast")
+                .unwrap_err()
+                .contains("not a duration")
+        );
     }
 
     #[test]

@@ -20,10 +20,23 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
             args.start_concurrency, args.max_concurrency
         )));
     }
-    let mut partial = args.target.json.as_deref().map(PartialLog::create).transpose()?;
+    let mut partial = args
+        .target
+        .json
+        .as_deref()
+        .map(PartialLog::create)
+        .transpose()?;
     let mut progress = Progress::new(args.target.quiet);
-    let Prepared { template, connector, info, _server } = prepare(&args.target, &progress)?;
-    progress.note(&format!("Finding the peak of {} (Ctrl-C stops and keeps what was measured)", info.url));
+    let Prepared {
+        template,
+        connector,
+        info,
+        _server,
+    } = prepare(&args.target, &progress)?;
+    progress.note(&format!(
+        "Finding the peak of {} (Ctrl-C stops and keeps what was measured)",
+        info.url
+    ));
     let interrupt = Interrupt::install();
     let started_at = report::now_rfc3339();
 
@@ -42,11 +55,18 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
     let mut fatal: Option<Error> = None;
     let outcome = search(&schedule, |level, reference| {
         let measured = runner.measure(level, reference, &mut progress);
-        if let Measured::Step(step) | Measured::Abort { step: Some(step), .. } = &measured {
+        if let Measured::Step(step)
+        | Measured::Abort {
+            step: Some(step), ..
+        } = &measured
+        {
             if let Some(log) = partial.as_mut() {
                 if let Err(e) = log.append(step) {
                     fatal = Some(e);
-                    return Measured::Abort { step: None, reason: "cannot write the partial log".into() };
+                    return Measured::Abort {
+                        step: None,
+                        reason: "cannot write the partial log".into(),
+                    };
                 }
             }
         }
@@ -92,7 +112,10 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
     }
     match results.peak {
         Some(_) => Ok(Completion::Done),
-        None => Err(Error::Failed(format!("no load level passed: {}", results.stop_reason))),
+        None => Err(Error::Failed(format!(
+            "no load level passed: {}",
+            results.stop_reason
+        ))),
     }
 }
 
@@ -143,24 +166,50 @@ impl StepRunner<'_> {
             timeout: self.args.target.timeout,
         };
         progress.start(&format!("concurrency {concurrency}"));
-        let run = run_step(self.template, self.connector, &plan, self.interrupt.flag(), |windows| {
-            progress.window(windows);
-            if is_stable(windows, self.args.stability) { Verdict::Stop } else { Verdict::Continue }
-        });
+        let run = run_step(
+            self.template,
+            self.connector,
+            &plan,
+            self.interrupt.flag(),
+            |windows| {
+                progress.window(windows);
+                if is_stable(windows, self.args.stability) {
+                    Verdict::Stop
+                } else {
+                    Verdict::Continue
+                }
+            },
+        );
         let step = self.step(concurrency, &run.windows, reference, run.interrupted);
         progress.finish(&step);
         if run.interrupted {
-            Measured::Abort { step: Some(step), reason: "interrupted by the user".into() }
+            Measured::Abort {
+                step: Some(step),
+                reason: "interrupted by the user".into(),
+            }
         } else {
             Measured::Step(step)
         }
     }
 
-    fn step(&self, concurrency: u32, windows: &[Window], reference: Option<&Step>, partial: bool) -> Step {
+    fn step(
+        &self,
+        concurrency: u32,
+        windows: &[Window],
+        reference: Option<&Step>,
+        partial: bool,
+    ) -> Step {
         let (summary, tally) = summarize(windows);
         let latency = percentile_ms(&tally.latency, self.rules.percentile);
         let label = format!("concurrency {concurrency}");
-        let verdict = judge(&self.rules, u64::from(concurrency), &label, &summary, latency, reference);
+        let verdict = judge(
+            &self.rules,
+            u64::from(concurrency),
+            &label,
+            &summary,
+            latency,
+            reference,
+        );
         Step {
             concurrency: Some(concurrency),
             offered_rps: None,
@@ -178,19 +227,28 @@ impl StepRunner<'_> {
     /// A first step whose every request was rejected with 4xx means a wrong URL or payload,
     /// not a load limit: stop at once and show what the server said.
     fn hopeless(&self, measured: &Measured) -> Option<Error> {
-        let Measured::Step(step) = measured else { return None };
+        let Measured::Step(step) = measured else {
+            return None;
+        };
         let s = &step.summary;
         let all_rejected = s.requests > 0 && s.errors.client_error == s.requests;
         if !all_rejected || step.level() != u64::from(self.args.start_concurrency) {
             return None;
         }
-        Some(rejected_error(step.first_error.as_ref(), &self.template.endpoint.url()))
+        Some(rejected_error(
+            step.first_error.as_ref(),
+            &self.template.endpoint.url(),
+        ))
     }
 }
 
 fn rejected_error(sample: Option<&ErrorSample>, url: &str) -> Error {
-    let status = sample.and_then(|e| e.status).map_or("4xx".to_string(), |s| s.to_string());
-    let body = sample.map(|e| e.detail.trim().replace('\n', " ")).unwrap_or_default();
+    let status = sample
+        .and_then(|e| e.status)
+        .map_or("4xx".to_string(), |s| s.to_string());
+    let body = sample
+        .map(|e| e.detail.trim().replace('\n', " "))
+        .unwrap_or_default();
     let hint = if url.ends_with('/') || !url.contains("/invocations") && status == "404" {
         " (SageMaker containers serve POST /invocations)"
     } else {

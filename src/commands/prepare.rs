@@ -65,7 +65,10 @@ pub fn prepare(args: &TargetArgs, progress: &Progress) -> Result<Prepared, Error
             if server.is_none() {
                 progress.note("No --payload given: sending the embedded model's sample request (one Iris flower as JSON).");
             }
-            PayloadSet::from_bodies(vec![Bytes::from_static(SAMPLE_PAYLOAD.as_bytes())], "application/json")
+            PayloadSet::from_bodies(
+                vec![Bytes::from_static(SAMPLE_PAYLOAD.as_bytes())],
+                "application/json",
+            )
         }
     };
     if payloads.largest() > SAGEMAKER_PAYLOAD_LIMIT {

@@ -15,7 +15,12 @@ const REQUESTS_RUN_LIMIT: Duration = Duration::from_secs(24 * 3600);
 
 pub fn run(args: &RunArgs) -> Result<Completion, Error> {
     let mut progress = Progress::new(args.target.quiet);
-    let Prepared { template, connector, info, _server } = prepare(&args.target, &progress)?;
+    let Prepared {
+        template,
+        connector,
+        info,
+        _server,
+    } = prepare(&args.target, &progress)?;
     let duration = match (args.duration, args.requests) {
         (Some(d), _) => d,
         (None, Some(_)) => REQUESTS_RUN_LIMIT,

@@ -39,7 +39,10 @@ impl Connector {
             })?
             .collect();
         if addrs.is_empty() {
-            return Err(Error::Run(format!("host '{}' has no address", endpoint.host)));
+            return Err(Error::Run(format!(
+                "host '{}' has no address",
+                endpoint.host
+            )));
         }
         let tls = match endpoint.scheme {
             Scheme::Http => None,

@@ -144,7 +144,10 @@ impl Clock {
 
     /// How many windows the plan holds at most.
     fn windows(&self) -> u32 {
-        let n = self.max_duration.as_nanos().div_ceil(self.window.as_nanos());
+        let n = self
+            .max_duration
+            .as_nanos()
+            .div_ceil(self.window.as_nanos());
         u32::try_from(n).unwrap_or(u32::MAX).max(1)
     }
 
@@ -204,12 +207,17 @@ impl Collector {
     fn add(&mut self, report: Report) -> bool {
         let slot = report.index as usize - self.windows.len();
         if self.pending.len() <= slot {
-            self.pending.resize_with(slot + 1, || (Tally::new(), self.clock.start));
+            self.pending
+                .resize_with(slot + 1, || (Tally::new(), self.clock.start));
         }
         let (tally, end) = &mut self.pending[slot];
         tally.merge(&report.tally);
         *end = (*end).max(report.end);
-        self.next[report.shard] = if report.last { None } else { Some(report.index + 1) };
+        self.next[report.shard] = if report.last {
+            None
+        } else {
+            Some(report.index + 1)
+        };
         self.complete_windows()
     }
 
@@ -346,13 +354,18 @@ impl User {
                 break;
             }
             let started = Instant::now();
-            let outcome = match tokio::time::timeout(self.timeout, self.exchange(&mut sender)).await {
+            let outcome = match tokio::time::timeout(self.timeout, self.exchange(&mut sender)).await
+            {
                 Ok(outcome) => outcome,
                 Err(_) => {
                     sender = None; // the answer may still arrive on it: never reuse
                     Outcome::Failure(
                         ErrorKind::Timeout,
-                        sample(ErrorKind::Timeout, None, format!("no response within {:?}", self.timeout)),
+                        sample(
+                            ErrorKind::Timeout,
+                            None,
+                            format!("no response within {:?}", self.timeout),
+                        ),
                     )
                 }
             };
@@ -387,7 +400,10 @@ impl User {
                 Ok(s) => *slot = Some(s),
                 Err(e) => {
                     *slot = None;
-                    return Outcome::Failure(ErrorKind::Connect, sample(ErrorKind::Connect, None, e.to_string()));
+                    return Outcome::Failure(
+                        ErrorKind::Connect,
+                        sample(ErrorKind::Connect, None, e.to_string()),
+                    );
                 }
             }
         }
@@ -396,7 +412,9 @@ impl User {
         };
         let result = async {
             sender.ready().await?;
-            let response = sender.send_request(self.template.request(self.payload_index)).await?;
+            let response = sender
+                .send_request(self.template.request(self.payload_index))
+                .await?;
             let (parts, mut body) = response.into_parts();
             match classify_response(parts.status, &parts.headers) {
                 None => {
@@ -408,7 +426,10 @@ impl User {
                 Some(kind) => {
                     let bytes = body.collect().await?.to_bytes();
                     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).into_owned();
-                    Ok(Outcome::Failure(kind, sample(kind, Some(parts.status.as_u16()), text)))
+                    Ok(Outcome::Failure(
+                        kind,
+                        sample(kind, Some(parts.status.as_u16()), text),
+                    ))
                 }
             }
         }
@@ -422,5 +443,9 @@ impl User {
 }
 
 fn sample(kind: ErrorKind, status: Option<u16>, detail: String) -> ErrorSample {
-    ErrorSample { kind, status, detail }
+    ErrorSample {
+        kind,
+        status,
+        detail,
+    }
 }

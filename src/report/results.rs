@@ -96,7 +96,8 @@ pub fn now_rfc3339() -> String {
 /// Writes `value` as pretty JSON to `path` through a temporary file and a rename, so a
 /// crash never leaves a half-written results file.
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
-    let fail = |e: &dyn std::fmt::Display| Error::Run(format!("cannot write {}: {e}", path.display()));
+    let fail =
+        |e: &dyn std::fmt::Display| Error::Run(format!("cannot write {}: {e}", path.display()));
     let text = serde_json::to_string_pretty(value).map_err(|e| fail(&e))?;
     let tmp = sibling(path, ".tmp");
     std::fs::write(&tmp, text + "\n").map_err(|e| fail(&e))?;
@@ -124,12 +125,20 @@ impl PartialLog {
             .write(true)
             .truncate(true)
             .open(&path)
-            .map_err(|e| Error::Input(format!("--json {}: cannot create {} ({e})", json_path.display(), path.display())))?;
+            .map_err(|e| {
+                Error::Input(format!(
+                    "--json {}: cannot create {} ({e})",
+                    json_path.display(),
+                    path.display()
+                ))
+            })?;
         Ok(PartialLog { path, file })
     }
 
     pub fn append<T: Serialize>(&mut self, record: &T) -> Result<(), Error> {
-        let fail = |e: &dyn std::fmt::Display| Error::Run(format!("cannot write {}: {e}", self.path.display()));
+        let fail = |e: &dyn std::fmt::Display| {
+            Error::Run(format!("cannot write {}: {e}", self.path.display()))
+        };
         let mut line = serde_json::to_string(record).map_err(|e| fail(&e))?;
         line.push('\n');
         self.file.write_all(line.as_bytes()).map_err(|e| fail(&e))?;

@@ -27,7 +27,11 @@ fn new_table(color: bool) -> Table {
 }
 
 fn ms(v: f64) -> String {
-    if v >= 100.0 { format!("{v:.0}") } else { format!("{v:.1}") }
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
 }
 
 fn pct(ratio: f64) -> String {
@@ -37,11 +41,28 @@ fn pct(ratio: f64) -> String {
 /// One row per step: load level, throughput, latency percentiles, success, errors, verdict.
 pub fn find_table(results: &FindResults, color: bool) -> String {
     let mut table = new_table(color);
-    let level_header = if results.mode == "rate" { "offered req/s" } else { "concurrency" };
+    let level_header = if results.mode == "rate" {
+        "offered req/s"
+    } else {
+        "concurrency"
+    };
     table.set_header(vec![
-        level_header, "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "success", "errors", "stable", "passed", "",
+        level_header,
+        "req/s",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "max ms",
+        "success",
+        "errors",
+        "stable",
+        "passed",
+        "",
     ]);
-    let peak_level = results.peak.as_ref().map(|p| (p.concurrency, p.offered_rps));
+    let peak_level = results
+        .peak
+        .as_ref()
+        .map(|p| (p.concurrency, p.offered_rps));
     for step in &results.steps {
         let is_peak = peak_level == Some((step.concurrency, step.offered_rps)) && step.passed;
         table.add_row(step_row(step, is_peak, color));
@@ -64,7 +85,13 @@ fn step_row(step: &Step, is_peak: bool, color: bool) -> Vec<Cell> {
         (None, Some(r)) => format!("{r:.0}"),
         (None, None) => "-".into(),
     };
-    let stable = if step.partial { "partial" } else if step.stable { "yes" } else { "no" };
+    let stable = if step.partial {
+        "partial"
+    } else if step.stable {
+        "yes"
+    } else {
+        "no"
+    };
     let texts = [
         level,
         format!("{:.1}", s.rps),
@@ -76,7 +103,11 @@ fn step_row(step: &Step, is_peak: bool, color: bool) -> Vec<Cell> {
         s.errors.describe(),
         stable.to_string(),
         if step.passed { "yes" } else { "no" }.to_string(),
-        if is_peak { "◀ peak".to_string() } else { String::new() },
+        if is_peak {
+            "◀ peak".to_string()
+        } else {
+            String::new()
+        },
     ];
     texts
         .into_iter()
@@ -131,7 +162,11 @@ pub fn find_verdict(results: &FindResults) -> String {
     if !unstable.is_empty() {
         out += &format!(
             "Note: the steps at {} {} did not settle within --step-duration ({} s); their figures vary more than ±{:.0}%.\n",
-            if results.mode == "rate" { "rate" } else { "concurrency" },
+            if results.mode == "rate" {
+                "rate"
+            } else {
+                "concurrency"
+            },
             unstable.join(", "),
             results.settings.step_duration_s,
             results.settings.stability * 100.0 / 2.0
@@ -146,7 +181,9 @@ pub fn find_verdict(results: &FindResults) -> String {
 /// The summary of one `run`.
 pub fn run_summary(summary: &Summary, color: bool) -> String {
     let mut table = new_table(color);
-    table.set_header(vec!["req/s", "requests", "p50 ms", "p90 ms", "p99 ms", "max ms", "success", "errors", "seconds"]);
+    table.set_header(vec![
+        "req/s", "requests", "p50 ms", "p90 ms", "p99 ms", "max ms", "success", "errors", "seconds",
+    ]);
     table.add_row(vec![
         format!("{:.1}", summary.rps),
         summary.requests.to_string(),

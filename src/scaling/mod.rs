@@ -63,7 +63,12 @@ mod tests {
             r.formula(),
             "SageMakerVariantInvocationsPerInstance = MAX_RPS × SAFETY_FACTOR × 60 = 301.7 × 0.5 × 60 = 9051"
         );
-        assert_eq!(Recommendation::new(100.0, 1.0).unwrap().invocations_per_instance, 6000.0);
+        assert_eq!(
+            Recommendation::new(100.0, 1.0)
+                .unwrap()
+                .invocations_per_instance,
+            6000.0
+        );
     }
 
     #[test]

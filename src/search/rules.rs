@@ -72,7 +72,8 @@ pub fn judge(
         };
         let ref_latency = reference.latency_at_percentile_ms.max(0.001);
         let latency_rise = latency_ms / ref_latency;
-        if load_growth > 0.0 && gain < required_gain && latency_rise > 1.0 + rules.latency_tolerance {
+        if load_growth > 0.0 && gain < required_gain && latency_rise > 1.0 + rules.latency_tolerance
+        {
             return fail(format!(
                 "latency rose {latency_rise:.1}x at {level_label} while throughput grew {:.1}%",
                 gain * 100.0

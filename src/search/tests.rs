@@ -93,7 +93,12 @@ fn finds_the_knee_of_a_saturating_server_by_bisection() {
     let peak = outcome.peak.unwrap();
     assert_eq!(peak.rps, 600.0);
     assert_eq!(peak.concurrency, Some(8));
-    assert!(peak.reason.starts_with("latency rose 1.1x at concurrency 9 while throughput grew 0.0%"), "{}", peak.reason);
+    assert!(
+        peak.reason
+            .starts_with("latency rose 1.1x at concurrency 9 while throughput grew 0.0%"),
+        "{}",
+        peak.reason
+    );
 }
 
 #[test]
@@ -122,8 +127,18 @@ fn a_drop_in_success_fails_the_step() {
     });
     let peak = outcome.peak.unwrap();
     assert_eq!(peak.concurrency, Some(31));
-    assert!(outcome.reason.contains("success ratio fell to 90.0%"), "{}", outcome.reason);
-    assert!(outcome.steps.iter().filter(|s| s.passed).all(|s| s.summary.success_ratio >= 0.99));
+    assert!(
+        outcome.reason.contains("success ratio fell to 90.0%"),
+        "{}",
+        outcome.reason
+    );
+    assert!(
+        outcome
+            .steps
+            .iter()
+            .filter(|s| s.passed)
+            .all(|s| s.summary.success_ratio >= 0.99)
+    );
 }
 
 #[test]
@@ -143,7 +158,11 @@ fn a_failing_first_step_gives_no_peak() {
     let (outcome, tried) = run(&schedule(64), |_| (10.0, 5.0, 0.0));
     assert_eq!(tried, vec![1]);
     assert!(outcome.peak.is_none());
-    assert!(outcome.reason.starts_with("the first step failed: success ratio fell to 0.0%"));
+    assert!(
+        outcome
+            .reason
+            .starts_with("the first step failed: success ratio fell to 0.0%")
+    );
 }
 
 #[test]

@@ -43,7 +43,8 @@ pub struct ServerConfig {
 impl ServerConfig {
     /// Requests per second the server can serve when `service_time` dominates the work.
     pub fn nominal_capacity(&self) -> Option<f64> {
-        (!self.service_time.is_zero()).then(|| self.workers as f64 / self.service_time.as_secs_f64())
+        (!self.service_time.is_zero())
+            .then(|| self.workers as f64 / self.service_time.as_secs_f64())
     }
 }
 
@@ -82,12 +83,13 @@ struct App {
 
 /// Starts the server in the background (its own threads) and returns once it listens.
 pub fn start(config: &ServerConfig) -> Result<RunningServer, Error> {
-    let listener = std::net::TcpListener::bind((config.host.as_str(), config.port)).map_err(|e| {
-        Error::Run(format!(
-            "cannot listen on {}:{} ({e}); choose another --port or --host",
-            config.host, config.port
-        ))
-    })?;
+    let listener =
+        std::net::TcpListener::bind((config.host.as_str(), config.port)).map_err(|e| {
+            Error::Run(format!(
+                "cannot listen on {}:{} ({e}); choose another --port or --host",
+                config.host, config.port
+            ))
+        })?;
     listener
         .set_nonblocking(true)
         .map_err(|e| Error::Run(format!("cannot set up the listener: {e}")))?;
@@ -99,7 +101,10 @@ pub fn start(config: &ServerConfig) -> Result<RunningServer, Error> {
     let thread = std::thread::Builder::new()
         .name("peakrps-server".into())
         .spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
                 return;
             };
             runtime.block_on(async move {
@@ -158,7 +163,10 @@ fn worker(jobs: &Mutex<mpsc::Receiver<Job>>, model: &Model, work: u32, service_t
         };
         let started = Instant::now();
         let result = model::parse_rows(&job.body, job.csv_in).map(|rows| {
-            let predictions: Vec<[f64; 3]> = rows.iter().map(|r| model.predict_augmented(r, work)).collect();
+            let predictions: Vec<[f64; 3]> = rows
+                .iter()
+                .map(|r| model.predict_augmented(r, work))
+                .collect();
             model::render(&predictions, job.csv_out)
         });
         if let Some(rest) = service_time.checked_sub(started.elapsed()) {
@@ -178,13 +186,20 @@ impl Drop for Admission {
 }
 
 async fn invoke(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
-    let header_str = |name| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let header_str = |name| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    };
     let content_type = header_str(header::CONTENT_TYPE);
     let csv_in = content_type.starts_with("text/csv");
     if !csv_in && !content_type.is_empty() && !content_type.starts_with("application/json") {
         return (
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!("content type '{content_type}' is not supported; send application/json or text/csv"),
+            format!(
+                "content type '{content_type}' is not supported; send application/json or text/csv"
+            ),
         )
             .into_response();
     }
@@ -192,16 +207,33 @@ async fn invoke(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
 
     if app.admitted.fetch_add(1, Ordering::AcqRel) >= app.limit {
         app.admitted.fetch_sub(1, Ordering::AcqRel);
-        return (StatusCode::SERVICE_UNAVAILABLE, "model server busy: the request queue is full").into_response();
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "model server busy: the request queue is full",
+        )
+            .into_response();
     }
     let _slot = Admission(Arc::clone(&app.admitted));
     let (reply, answer) = oneshot::channel();
-    if app.jobs.send(Job { body, csv_in, csv_out, reply }).is_err() {
+    if app
+        .jobs
+        .send(Job {
+            body,
+            csv_in,
+            csv_out,
+            reply,
+        })
+        .is_err()
+    {
         return (StatusCode::SERVICE_UNAVAILABLE, "model workers are gone").into_response();
     }
     match answer.await {
         Ok(Ok(text)) => {
-            let ct = if csv_out { "text/csv" } else { "application/json" };
+            let ct = if csv_out {
+                "text/csv"
+            } else {
+                "application/json"
+            };
             ([(header::CONTENT_TYPE, ct)], text).into_response()
         }
         Ok(Err(why)) => (StatusCode::BAD_REQUEST, why).into_response(),

@@ -39,12 +39,19 @@ impl Model {
         let mut std = [0.0; 4];
         for j in 0..4 {
             mean[j] = data.iter().map(|(x, _)| x[j]).sum::<f64>() / n;
-            std[j] = (data.iter().map(|(x, _)| (x[j] - mean[j]).powi(2)).sum::<f64>() / n).sqrt();
+            std[j] = (data
+                .iter()
+                .map(|(x, _)| (x[j] - mean[j]).powi(2))
+                .sum::<f64>()
+                / n)
+                .sqrt();
         }
         // Small deterministic pseudo-random weights (a fixed LCG), so training is repeatable.
         let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
         let mut rand = || {
-            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
             ((seed >> 33) as f64 / (1u64 << 31) as f64 - 0.5) * 0.5
         };
         let mut m = Model {
@@ -57,7 +64,13 @@ impl Model {
         };
         let rate = 0.3;
         for _ in 0..300 {
-            let mut g = Model { w1: [[0.0; 4]; HIDDEN], b1: [0.0; HIDDEN], w2: [[0.0; HIDDEN]; 3], b2: [0.0; 3], ..m.clone() };
+            let mut g = Model {
+                w1: [[0.0; 4]; HIDDEN],
+                b1: [0.0; HIDDEN],
+                w2: [[0.0; HIDDEN]; 3],
+                b2: [0.0; 3],
+                ..m.clone()
+            };
             for (x, label) in &data {
                 let z = m.standardize(x);
                 let h = m.hidden(&z);
@@ -100,12 +113,15 @@ impl Model {
     }
 
     fn hidden(&self, z: &[f64; 4]) -> [f64; HIDDEN] {
-        std::array::from_fn(|j| (self.b1[j] + (0..4).map(|i| self.w1[j][i] * z[i]).sum::<f64>()).tanh())
+        std::array::from_fn(|j| {
+            (self.b1[j] + (0..4).map(|i| self.w1[j][i] * z[i]).sum::<f64>()).tanh()
+        })
     }
 
     fn output(&self, h: &[f64; HIDDEN]) -> [f64; 3] {
-        let logits: [f64; 3] =
-            std::array::from_fn(|k| self.b2[k] + (0..HIDDEN).map(|j| self.w2[k][j] * h[j]).sum::<f64>());
+        let logits: [f64; 3] = std::array::from_fn(|k| {
+            self.b2[k] + (0..HIDDEN).map(|j| self.w2[k][j] * h[j]).sum::<f64>()
+        });
         let max = logits.iter().copied().fold(f64::MIN, f64::max);
         let e = logits.map(|l| (l - max).exp());
         let sum: f64 = e.iter().sum();
@@ -135,7 +151,10 @@ impl Model {
     /// Share of the training rows classified right.
     pub fn accuracy(&self) -> f64 {
         let data = iris();
-        let right = data.iter().filter(|(x, y)| argmax(&self.predict(x)) == *y).count();
+        let right = data
+            .iter()
+            .filter(|(x, y)| argmax(&self.predict(x)) == *y)
+            .count();
         right as f64 / data.len() as f64
     }
 }
@@ -153,21 +172,33 @@ pub fn parse_rows(body: &[u8], csv: bool) -> Result<Vec<[f64; 4]>, String> {
             .filter(|l| !l.trim().is_empty())
             .enumerate()
             .map(|(i, line)| {
-                let v: Result<Vec<f64>, _> = line.split(',').map(|f| f.trim().parse::<f64>()).collect();
+                let v: Result<Vec<f64>, _> =
+                    line.split(',').map(|f| f.trim().parse::<f64>()).collect();
                 v.map_err(|_| format!("CSV line {}: expected four numbers", i + 1))
             })
             .collect::<Result<Vec<_>, _>>()?
     } else {
         let value: Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
         let value = value.get("instances").cloned().unwrap_or(value);
-        let as_row = |v: &Value| -> Option<Vec<f64>> { v.as_array()?.iter().map(Value::as_f64).collect() };
+        let as_row =
+            |v: &Value| -> Option<Vec<f64>> { v.as_array()?.iter().map(Value::as_f64).collect() };
         match &value {
-            Value::Array(items) if items.iter().all(Value::is_number) => vec![as_row(&value).unwrap_or_default()],
+            Value::Array(items) if items.iter().all(Value::is_number) => {
+                vec![as_row(&value).unwrap_or_default()]
+            }
             Value::Array(items) => items
                 .iter()
-                .map(|r| as_row(r).ok_or_else(|| "each instance must be a list of four numbers".to_string()))
+                .map(|r| {
+                    as_row(r)
+                        .ok_or_else(|| "each instance must be a list of four numbers".to_string())
+                })
                 .collect::<Result<Vec<_>, _>>()?,
-            _ => return Err("expected a list of four numbers, a list of such lists, or {\"instances\": …}".into()),
+            _ => {
+                return Err(
+                    "expected a list of four numbers, a list of such lists, or {\"instances\": …}"
+                        .into(),
+                );
+            }
         }
     };
     if rows.is_empty() {
@@ -176,8 +207,13 @@ pub fn parse_rows(body: &[u8], csv: bool) -> Result<Vec<[f64; 4]>, String> {
     rows.into_iter()
         .enumerate()
         .map(|(i, r)| {
-            <[f64; 4]>::try_from(r.as_slice())
-                .map_err(|_| format!("row {}: expected 4 features (sepal and petal length and width), got {}", i + 1, r.len()))
+            <[f64; 4]>::try_from(r.as_slice()).map_err(|_| {
+                format!(
+                    "row {}: expected 4 features (sepal and petal length and width), got {}",
+                    i + 1,
+                    r.len()
+                )
+            })
         })
         .collect()
 }
@@ -185,7 +221,10 @@ pub fn parse_rows(body: &[u8], csv: bool) -> Result<Vec<[f64; 4]>, String> {
 /// The response body: JSON `{"predictions": [{"label", "probabilities"}]}` or CSV labels.
 pub fn render(predictions: &[[f64; 3]], csv: bool) -> String {
     if csv {
-        predictions.iter().map(|p| format!("{}\n", CLASSES[argmax(p)])).collect()
+        predictions
+            .iter()
+            .map(|p| format!("{}\n", CLASSES[argmax(p)]))
+            .collect()
     } else {
         let items: Vec<Value> = predictions
             .iter()
@@ -204,7 +243,10 @@ mod tests {
         let m = Model::train();
         assert!(m.accuracy() > 0.93, "accuracy {}", m.accuracy());
         assert_eq!(CLASSES[argmax(&m.predict(&[5.1, 3.5, 1.4, 0.2]))], "setosa");
-        assert_eq!(CLASSES[argmax(&m.predict(&[6.7, 3.0, 5.8, 2.2]))], "virginica");
+        assert_eq!(
+            CLASSES[argmax(&m.predict(&[6.7, 3.0, 5.8, 2.2]))],
+            "virginica"
+        );
         let a = m.predict_augmented(&[5.9, 3.0, 4.2, 1.5], 50);
         assert_eq!(CLASSES[argmax(&a)], "versicolor");
     }
@@ -212,12 +254,35 @@ mod tests {
     #[test]
     fn parses_json_and_csv_or_says_why_not() {
         assert_eq!(parse_rows(b"[1,2,3,4]", false).unwrap().len(), 1);
-        assert_eq!(parse_rows(b"{\"instances\": [[1,2,3,4],[5,6,7,8]]}", false).unwrap().len(), 2);
-        assert_eq!(parse_rows(b"1,2,3,4\n5,6,7,8\n", true).unwrap()[1], [5.0, 6.0, 7.0, 8.0]);
-        assert!(parse_rows(b"[1,2,3]", false).unwrap_err().contains("expected 4 features"));
-        assert!(parse_rows(b"{oops", false).unwrap_err().contains("invalid JSON"));
-        assert!(parse_rows(b"1,x,3,4", true).unwrap_err().contains("CSV line 1"));
+        assert_eq!(
+            parse_rows(b"{\"instances\": [[1,2,3,4],[5,6,7,8]]}", false)
+                .unwrap()
+                .len(),
+            2
+        );
+        assert_eq!(
+            parse_rows(b"1,2,3,4\n5,6,7,8\n", true).unwrap()[1],
+            [5.0, 6.0, 7.0, 8.0]
+        );
+        assert!(
+            parse_rows(b"[1,2,3]", false)
+                .unwrap_err()
+                .contains("expected 4 features")
+        );
+        assert!(
+            parse_rows(b"{oops", false)
+                .unwrap_err()
+                .contains("invalid JSON")
+        );
+        assert!(
+            parse_rows(b"1,x,3,4", true)
+                .unwrap_err()
+                .contains("CSV line 1")
+        );
         assert_eq!(render(&[[0.9, 0.05, 0.05]], true), "setosa\n");
-        assert!(render(&[[0.9, 0.05, 0.05]], false).starts_with("{\"predictions\":[{\"label\":\"setosa\""));
+        assert!(
+            render(&[[0.9, 0.05, 0.05]], false)
+                .starts_with("{\"predictions\":[{\"label\":\"setosa\"")
+        );
     }
 }

@@ -45,7 +45,9 @@ impl Tally {
     }
 
     pub fn record_success(&mut self, latency: Duration) {
-        let us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX).max(1);
+        let us = u64::try_from(latency.as_micros())
+            .unwrap_or(u64::MAX)
+            .max(1);
         self.latency.saturating_record(us);
         self.successes += 1;
     }
@@ -228,8 +230,16 @@ mod tests {
         assert_eq!(s.success_ratio, 0.9333);
         assert_eq!(s.errors.throttled, 10);
         // HDR keeps 3 significant digits: figures are within 0.1 %.
-        assert!((s.latency_ms.p50 - 10.0).abs() <= 0.01, "{}", s.latency_ms.p50);
-        assert!((s.latency_ms.p99 - 30.0).abs() <= 0.03, "{}", s.latency_ms.p99);
+        assert!(
+            (s.latency_ms.p50 - 10.0).abs() <= 0.01,
+            "{}",
+            s.latency_ms.p50
+        );
+        assert!(
+            (s.latency_ms.p99 - 30.0).abs() <= 0.03,
+            "{}",
+            s.latency_ms.p99
+        );
         assert_eq!(tally.first_error.map(|e| e.status), Some(Some(429)));
     }
 
@@ -237,7 +247,12 @@ mod tests {
     fn stability_needs_three_agreeing_windows() {
         assert!(!is_stable(&[window(100, 10, 1), window(100, 10, 1)], 0.1));
         assert!(is_stable(
-            &[window(10, 50, 1), window(100, 10, 1), window(104, 10, 1), window(97, 10, 1)],
+            &[
+                window(10, 50, 1),
+                window(100, 10, 1),
+                window(104, 10, 1),
+                window(97, 10, 1)
+            ],
             0.1
         ));
         // throughput still climbing

@@ -53,10 +53,16 @@ mod tests {
         assert_eq!(kind(204, None), None);
         assert_eq!(kind(429, None), Some(ErrorKind::Throttled));
         assert_eq!(
-            kind(400, Some("ThrottlingException:http://internal.amazon.com/coral/")),
+            kind(
+                400,
+                Some("ThrottlingException:http://internal.amazon.com/coral/")
+            ),
             Some(ErrorKind::Throttled)
         );
-        assert_eq!(kind(400, Some("ValidationError")), Some(ErrorKind::ClientError));
+        assert_eq!(
+            kind(400, Some("ValidationError")),
+            Some(ErrorKind::ClientError)
+        );
         assert_eq!(kind(400, None), Some(ErrorKind::ClientError));
         assert_eq!(kind(404, None), Some(ErrorKind::ClientError));
         assert_eq!(kind(424, Some("ModelError")), Some(ErrorKind::ServerError));

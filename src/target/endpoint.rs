@@ -56,7 +56,10 @@ impl Endpoint {
         if authority.as_str().contains('@') {
             return Err(bad("user:password@ in the URL is not supported; pass credentials with -H 'Authorization: …'".into()));
         }
-        let host = authority.host().trim_start_matches('[').trim_end_matches(']');
+        let host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']');
         if host.is_empty() {
             return Err(bad("no host; write it as http://HOST:PORT/PATH".into()));
         }
@@ -111,7 +114,10 @@ mod tests {
     #[test]
     fn parses_http_https_and_ipv6() {
         let e = Endpoint::parse("http://127.0.0.1:8080/invocations").unwrap();
-        assert_eq!((e.scheme, e.host.as_str(), e.port), (Scheme::Http, "127.0.0.1", 8080));
+        assert_eq!(
+            (e.scheme, e.host.as_str(), e.port),
+            (Scheme::Http, "127.0.0.1", 8080)
+        );
         assert_eq!(e.path, "/invocations");
         let e = Endpoint::parse("https://example.com/v1/predict?x=1").unwrap();
         assert_eq!((e.scheme, e.port), (Scheme::Https, 443));

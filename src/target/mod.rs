@@ -39,11 +39,17 @@ impl RequestTemplate {
             .map_err(|_| Error::Input(format!("host '{}' is not valid", endpoint.host)))?;
         headers.insert(header::HOST, host);
         let content_type = content_type.unwrap_or(payloads.content_type.as_str());
-        headers.insert(header::CONTENT_TYPE, header_value("--content-type", content_type)?);
+        headers.insert(
+            header::CONTENT_TYPE,
+            header_value("--content-type", content_type)?,
+        );
         if let Some(accept) = accept {
             headers.insert(header::ACCEPT, header_value("--accept", accept)?);
         }
-        headers.insert(header::USER_AGENT, HeaderValue::from_static(concat!("peakrps/", env!("CARGO_PKG_VERSION"))));
+        headers.insert(
+            header::USER_AGENT,
+            HeaderValue::from_static(concat!("peakrps/", env!("CARGO_PKG_VERSION"))),
+        );
         for raw in extra_headers {
             let (name, value) = parse_header(raw)?;
             headers.append(name, value);
@@ -78,7 +84,8 @@ pub fn parse_header(raw: &str) -> Result<(HeaderName, HeaderValue), Error> {
         ))
     };
     let (name, value) = raw.split_once(':').ok_or_else(|| bad("has no ':'"))?;
-    let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| bad("has an invalid name"))?;
+    let name =
+        HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| bad("has an invalid name"))?;
     let value = HeaderValue::from_str(value.trim()).map_err(|_| bad("has an invalid value"))?;
     Ok((name, value))
 }
@@ -92,15 +99,33 @@ mod tests {
         let (n, v) = parse_header("X-Amzn-SageMaker-Custom-Attributes: a=b").unwrap();
         assert_eq!(n.as_str(), "x-amzn-sagemaker-custom-attributes");
         assert_eq!(v, "a=b");
-        assert!(parse_header("NoColon").unwrap_err().to_string().contains("has no ':'"));
-        assert!(parse_header("Bad Name: x").unwrap_err().to_string().contains("invalid name"));
+        assert!(
+            parse_header("NoColon")
+                .unwrap_err()
+                .to_string()
+                .contains("has no ':'")
+        );
+        assert!(
+            parse_header("Bad Name: x")
+                .unwrap_err()
+                .to_string()
+                .contains("invalid name")
+        );
     }
 
     #[test]
     fn request_carries_bodies_in_turn_and_headers() {
         let endpoint = Endpoint::parse("http://127.0.0.1:8080/invocations").unwrap();
-        let payloads = PayloadSet::from_bodies(vec![Bytes::from("a"), Bytes::from("b")], "text/csv");
-        let t = RequestTemplate::new(endpoint, payloads, None, Some("application/json"), &["X-Test: 1".into()]).unwrap();
+        let payloads =
+            PayloadSet::from_bodies(vec![Bytes::from("a"), Bytes::from("b")], "text/csv");
+        let t = RequestTemplate::new(
+            endpoint,
+            payloads,
+            None,
+            Some("application/json"),
+            &["X-Test: 1".into()],
+        )
+        .unwrap();
         let r0 = t.request(0);
         let r3 = t.request(3);
         assert_eq!(r0.uri(), "/invocations");
@@ -109,7 +134,9 @@ mod tests {
         assert_eq!(r0.headers()["accept"], "application/json");
         assert_eq!(r0.headers()["x-test"], "1");
         use http_body_util::BodyExt;
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         let b0 = rt.block_on(r0.into_body().collect()).unwrap().to_bytes();
         let b3 = rt.block_on(r3.into_body().collect()).unwrap().to_bytes();
         assert_eq!((&b0[..], &b3[..]), (&b"a"[..], &b"b"[..]));

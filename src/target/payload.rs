@@ -71,7 +71,8 @@ impl PayloadSet {
 }
 
 fn has_extension(path: &Path, ext: &str) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case(ext))
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case(ext))
 }
 
 /// The content type a file's extension implies.
@@ -97,7 +98,10 @@ pub fn content_type_for(path: &Path) -> &'static str {
 
 fn read(path: &Path) -> Result<Bytes, Error> {
     let data = std::fs::read(path).map_err(|e| {
-        Error::Input(format!("--payload {}: cannot read it ({e})", path.display()))
+        Error::Input(format!(
+            "--payload {}: cannot read it ({e})",
+            path.display()
+        ))
     })?;
     if data.is_empty() {
         return Err(Error::Input(format!(
@@ -109,13 +113,16 @@ fn read(path: &Path) -> Result<Bytes, Error> {
 }
 
 fn load_dir(dir: &Path) -> Result<(Vec<Bytes>, String), Error> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        Error::Input(format!("--payload {}: cannot list it ({e})", dir.display()))
-    })?;
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| Error::Input(format!("--payload {}: cannot list it ({e})", dir.display())))?;
     let mut files: Vec<_> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file())
-        .filter(|p| !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')))
+        .filter(|p| {
+            !p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'))
+        })
         .collect();
     files.sort();
     let Some(first) = files.first() else {
@@ -131,7 +138,10 @@ fn load_dir(dir: &Path) -> Result<(Vec<Bytes>, String), Error> {
 
 fn load_jsonl(path: &Path) -> Result<Vec<Bytes>, Error> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        Error::Input(format!("--payload {}: cannot read it as UTF-8 text ({e})", path.display()))
+        Error::Input(format!(
+            "--payload {}: cannot read it as UTF-8 text ({e})",
+            path.display()
+        ))
     })?;
     let mut bodies = Vec::new();
     for (i, line) in text.lines().enumerate() {
