@@ -1,6 +1,6 @@
 //! `peakrps run`: one fixed load for a duration or a number of requests.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use super::prepare::{Prepared, prepare};
 use super::{Completion, Interrupt};
@@ -8,7 +8,8 @@ use crate::Error;
 use crate::cli::RunArgs;
 use crate::load::{Load, StepPlan, Verdict, run_step};
 use crate::report::{self, LoadInfo, Progress, RunResults};
-use crate::stats::summarize;
+use crate::stats::{ErrorKind, Window, summarize};
+use crate::target::sagemaker::{describe_error, parse_error};
 
 /// How long a `--requests N` run may take at most.
 const REQUESTS_RUN_LIMIT: Duration = Duration::from_secs(24 * 3600);
@@ -20,6 +21,7 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         connector,
         info,
         _server,
+        aws,
     } = prepare(&args.target, &progress)?;
     let duration = match (args.duration, args.requests) {
         (Some(d), _) => d,
@@ -39,12 +41,18 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
     };
     let interrupt = Interrupt::install();
     let started_at = report::now_rfc3339();
+    let started = SystemTime::now();
     progress.start(&format!("concurrency {}", args.concurrency));
     let run = run_step(&template, &connector, &plan, interrupt.flag(), |windows| {
         progress.window(windows);
-        Verdict::Continue
+        if rejected_by_validation(windows) {
+            Verdict::Stop
+        } else {
+            Verdict::Continue
+        }
     });
     progress.abandon();
+    let ended = SystemTime::now();
     let (summary, tally) = summarize(&run.windows);
     print!("{}", report::run_summary(&summary, report::color_enabled()));
     println!();
@@ -53,8 +61,18 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
             "First error: {}{}: {}",
             e.kind.name(),
             e.status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(),
-            e.detail.trim().replace('\n', " ")
+            describe_error(e).unwrap_or_else(|| e.detail.trim().replace('\n', " "))
         );
+    }
+    if rejected_by_validation(&run.windows) {
+        let text = tally
+            .first_error
+            .as_ref()
+            .and_then(describe_error)
+            .unwrap_or_default();
+        return Err(Error::Run(format!(
+            "SageMaker rejected the requests: {text}"
+        )));
     }
     let results = RunResults {
         schema: RunResults::SCHEMA.into(),
@@ -69,7 +87,27 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         },
         summary,
         interrupted: run.interrupted,
+        cloudwatch: None,
     };
+    let mut results = results;
+    if let (true, Some(aws)) = (args.target.sagemaker.cloudwatch, &aws) {
+        let figures = super::read_cloudwatch(
+            aws,
+            &args.target,
+            started,
+            ended,
+            tally.successes,
+            &progress,
+        )?;
+        let l = &results.summary.latency_ms;
+        let client = format!(
+            "p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            l.p50, l.p99, l.max
+        );
+        println!();
+        print!("{}", crate::target::cloudwatch::describe(&figures, &client));
+        results.cloudwatch = Some(figures);
+    }
     if let Some(path) = &args.target.json {
         report::write_json(path, &results)?;
         progress.note(&format!("Results written to {}", path.display()));
@@ -84,4 +122,20 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         )));
     }
     Ok(Completion::Done)
+}
+
+/// The first window's requests all failed with a SageMaker ValidationError: the request is
+/// wrong (endpoint name, payload, variant), so more load would only repeat it.
+fn rejected_by_validation(windows: &[Window]) -> bool {
+    let Some(first) = windows.first() else {
+        return false;
+    };
+    let t = &first.tally;
+    let requests = t.successes + t.errors.total();
+    requests > 0
+        && t.errors.get(ErrorKind::ClientError) == requests
+        && t.first_error
+            .as_ref()
+            .and_then(parse_error)
+            .is_some_and(|e| e.code == "ValidationError")
 }

@@ -16,7 +16,7 @@ use tokio::task::LocalSet;
 
 use super::conn::{Connector, Sender};
 use crate::stats::{ErrorKind, ErrorSample, Tally, Window};
-use crate::target::{RequestTemplate, classify_response, classify_transport_error};
+use crate::target::{RequestTemplate, classify_response, classify_transport_error, error_detail};
 
 /// How much load a step applies.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -425,7 +425,7 @@ impl User {
                 }
                 Some(kind) => {
                     let bytes = body.collect().await?.to_bytes();
-                    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).into_owned();
+                    let text = error_detail(&parts.headers, &bytes);
                     Ok(Outcome::Failure(
                         kind,
                         sample(kind, Some(parts.status.as_u16()), text),

@@ -7,7 +7,7 @@ mod terminal;
 
 pub use progress::Progress;
 pub use results::{
-    FindResults, FindSettings, LoadInfo, PartialLog, RunResults, TargetInfo, now_rfc3339,
-    write_json,
+    FindResults, FindSettings, LoadInfo, PartialLog, RunResults, SageMakerTarget, TargetInfo,
+    now_rfc3339, write_json,
 };
 pub use terminal::{color_enabled, find_table, find_verdict, run_summary};
