@@ -65,26 +65,18 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
             step: Some(step), ..
         } = &measured
         {
-            if !model_error_shown {
-                if let Some(text) = model_error(step.first_error.as_ref()) {
-                    progress.note(&format!("{text} (shown once; counted as server_error)"));
-                    model_error_shown = true;
-                }
+            if !model_error_shown && let Some(text) = model_error(step.first_error.as_ref()) {
+                progress.note(&format!("{text} (shown once; counted as server_error)"));
+                model_error_shown = true;
             }
-        }
-        if let Measured::Step(step)
-        | Measured::Abort {
-            step: Some(step), ..
-        } = &measured
-        {
-            if let Some(log) = partial.as_mut() {
-                if let Err(e) = log.append(step) {
-                    fatal = Some(e);
-                    return Measured::Abort {
-                        step: None,
-                        reason: "cannot write the partial log".into(),
-                    };
-                }
+            if let Some(log) = partial.as_mut()
+                && let Err(e) = log.append(step)
+            {
+                fatal = Some(e);
+                return Measured::Abort {
+                    step: None,
+                    reason: "cannot write the partial log".into(),
+                };
             }
         }
         if let Some(e) = runner.hopeless(&measured) {

@@ -83,7 +83,7 @@ pub fn run_step(
                 users: shard_users,
                 template: Arc::clone(template),
                 connector: connector.clone(),
-                clock: clock.clone(),
+                clock,
                 timeout: plan.timeout,
                 budget: budget.clone(),
                 reports: report_tx.clone(),

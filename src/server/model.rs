@@ -32,6 +32,8 @@ fn iris() -> Vec<([f64; 4], usize)> {
 
 impl Model {
     /// Trains the network by full-batch gradient descent (deterministic initial weights).
+    // Plain index loops read like the backpropagation formulas they implement.
+    #[allow(clippy::needless_range_loop)]
     pub fn train() -> Self {
         let data = iris();
         let n = data.len() as f64;
