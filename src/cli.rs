@@ -24,6 +24,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Step the load up on one instance, find the peak, print the scaling target.
+    /// The Application Auto Scaling documents for a find result (--apply sends them to AWS).
+    Policy(PolicyArgs),
     Find(FindArgs),
     /// Apply one fixed load (--concurrency N) for a duration or a number of requests.
     Run(RunArgs),
@@ -39,7 +41,8 @@ pub enum Command {
 /// What to send requests to and what they carry (shared by `find` and `run`).
 #[derive(Debug, Args)]
 pub struct TargetArgs {
-    /// http(s)://HOST:PORT/PATH to POST to. Absent: an embedded model server is started on
+    /// http(s)://HOST:PORT/PATH to POST to, or sagemaker://ENDPOINT (InvokeEndpoint, signed
+    /// with the standard AWS credentials). Absent: an embedded model server is started on
     /// 127.0.0.1 and used.
     pub target: Option<String>,
 
@@ -79,6 +82,150 @@ pub struct TargetArgs {
     /// No progress on stderr; only the final table and verdict on stdout.
     #[arg(short, long)]
     pub quiet: bool,
+
+    #[command(flatten)]
+    pub sagemaker: SageMakerArgs,
+}
+
+/// Flags of `sagemaker://` targets (InvokeEndpoint).
+#[derive(Debug, Args, Default)]
+#[command(next_help_heading = "SageMaker (sagemaker:// targets)")]
+pub struct SageMakerArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+
+    /// Send requests here instead of AWS's regional runtime endpoint (also read from
+    /// AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME, then AWS_ENDPOINT_URL); http:// works too.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// The model to invoke on a multi-model endpoint (X-Amzn-SageMaker-Target-Model).
+    #[arg(long, value_name = "MODEL")]
+    pub target_model: Option<String>,
+
+    /// Send every request to this production variant (X-Amzn-SageMaker-Target-Variant);
+    /// to load one instance, name a variant of one instance.
+    #[arg(long, value_name = "VARIANT")]
+    pub target_variant: Option<String>,
+
+    /// The container to invoke on a multi-container endpoint with direct invocation.
+    #[arg(long, value_name = "HOSTNAME")]
+    pub target_container_hostname: Option<String>,
+
+    /// The inference component to invoke (X-Amzn-SageMaker-Inference-Component).
+    #[arg(long, value_name = "NAME")]
+    pub inference_component: Option<String>,
+
+    /// Passed to the model unchanged (X-Amzn-SageMaker-Custom-Attributes, at most 1024 characters).
+    #[arg(long, value_name = "TEXT")]
+    pub custom_attributes: Option<String>,
+
+    /// An identifier for the requests, kept by SageMaker for data capture (X-Amzn-SageMaker-Inference-Id).
+    #[arg(long, value_name = "ID")]
+    pub inference_id: Option<String>,
+
+    /// After the run, read the endpoint's ModelLatency and OverheadLatency from CloudWatch
+    /// (AWS/SageMaker, per minute) for the test's time span and show them beside the client's figures.
+    #[arg(long)]
+    pub cloudwatch: bool,
+
+    /// How long --cloudwatch waits for the last minute's datapoints to arrive (they come 1-3 minutes late).
+    #[arg(long, default_value = "3m", value_parser = parse_duration, value_name = "DURATION")]
+    pub cloudwatch_wait: Duration,
+}
+
+/// Where AWS settings come from: these flags, then the standard chain (environment,
+/// ~/.aws/config and credentials, SSO, web identity, ECS, IMDS).
+#[derive(Debug, Args, Default, Clone)]
+pub struct AwsArgs {
+    /// AWS region (default: AWS_REGION, AWS_DEFAULT_REGION or the profile's region).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Named profile from ~/.aws/config (default: AWS_PROFILE or "default"). Named
+    /// --aws-profile because `run --profile` is a traffic profile.
+    #[arg(long = "aws-profile", value_name = "NAME")]
+    pub profile: Option<String>,
+}
+
+/// What `policy --format` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PolicyFormat {
+    /// {"RegisterScalableTarget": {...}, "PutScalingPolicy": {...}}: each part is what
+    /// `aws application-autoscaling ... --cli-input-json` takes.
+    CliInput,
+    /// A CloudFormation template with an AWS::ApplicationAutoScaling::ScalableTarget and an
+    /// AWS::ApplicationAutoScaling::ScalingPolicy.
+    Cloudformation,
+}
+
+/// Which metric the target-tracking policy follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PolicyMetric {
+    /// SageMakerVariantInvocationsPerInstance, target MAX_RPS × SAFETY_FACTOR × 60 (per minute).
+    Invocations,
+    /// SageMakerVariantConcurrentRequestsPerModelHighResolution, target the concurrency at
+    /// the peak × SAFETY_FACTOR.
+    Concurrency,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// A results file written by `peakrps find --json`.
+    #[arg(long, value_name = "RESULTS")]
+    pub from: PathBuf,
+
+    /// The SageMaker endpoint to scale.
+    #[arg(long, value_name = "NAME")]
+    pub endpoint: String,
+
+    /// Its production variant.
+    #[arg(long, default_value = "AllTraffic", value_name = "VARIANT")]
+    pub variant: String,
+
+    /// The fewest instances the variant may scale in to.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub min_capacity: u32,
+
+    /// The most instances the variant may scale out to.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub max_capacity: u32,
+
+    /// SAFETY_FACTOR in (0, 1]; default: the one the results were computed with.
+    #[arg(long, value_parser = parse_safety_factor, value_name = "FACTOR")]
+    pub safety_factor: Option<f64>,
+
+    /// The metric to track.
+    #[arg(long, value_enum, default_value_t = PolicyMetric::Invocations)]
+    pub metric: PolicyMetric,
+
+    /// Seconds after a scale-in before another scale-in may start.
+    #[arg(long, default_value = "300s", value_parser = parse_duration, value_name = "DURATION")]
+    pub scale_in_cooldown: Duration,
+
+    /// Seconds after a scale-out before another scale-out may start.
+    #[arg(long, default_value = "300s", value_parser = parse_duration, value_name = "DURATION")]
+    pub scale_out_cooldown: Duration,
+
+    /// Never scale in (the policy only adds instances).
+    #[arg(long)]
+    pub disable_scale_in: bool,
+
+    /// The policy's name (default: peakrps-ENDPOINT-VARIANT-METRIC).
+    #[arg(long, value_name = "NAME")]
+    pub policy_name: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PolicyFormat::CliInput)]
+    pub format: PolicyFormat,
+
+    /// Send the documents to Application Auto Scaling (RegisterScalableTarget, then
+    /// PutScalingPolicy) and print what AWS then holds.
+    #[arg(long, conflicts_with = "format")]
+    pub apply: bool,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 impl TargetArgs {

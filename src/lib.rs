@@ -1,6 +1,7 @@
 //! peakrps: find the peak sustainable request rate of one inference endpoint instance and turn
 //! it into an autoscaling target. The binary in `main.rs` is a thin shell over this library.
 
+pub mod aws;
 pub mod cli;
 pub mod commands;
 pub mod error;

@@ -1,6 +1,7 @@
 //! `peakrps find`: step the load up, find the peak, print the scaling target.
 
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use super::prepare::{Prepared, prepare};
 use super::{Completion, Interrupt};
@@ -12,6 +13,7 @@ use crate::scaling::Recommendation;
 use crate::search::{Measured, PassRules, Schedule, Step, judge, search};
 use crate::stats::{ErrorSample, Window, is_stable, percentile_ms, summarize};
 use crate::target::RequestTemplate;
+use crate::target::sagemaker::{describe_error, parse_error};
 
 pub fn find(args: &FindArgs) -> Result<Completion, Error> {
     let schedule = schedule(args)?;
@@ -27,6 +29,7 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         connector,
         info,
         _server,
+        aws,
     } = prepare(&args.target, &progress)?;
     progress.note(&format!(
         "Finding the peak of {} (Ctrl-C stops and keeps what was measured)",
@@ -34,6 +37,8 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
     ));
     let interrupt = Interrupt::install();
     let started_at = report::now_rfc3339();
+    let started = SystemTime::now();
+    let mut model_error_shown = false;
 
     let runner = StepRunner {
         template: &template,
@@ -46,6 +51,13 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
     let mut fatal: Option<Error> = None;
     let outcome = search(&schedule, |level, reference| {
         let measured = runner.measure(level, reference, &mut progress);
+        if !model_error_shown
+            && let Some(text) =
+                model_error(measured_step(&measured).and_then(|s| s.first_error.as_ref()))
+        {
+            progress.note(&format!("{text} (shown once; counted as server_error)"));
+            model_error_shown = true;
+        }
         if let Err(e) = log_step(partial.as_mut(), &measured) {
             fatal = Some(e);
             return Measured::Abort {
@@ -71,7 +83,8 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         .as_ref()
         .map(|p| Recommendation::new(p.rps, args.safety_factor))
         .transpose()?;
-    let results = FindResults {
+    let ended = SystemTime::now();
+    let mut results = FindResults {
         schema: FindResults::SCHEMA.into(),
         version: env!("CARGO_PKG_VERSION").into(),
         started_at,
@@ -83,10 +96,35 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         recommendation,
         stop_reason: outcome.reason,
         interrupted: interrupt.is_set(),
+        cloudwatch: None,
     };
+    if let (true, Some(aws)) = (args.target.sagemaker.cloudwatch, &aws) {
+        let successes = results
+            .steps
+            .iter()
+            .map(|s| (s.summary.requests as f64 * s.summary.success_ratio).round() as u64)
+            .sum();
+        results.cloudwatch = Some(super::read_cloudwatch(
+            aws,
+            &args.target,
+            started,
+            ended,
+            successes,
+            &progress,
+        )?);
+    }
     report::emit(&report::find_table(&results, report::color_enabled()));
     report::emit("\n\n");
     report::emit(&report::find_verdict(&results));
+    if let (Some(figures), Some(peak)) = (&results.cloudwatch, &results.peak) {
+        let l = &peak.latency_ms;
+        let client = format!(
+            "at the peak p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            l.p50, l.p99, l.max
+        );
+        report::emit("\n");
+        report::emit(&crate::target::cloudwatch::describe(figures, &client));
+    }
     if let Some(path) = &args.target.json {
         report::write_json(path, &results)?;
         if let Some(log) = partial {
@@ -111,14 +149,21 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
 
 /// Appends a finished (or interrupted) step to `FILE.partial.jsonl`.
 fn log_step(log: Option<&mut PartialLog>, measured: &Measured) -> Result<(), Error> {
-    let step = match measured {
+    match (log, measured_step(measured)) {
+        (Some(log), Some(step)) => log.append(step),
+        _ => Ok(()),
+    }
+}
+
+/// The step a measurement produced, finished or cut short.
+fn measured_step(measured: &Measured) -> Option<&Step> {
+    match measured {
         Measured::Step(step)
         | Measured::Abort {
             step: Some(step), ..
-        } => step,
-        Measured::Abort { step: None, .. } => return Ok(()),
-    };
-    log.map_or(Ok(()), |log| log.append(step))
+        } => Some(step),
+        Measured::Abort { step: None, .. } => None,
+    }
 }
 
 fn mode_name(mode: Mode) -> &'static str {
@@ -312,13 +357,7 @@ impl StepRunner<'_> {
     /// A first step whose every request was rejected with 4xx means a wrong URL or payload,
     /// not a load limit: stop at once and show what the server said.
     fn hopeless(&self, measured: &Measured) -> Option<Error> {
-        let (Measured::Step(step)
-        | Measured::Abort {
-            step: Some(step), ..
-        }) = measured
-        else {
-            return None;
-        };
+        let step = measured_step(measured)?;
         let s = &step.summary;
         let all_rejected = s.requests > 0 && s.errors.client_error == s.requests;
         if !all_rejected || step.level() != self.first_level {
@@ -336,7 +375,21 @@ fn every_request_failed(window: &Window) -> bool {
     window.tally.requests() > 0 && window.tally.successes == 0
 }
 
+/// A SageMaker ModelError as one line, with the container's own message.
+fn model_error(sample: Option<&ErrorSample>) -> Option<String> {
+    let sample = sample?;
+    let parsed = parse_error(sample)?;
+    (parsed.code == "ModelError")
+        .then(|| describe_error(sample))
+        .flatten()
+}
+
 fn rejected_error(sample: Option<&ErrorSample>, url: &str) -> Error {
+    if let Some(text) = sample.and_then(describe_error) {
+        return Error::Run(format!(
+            "every request at the first step was rejected: {text}"
+        ));
+    }
     let status = sample
         .and_then(|e| e.status)
         .map_or("4xx".to_string(), |s| s.to_string());

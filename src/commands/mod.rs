@@ -3,6 +3,7 @@
 
 mod find;
 mod interrupt;
+mod policy;
 mod prepare;
 mod report;
 mod run;
@@ -22,11 +23,40 @@ pub enum Completion {
     Interrupted,
 }
 
+/// `--cloudwatch`: SageMaker's own figures for the span of a test that just ended.
+fn read_cloudwatch(
+    aws: &crate::aws::Aws,
+    args: &crate::cli::TargetArgs,
+    start: std::time::SystemTime,
+    end: std::time::SystemTime,
+    successes: u64,
+    progress: &crate::report::Progress,
+) -> Result<crate::target::cloudwatch::CloudWatchFigures, Error> {
+    let endpoint = args
+        .target
+        .as_deref()
+        .and_then(crate::target::sagemaker::parse_target)
+        .transpose()?
+        .ok_or_else(|| {
+            Error::Input("--cloudwatch only applies to sagemaker://ENDPOINT targets".into())
+        })?;
+    let query = crate::target::cloudwatch::Query {
+        endpoint,
+        variant: args.sagemaker.target_variant.clone(),
+        start,
+        end,
+        expected_invocations: successes,
+        wait: args.sagemaker.cloudwatch_wait,
+    };
+    crate::target::cloudwatch::read(aws, &query, |line| progress.note(line))
+}
+
 /// Runs a parsed command.
 pub fn execute(command: Command) -> Result<Completion, Error> {
     match command {
         Command::Find(args) => find::find(&args),
         Command::Run(args) => run::run(&args),
+        Command::Policy(args) => policy::policy(&args),
         Command::Report(args) => report::report(&args),
         Command::Serve(args) => serve::serve(&args),
         Command::Simulate(args) => simulate::simulate(&args),

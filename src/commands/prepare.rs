@@ -7,10 +7,12 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::Error;
-use crate::cli::TargetArgs;
+use crate::aws::{Aws, AwsOptions};
+use crate::cli::{SageMakerArgs, TargetArgs};
 use crate::load::Connector;
-use crate::report::{Progress, TargetInfo};
+use crate::report::{Progress, SageMakerTarget, TargetInfo};
 use crate::server::{self, RunningServer, SAMPLE_PAYLOAD, ServerConfig, WhenFull};
+use crate::target::sagemaker::{self, InvokeOptions, Signer};
 use crate::target::{Endpoint, PayloadSet, RequestTemplate, SAGEMAKER_PAYLOAD_LIMIT, Scheme};
 
 /// The embedded server `find` and `run` use without a TARGET: four workers with a fixed
@@ -34,12 +36,96 @@ pub struct Prepared {
     pub info: TargetInfo,
     /// Keeps the embedded server alive for the run.
     pub _server: Option<RunningServer>,
+    /// The AWS configuration of a `sagemaker://` target (for `--cloudwatch`).
+    pub aws: Option<Aws>,
+}
+
+/// A `sagemaker://` target resolved: where requests go, the headers InvokeEndpoint takes,
+/// and the AWS configuration that signs them.
+struct SageMakerPlan {
+    endpoint: Endpoint,
+    headers: Vec<String>,
+    aws: Aws,
+    info: SageMakerTarget,
+}
+
+fn plan_sagemaker(name: String, args: &SageMakerArgs) -> Result<SageMakerPlan, Error> {
+    let options = InvokeOptions {
+        target_model: args.target_model.clone(),
+        target_variant: args.target_variant.clone(),
+        target_container_hostname: args.target_container_hostname.clone(),
+        inference_component: args.inference_component.clone(),
+        custom_attributes: args.custom_attributes.clone(),
+        inference_id: args.inference_id.clone(),
+    };
+    let headers = options.headers()?;
+    let aws = Aws::load(&AwsOptions {
+        region: args.aws.region.clone(),
+        profile: args.aws.profile.clone(),
+    })?;
+    let region = aws.region();
+    let service_env = std::env::var("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME").ok();
+    let base = sagemaker::base_url(
+        args.endpoint_url.as_deref(),
+        service_env.as_deref(),
+        aws.config.endpoint_url(),
+        &region,
+    );
+    let endpoint = sagemaker::invocation_endpoint(&base, &name)?;
+    Ok(SageMakerPlan {
+        endpoint,
+        headers,
+        aws,
+        info: SageMakerTarget {
+            endpoint: name,
+            region,
+            variant: args.target_variant.clone(),
+        },
+    })
+}
+
+/// SageMaker flags given with a target that is not `sagemaker://`: say so rather than ignore them.
+fn reject_sagemaker_flags(args: &SageMakerArgs) -> Result<(), Error> {
+    let given = [
+        ("--region", args.aws.region.is_some()),
+        ("--aws-profile", args.aws.profile.is_some()),
+        ("--endpoint-url", args.endpoint_url.is_some()),
+        ("--target-model", args.target_model.is_some()),
+        ("--target-variant", args.target_variant.is_some()),
+        (
+            "--target-container-hostname",
+            args.target_container_hostname.is_some(),
+        ),
+        ("--inference-component", args.inference_component.is_some()),
+        ("--custom-attributes", args.custom_attributes.is_some()),
+        ("--inference-id", args.inference_id.is_some()),
+        ("--cloudwatch", args.cloudwatch),
+    ];
+    match given.iter().find(|(_, set)| *set) {
+        Some((flag, _)) => Err(Error::Input(format!(
+            "{flag} only applies to sagemaker://ENDPOINT targets"
+        ))),
+        None => Ok(()),
+    }
 }
 
 pub fn prepare(args: &TargetArgs, progress: &Progress) -> Result<Prepared, Error> {
     crate::report::check_report_files(args.report_files())?;
-    let (endpoint, server, kind) = match &args.target {
-        Some(raw) => {
+    let sagemaker_target = args
+        .target
+        .as_deref()
+        .and_then(sagemaker::parse_target)
+        .transpose()?;
+    let mut sagemaker = None;
+    let (endpoint, server, kind) = match (&args.target, sagemaker_target) {
+        (_, Some(name)) => {
+            let plan = plan_sagemaker(name, &args.sagemaker)?;
+            let endpoint = plan.endpoint.clone();
+            sagemaker = Some(plan);
+            (endpoint, None, "sagemaker")
+        }
+        (Some(raw), None) => {
+            reject_sagemaker_flags(&args.sagemaker)?;
             let endpoint = Endpoint::parse(raw)?;
             let kind = match endpoint.scheme {
                 Scheme::Http => "http",
@@ -47,7 +133,8 @@ pub fn prepare(args: &TargetArgs, progress: &Progress) -> Result<Prepared, Error
             };
             (endpoint, None, kind)
         }
-        None => {
+        (None, None) => {
+            reject_sagemaker_flags(&args.sagemaker)?;
             let config = demo_server();
             let running = server::start(&config)?;
             let endpoint = Endpoint::parse(&format!("http://{}/invocations", running.addr))?;
@@ -83,14 +170,31 @@ pub fn prepare(args: &TargetArgs, progress: &Progress) -> Result<Prepared, Error
         kind: kind.into(),
         url: endpoint.url(),
         payload: payloads.source.clone(),
+        sagemaker: sagemaker.as_ref().map(|p| p.info.clone()),
     };
-    let template = RequestTemplate::new(
+    let mut headers = args.headers.clone();
+    if let Some(plan) = &sagemaker {
+        headers.extend(plan.headers.iter().cloned());
+    }
+    let mut template = RequestTemplate::new(
         endpoint.clone(),
         payloads,
         args.content_type.as_deref(),
         args.accept.as_deref(),
-        &args.headers,
+        &headers,
     )?;
+    if let Some(plan) = &sagemaker {
+        eprintln!("{}", sagemaker::PRODUCTION_WARNING);
+        let (provider, identity) = sagemaker::credentials(&plan.aws)?;
+        let signer = Arc::new(Signer::new(
+            &plan.info.region,
+            &endpoint.url(),
+            &template.payloads,
+            identity,
+        ));
+        sagemaker::keep_fresh(&plan.aws, &signer, provider);
+        template = template.with_signer(signer);
+    }
     let connector = Connector::new(&endpoint)?;
     probe(&connector, args.timeout.min(Duration::from_secs(10)))?;
     Ok(Prepared {
@@ -98,6 +202,7 @@ pub fn prepare(args: &TargetArgs, progress: &Progress) -> Result<Prepared, Error
         connector,
         info,
         _server: server,
+        aws: sagemaker.map(|p| p.aws),
     })
 }
 

@@ -1,6 +1,6 @@
 //! `peakrps run`: one fixed load for a duration or a number of requests.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use super::prepare::{Prepared, prepare};
 use super::{Completion, Interrupt};
@@ -10,8 +10,9 @@ use crate::load::Connector;
 use crate::load::{Load, StepPlan, StepRun, Verdict, run_step};
 use crate::report::{self, LoadInfo, ProfileMinute, Progress, RunResults};
 use crate::scaling::TrafficProfile;
-use crate::stats::{Window, summarize};
+use crate::stats::{ErrorKind, Window, summarize};
 use crate::target::RequestTemplate;
+use crate::target::sagemaker::{describe_error, parse_error};
 use std::sync::Arc;
 
 /// How long a `--requests N` run may take at most.
@@ -30,6 +31,7 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         connector,
         info,
         _server,
+        aws,
     } = prepare(&args.target, &progress)?;
     let interrupt = Interrupt::install();
     let started_at = report::now_rfc3339();
@@ -38,10 +40,12 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         connector: &connector,
         interrupt: &interrupt,
     };
+    let started = SystemTime::now();
     let (run, minutes) = match &profile {
         Some(profile) => play_profile(&target, args, profile, &mut progress),
         None => (fixed_load(&target, args, &mut progress)?, Vec::new()),
     };
+    let ended = SystemTime::now();
     let (summary, tally) = summarize(&run.windows);
     if !minutes.is_empty() {
         report::emit(&report::profile_table(&minutes, report::color_enabled()));
@@ -62,8 +66,18 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
             "First error: {}{}: {}\n",
             e.kind.name(),
             e.status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(),
-            e.detail.trim().replace('\n', " ")
+            describe_error(e).unwrap_or_else(|| e.detail.trim().replace('\n', " "))
         ));
+    }
+    if rejected_by_validation(&run.windows) {
+        let text = tally
+            .first_error
+            .as_ref()
+            .and_then(describe_error)
+            .unwrap_or_default();
+        return Err(Error::Run(format!(
+            "SageMaker rejected the requests: {text}"
+        )));
     }
     let results = RunResults {
         schema: RunResults::SCHEMA.into(),
@@ -91,7 +105,27 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         summary,
         minutes,
         interrupted: run.interrupted,
+        cloudwatch: None,
     };
+    let mut results = results;
+    if let (true, Some(aws)) = (args.target.sagemaker.cloudwatch, &aws) {
+        let figures = super::read_cloudwatch(
+            aws,
+            &args.target,
+            started,
+            ended,
+            tally.successes,
+            &progress,
+        )?;
+        let l = &results.summary.latency_ms;
+        let client = format!(
+            "p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            l.p50, l.p99, l.max
+        );
+        report::emit("\n");
+        report::emit(&crate::target::cloudwatch::describe(&figures, &client));
+        results.cloudwatch = Some(figures);
+    }
     if let Some(path) = &args.target.json {
         report::write_json(path, &results)?;
         progress.note(&format!("Results written to {}", path.display()));
@@ -162,7 +196,11 @@ fn fixed_load(target: &Target, args: &RunArgs, progress: &mut Progress) -> Resul
         target.interrupt.flag(),
         |windows| {
             progress.window(windows);
-            Verdict::Continue
+            if rejected_by_validation(windows) {
+                Verdict::Stop
+            } else {
+                Verdict::Continue
+            }
         },
     );
     progress.abandon();
@@ -260,4 +298,20 @@ fn idle(length: Duration, interrupt: &Interrupt) -> StepRun {
         }],
         interrupted: interrupt.is_set(),
     }
+}
+
+/// The first window's requests all failed with a SageMaker ValidationError: the request is
+/// wrong (endpoint name, payload, variant), so more load would only repeat it.
+fn rejected_by_validation(windows: &[Window]) -> bool {
+    let Some(first) = windows.first() else {
+        return false;
+    };
+    let t = &first.tally;
+    let requests = t.successes + t.errors.total();
+    requests > 0
+        && t.errors.get(ErrorKind::ClientError) == requests
+        && t.first_error
+            .as_ref()
+            .and_then(parse_error)
+            .is_some_and(|e| e.code == "ValidationError")
 }

@@ -17,7 +17,7 @@ use tokio::task::LocalSet;
 use super::conn::{Connector, Sender};
 use super::schedule::{Arrival, Schedule};
 use crate::stats::{ErrorKind, ErrorSample, Tally, Window};
-use crate::target::{RequestTemplate, classify_response, classify_transport_error};
+use crate::target::{RequestTemplate, classify_response, classify_transport_error, error_detail};
 
 /// How much load a step applies.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -520,7 +520,7 @@ impl Connection {
                 }
                 Some(kind) => {
                     let bytes = body.collect().await?.to_bytes();
-                    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).into_owned();
+                    let text = error_detail(&parts.headers, &bytes);
                     Ok(Outcome::Failure(
                         kind,
                         sample(kind, Some(parts.status.as_u16()), text),

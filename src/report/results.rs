@@ -13,16 +13,30 @@ use crate::load::Arrival;
 use crate::scaling::Recommendation;
 use crate::search::{Peak, Step};
 use crate::stats::Summary;
+use crate::target::cloudwatch::CloudWatchFigures;
 
 /// What was tested.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TargetInfo {
-    /// `http`, `https` or `embedded`.
+    /// `http`, `https`, `sagemaker` or `embedded`.
     pub kind: String,
     pub url: String,
     /// Where the request bodies came from.
     #[serde(default)]
     pub payload: String,
+    /// `sagemaker://` targets: the endpoint, its region and the variant requests were sent to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sagemaker: Option<SageMakerTarget>,
+}
+
+/// The SageMaker endpoint a run loaded.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SageMakerTarget {
+    pub endpoint: String,
+    pub region: String,
+    /// `--target-variant`, when one was named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
 }
 
 /// The flags that shaped a find run, kept so a report can say what was tested.
@@ -62,6 +76,9 @@ pub struct FindResults {
     pub stop_reason: String,
     #[serde(default)]
     pub interrupted: bool,
+    /// `--cloudwatch`: SageMaker's own latency figures for the test's span.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloudwatch: Option<CloudWatchFigures>,
 }
 
 impl FindResults {
@@ -118,6 +135,9 @@ pub struct RunResults {
     pub minutes: Vec<ProfileMinute>,
     #[serde(default)]
     pub interrupted: bool,
+    /// `--cloudwatch`: SageMaker's own latency figures for the test's span.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloudwatch: Option<CloudWatchFigures>,
 }
 
 impl RunResults {

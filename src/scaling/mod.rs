@@ -3,6 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod apply;
+pub mod policy;
+
 use crate::Error;
 
 pub mod controller;

@@ -12,17 +12,33 @@ pub fn classify_response(status: StatusCode, headers: &HeaderMap) -> Option<Erro
     if status.is_success() {
         return None;
     }
-    let error_type = headers
-        .get("x-amzn-errortype")
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(':').next().unwrap_or(v))
-        .unwrap_or("");
+    let error_type = aws_error_type(headers).unwrap_or("");
     Some(match (status.as_u16(), error_type) {
         (_, "ThrottlingException") | (429, _) => ErrorKind::Throttled,
         (424, _) | (500..=599, _) => ErrorKind::ServerError,
         (400..=499, _) => ErrorKind::ClientError,
         _ => ErrorKind::Other,
     })
+}
+
+/// The AWS error type of a response (`x-amzn-ErrorType`, without its `:namespace` suffix).
+fn aws_error_type(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get("x-amzn-errortype")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(':').next().unwrap_or(v))
+        .filter(|v| !v.is_empty())
+}
+
+/// What an error sample keeps of a failed response: the start of its body, prefixed with
+/// the AWS error type when there is one (`ValidationError: {"message":…}`), so SageMaker's
+/// errors can be explained later (`sagemaker::describe_error`).
+pub fn error_detail(headers: &HeaderMap, body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(512)]);
+    match aws_error_type(headers) {
+        Some(kind) => format!("{kind}: {text}"),
+        None => text.into_owned(),
+    }
 }
 
 /// A failure below HTTP: the connection broke or never came up (`Connect`), or the peer

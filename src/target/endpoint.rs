@@ -1,5 +1,5 @@
 //! TARGET URLs: `http://…` and `https://…` (POST to that URL), with clear errors for
-//! everything else.
+//! everything else (`sagemaker://` targets are read by `sagemaker::parse_target`).
 
 use http::Uri;
 use http::uri::PathAndQuery;
@@ -27,9 +27,7 @@ impl Endpoint {
         let bad = |why: String| Error::Input(format!("target '{raw}': {why}"));
         if raw.starts_with("sagemaker://") {
             return Err(bad(
-                "sagemaker:// targets are not supported by this version yet; \
-                 put the endpoint behind an http(s) URL or use the embedded server (no TARGET)"
-                    .into(),
+                "a sagemaker:// target names an endpoint, not a URL".into()
             ));
         }
         if !raw.contains("://") {
@@ -137,6 +135,6 @@ mod tests {
         assert!(msg("ftp://host/x").contains("unsupported scheme 'ftp'"));
         assert!(msg("http://").contains("target 'http://'"));
         assert!(msg("http://exa mple.com/").contains("not a valid URL"));
-        assert!(msg("sagemaker://my-endpoint").contains("not supported"));
+        assert!(msg("sagemaker://my-endpoint").contains("not a URL"));
     }
 }

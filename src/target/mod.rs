@@ -1,11 +1,16 @@
 //! What requests are sent to and what they carry: the endpoint parsed from TARGET, the
-//! request template every virtual user sends, and how a response is classified.
+//! request template every virtual user sends (signed for `sagemaker://` targets), and how a
+//! response is classified.
 
 mod classify;
+pub mod cloudwatch;
 mod endpoint;
 mod payload;
+pub mod sagemaker;
 
-pub use classify::{classify_response, classify_transport_error};
+use std::sync::Arc;
+
+pub use classify::{classify_response, classify_transport_error, error_detail};
 pub use endpoint::{Endpoint, Scheme};
 pub use payload::{PayloadSet, SAGEMAKER_PAYLOAD_LIMIT, content_type_for};
 
@@ -22,6 +27,8 @@ pub struct RequestTemplate {
     pub endpoint: Endpoint,
     headers: HeaderMap,
     pub payloads: PayloadSet,
+    /// Signs each request (SigV4) for `sagemaker://` targets.
+    signer: Option<Arc<sagemaker::Signer>>,
 }
 
 impl RequestTemplate {
@@ -58,7 +65,14 @@ impl RequestTemplate {
             endpoint,
             headers,
             payloads,
+            signer: None,
         })
+    }
+
+    /// Every request will be signed by `signer` (built for this template's payloads).
+    pub fn with_signer(mut self, signer: Arc<sagemaker::Signer>) -> Self {
+        self.signer = Some(signer);
+        self
     }
 
     /// The request carrying body number `i` (modulo the payload count).
@@ -67,6 +81,9 @@ impl RequestTemplate {
         *req.method_mut() = http::Method::POST;
         *req.uri_mut() = self.endpoint.path.clone();
         *req.headers_mut() = self.headers.clone();
+        if let Some(signer) = &self.signer {
+            signer.sign(&mut req, i);
+        }
         req
     }
 }

@@ -1,0 +1,113 @@
+//! The AWS side shared by `sagemaker://` targets, `policy --apply` and `--cloudwatch`: one
+//! background runtime, the standard configuration chain (region, credentials, endpoint URLs)
+//! with SDK retries off, and AWS errors turned into one readable line (code and message).
+
+use std::fmt;
+use std::sync::Arc;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_types::region::Region;
+
+use crate::Error;
+
+/// Where the AWS configuration comes from: `--region` and `--profile` override the chain
+/// (AWS_REGION, AWS_PROFILE, ~/.aws/config, SSO, web identity, ECS, IMDS).
+#[derive(Clone, Debug, Default)]
+pub struct AwsOptions {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+}
+
+/// A loaded AWS configuration and the runtime its clients and credential refreshes run on.
+/// The runtime has one worker thread of its own, so background work (credential refresh)
+/// goes on while the caller's thread is busy or blocked.
+#[derive(Clone)]
+pub struct Aws {
+    runtime: Arc<tokio::runtime::Runtime>,
+    pub config: SdkConfig,
+}
+
+impl fmt::Debug for Aws {
+    // SdkConfig holds the credentials provider: never print it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Aws")
+            .field("region", &self.config.region())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Aws {
+    /// Loads the standard chain. Fails (exit 2) when no region can be found.
+    pub fn load(options: &AwsOptions) -> Result<Self, Error> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("peakrps-aws")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Run(format!("cannot start the AWS runtime: {e}")))?;
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            // Measurements and applied settings must be what they say: never retry behind
+            // the user's back.
+            .retry_config(RetryConfig::disabled());
+        if let Some(region) = &options.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(profile) = &options.profile {
+            loader = loader.profile_name(profile);
+        }
+        let config = runtime.block_on(loader.load());
+        if config.region().is_none() {
+            return Err(Error::Input(
+                "no AWS region: pass --region, set AWS_REGION or give the profile a region".into(),
+            ));
+        }
+        Ok(Aws {
+            runtime: Arc::new(runtime),
+            config,
+        })
+    }
+
+    pub fn region(&self) -> String {
+        self.config
+            .region()
+            .map(|r| r.as_ref().to_string())
+            .unwrap_or_default()
+    }
+
+    /// Runs a future on the AWS runtime and waits for it (never call from inside a runtime).
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    /// Spawns background work on the AWS runtime.
+    pub fn spawn<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.runtime.spawn(future);
+    }
+}
+
+/// One line for a failed AWS call: `Operation: Code: message`, or the transport problem.
+pub fn sdk_error<E, R>(operation: &str, err: &SdkError<E, R>) -> Error
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+    R: fmt::Debug,
+{
+    match err {
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            Error::Run(format!(
+                "{operation} failed: {}: {}",
+                e.code().unwrap_or("UnknownError"),
+                e.message().unwrap_or("(no message)")
+            ))
+        }
+        other => Error::Run(format!(
+            "{operation} failed: {}",
+            aws_smithy_types::error::display::DisplayErrorContext(other)
+        )),
+    }
+}
