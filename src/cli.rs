@@ -144,7 +144,7 @@ pub struct AwsArgs {
 
     /// Named profile from ~/.aws/config (default: AWS_PROFILE or "default"). Named
     /// --aws-profile because `run --profile` is a traffic profile.
-    #[arg(long = "aws-profile", value_name = "NAME")]
+    #[arg(long = "aws-profile", id = "aws_profile", value_name = "NAME")]
     pub profile: Option<String>,
 }
 

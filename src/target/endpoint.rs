@@ -54,13 +54,12 @@ impl Endpoint {
         if authority.as_str().contains('@') {
             return Err(bad("user:password@ in the URL is not supported; pass credentials with -H 'Authorization: …'".into()));
         }
-        let host = authority
-            .host()
-            .trim_start_matches('[')
-            .trim_end_matches(']');
-        if host.is_empty() {
-            return Err(bad("no host; write it as http://HOST:PORT/PATH".into()));
-        }
+        let host = valid_host(authority.host()).ok_or_else(|| {
+            bad(format!(
+                "'{}' is not a host name or IP address; write it as http://HOST:PORT/PATH",
+                authority.host()
+            ))
+        })?;
         let port = authority.port_u16().unwrap_or(match scheme {
             Scheme::Http => 80,
             Scheme::Https => 443,
@@ -105,6 +104,15 @@ impl Endpoint {
     }
 }
 
+/// The host without IPv6 brackets, when it is an IP address or a DNS name.
+fn valid_host(raw: &str) -> Option<&str> {
+    if let Some(inner) = raw.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+        return inner.parse::<std::net::Ipv6Addr>().is_ok().then_some(inner);
+    }
+    let name_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_');
+    (!raw.is_empty() && raw.chars().all(name_char)).then_some(raw)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,6 +143,8 @@ mod tests {
         assert!(msg("ftp://host/x").contains("unsupported scheme 'ftp'"));
         assert!(msg("http://").contains("target 'http://'"));
         assert!(msg("http://exa mple.com/").contains("not a valid URL"));
+        assert!(msg("http://[%]/x").contains("not a host name or IP address"));
+        assert!(msg("http://[::1x]/x").contains("not a host name or IP address"));
         assert!(msg("sagemaker://my-endpoint").contains("not a URL"));
     }
 }
