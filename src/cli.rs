@@ -71,13 +71,8 @@ pub struct TargetArgs {
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
 
-    /// Write a self-contained HTML report (charts inline, loads nothing) to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
-
-    /// Write the figures as CSV (a row per step, or per minute of a simulation; units in the header) to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub csv: Option<PathBuf>,
+    #[command(flatten)]
+    pub reports: ReportFileArgs,
 
     /// No progress on stderr; only the final table and verdict on stdout.
     #[arg(short, long)]
@@ -231,10 +226,7 @@ pub struct PolicyArgs {
 impl TargetArgs {
     /// The --html and --csv files.
     pub fn report_files(&self) -> crate::report::ReportFiles<'_> {
-        crate::report::ReportFiles {
-            html: self.html.as_deref(),
-            csv: self.csv.as_deref(),
-        }
+        self.reports.files()
     }
 }
 
@@ -245,13 +237,8 @@ pub struct ReportArgs {
     #[arg(value_name = "RESULTS")]
     pub results: PathBuf,
 
-    /// Write a self-contained HTML report (charts inline, loads nothing) to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
-
-    /// Write the figures as CSV (a row per step, or per minute of a simulation; units in the header) to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub csv: Option<PathBuf>,
+    #[command(flatten)]
+    pub reports: ReportFileArgs,
 }
 
 #[derive(Debug, Args)]
@@ -511,18 +498,26 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
 
-    /// Write a self-contained HTML report (traffic vs capacity, instances) to FILE.
+    #[command(flatten)]
+    pub reports: ReportFileArgs,
+}
+
+/// `--html FILE` and `--csv FILE`, shared by find, run, simulate and report.
+#[derive(Debug, Args, Default, Clone)]
+pub struct ReportFileArgs {
+    /// Write a self-contained HTML report (charts inline, loads nothing) to FILE.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
 
-    /// Write the timeline as CSV (a row per minute; units in the header) to FILE.
+    /// Write the figures as CSV (a row per step, or per minute of a simulation; units in the
+    /// header) to FILE.
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
 }
 
-impl SimulateArgs {
+impl ReportFileArgs {
     /// The --html and --csv files.
-    pub fn report_files(&self) -> crate::report::ReportFiles<'_> {
+    pub fn files(&self) -> crate::report::ReportFiles<'_> {
         crate::report::ReportFiles {
             html: self.html.as_deref(),
             csv: self.csv.as_deref(),

@@ -4,13 +4,10 @@
 use super::Completion;
 use crate::Error;
 use crate::cli::ReportArgs;
-use crate::report::{self, Document, ReportFiles};
+use crate::report::{self, Document};
 
 pub fn report(args: &ReportArgs) -> Result<Completion, Error> {
-    let files = ReportFiles {
-        html: args.html.as_deref(),
-        csv: args.csv.as_deref(),
-    };
+    let files = args.reports.files();
     report::check_report_files(files)?;
     let doc = Document::read(&args.results)?;
     if files.html.is_none() && files.csv.is_none() {

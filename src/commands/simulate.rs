@@ -27,7 +27,7 @@ pub fn simulate(args: &SimulateArgs) -> Result<Completion, Error> {
     if let Some(path) = &args.json {
         check_writable_dir(path)?;
     }
-    report::check_report_files(args.report_files())?;
+    report::check_report_files(args.reports.files())?;
     let capacity = capacity(args)?;
     let profile = TrafficProfile::load(&args.traffic)?;
     let (policy, factor) = policy(args, &capacity)?;
@@ -57,12 +57,12 @@ pub fn simulate(args: &SimulateArgs) -> Result<Completion, Error> {
     if let Some(path) = &args.json {
         report::write_json(path, &doc)?;
     }
-    if args.html.is_some() || args.csv.is_some() {
+    if args.reports.html.is_some() || args.reports.csv.is_some() {
         // The report reads the document as `peakrps report` would read it from a file.
         let rendered: report::SimulateResults = serde_json::to_value(&doc)
             .and_then(serde_json::from_value)
             .map_err(|e| Error::Run(format!("cannot render the simulation report: {e}")))?;
-        for line in report::write_reports(&rendered, args.report_files())? {
+        for line in report::write_reports(&rendered, args.reports.files())? {
             eprintln!("{line}");
         }
     }
@@ -149,27 +149,10 @@ fn capacity(args: &SimulateArgs) -> Result<Capacity, Error> {
 
 /// Reads a `peakrps.find/v1` document, refusing any other schema with a clear word.
 pub fn read_results(path: &Path) -> Result<FindResults, Error> {
-    let name = path.display();
+    let source = format!("--from {}", path.display());
     let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::Input(format!("--from {name}: cannot read it ({e})")))?;
-    let value: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| Error::Input(format!("--from {name}: not JSON ({e})")))?;
-    let want = FindResults::SCHEMA;
-    match value.get("schema").and_then(|s| s.as_str()) {
-        Some(schema) if schema == want => {}
-        Some(schema) => {
-            return Err(Error::Input(format!(
-                "--from {name} is a {schema} document; simulate needs {want} (the results of `peakrps find --json FILE`)"
-            )));
-        }
-        None => {
-            return Err(Error::Input(format!(
-                "--from {name} has no \"schema\" field; simulate needs {want} (the results of `peakrps find --json FILE`)"
-            )));
-        }
-    }
-    serde_json::from_value(value)
-        .map_err(|e| Error::Input(format!("--from {name}: not a valid {want} document ({e})")))
+        .map_err(|e| Error::Input(format!("{source}: cannot read it ({e})")))?;
+    report::find_results_from(&text, &source, "simulate")
 }
 
 /// The policy of the flags, and the safety factor its target came from (`None` when

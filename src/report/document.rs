@@ -143,6 +143,39 @@ impl Document {
     }
 }
 
+impl Document {
+    /// The document's schema, e.g. `peakrps.find/v1`.
+    pub fn schema(&self) -> &'static str {
+        match self {
+            Document::Find(_) => FindResults::SCHEMA,
+            Document::Run(_) => RunResults::SCHEMA,
+            Document::Simulate(_) => SimulateResults::SCHEMA,
+        }
+    }
+}
+
+/// Reads the `find --json` results a command takes as its input (`simulate --from`,
+/// `policy --from`): `source` names the file in messages, `needed_by` the command.
+pub fn find_results_from(text: &str, source: &str, needed_by: &str) -> Result<FindResults, Error> {
+    let refuse = |schema: &str| {
+        Error::Input(format!(
+            "{source} is a {schema} document; {needed_by} needs {} (the results of `peakrps find --json FILE`)",
+            FindResults::SCHEMA
+        ))
+    };
+    // Name the other document by its schema before judging its fields.
+    let schema = serde_json::from_str::<Value>(text)
+        .ok()
+        .and_then(|v| v.get("schema").and_then(Value::as_str).map(str::to_string));
+    if let Some(schema) = schema.filter(|s| s != FindResults::SCHEMA) {
+        return Err(refuse(&schema));
+    }
+    match Document::parse(text).map_err(|why| Error::Input(format!("{source}: {why}")))? {
+        Document::Find(results) => Ok(results),
+        other => Err(refuse(other.schema())),
+    }
+}
+
 fn unknown_schema(schema: &str) -> String {
     let one_line: String = schema
         .chars()

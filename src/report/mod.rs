@@ -12,7 +12,9 @@ mod svg;
 mod terminal;
 
 pub use csv::{find_csv, run_csv, simulate_csv};
-pub use document::{Document, KNOWN_SCHEMAS, SimMinute, SimPolicy, SimSummary, SimulateResults};
+pub use document::{
+    Document, KNOWN_SCHEMAS, SimMinute, SimPolicy, SimSummary, SimulateResults, find_results_from,
+};
 pub use export::{Exportable, ReportFiles, check_report_files, write_reports};
 pub use html::{CONTENT_SECURITY_POLICY, find_html, run_html, simulate_html};
 pub use progress::Progress;

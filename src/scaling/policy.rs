@@ -74,31 +74,7 @@ pub struct PolicyChoices {
 
 /// Reads a `peakrps.find/v1` results file's text; other documents are refused by name.
 pub fn read_find_results(text: &str, source: &str) -> Result<FindResults, Error> {
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        Error::Input(format!(
-            "{source} is not JSON ({e}); give a file written by `peakrps find --json`"
-        ))
-    })?;
-    match value.get("schema").and_then(Value::as_str) {
-        Some(FindResults::SCHEMA) => {}
-        Some(other) => {
-            return Err(Error::Input(format!(
-                "{source} is a {other} document; policy needs the results of `peakrps find --json` ({})",
-                FindResults::SCHEMA
-            )));
-        }
-        None => {
-            return Err(Error::Input(format!(
-                "{source} has no \"schema\" field; give a file written by `peakrps find --json`"
-            )));
-        }
-    }
-    serde_json::from_value(value).map_err(|e| {
-        Error::Input(format!(
-            "{source} does not read as {} ({e})",
-            FindResults::SCHEMA
-        ))
-    })
+    crate::report::find_results_from(text, source, "policy")
 }
 
 impl PolicySpec {
@@ -444,7 +420,7 @@ mod tests {
             read_find_results("nope", "r.json")
                 .unwrap_err()
                 .to_string()
-                .contains("not JSON")
+                .contains("invalid JSON")
         );
         let r = read_find_results(&results("peakrps.find/v1"), "r.json").unwrap();
         let mut c = choices();
