@@ -345,3 +345,19 @@ fn find_json_has_the_fields_of_the_design_and_no_partial_file_is_left() {
         "{stdout}"
     );
 }
+
+#[test]
+fn bad_input_leaves_no_output_file_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    for target in ["localhost:8080/x", "http://[%]/x", "ftp://host/x"] {
+        let out = peakrps()
+            .args(["find", target, "--quiet", "--json"])
+            .arg(&json)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{target}");
+    }
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "files left behind: {left:?}");
+}

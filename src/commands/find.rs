@@ -17,12 +17,6 @@ use crate::target::sagemaker::{describe_error, parse_error};
 
 pub fn find(args: &FindArgs) -> Result<Completion, Error> {
     let schedule = schedule(args)?;
-    let mut partial = args
-        .target
-        .json
-        .as_deref()
-        .map(PartialLog::create)
-        .transpose()?;
     let mut progress = Progress::new(args.target.quiet);
     let Prepared {
         template,
@@ -31,6 +25,13 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         _server,
         aws,
     } = prepare(&args.target, &progress)?;
+    // Only once the target is ready: bad input leaves no partial file behind.
+    let mut partial = args
+        .target
+        .json
+        .as_deref()
+        .map(PartialLog::create)
+        .transpose()?;
     progress.note(&format!(
         "Finding the peak of {} (Ctrl-C stops and keeps what was measured)",
         info.url
