@@ -84,7 +84,11 @@ echo "peakrps memory, ${LONG} s closed loop at $CONNECTIONS connections:"
 timed "$PEAKRPS" run "$URL" -c "$CONNECTIONS" -d "${LONG}s" --payload "$WORK/body.json" --quiet \
   --json "$WORK/long.json" >/dev/null
 read -r _ _ rss <"$WORK/time"
-python3 -c 'import json,sys; print(f"  {json.load(open(sys.argv[1]))[\"summary\"][\"requests\"]} requests, peak resident {int(sys.argv[2])/1024:.1f} MB")' "$WORK/long.json" "$rss"
+python3 - "$WORK/long.json" "$rss" <<'PY'
+import json, sys
+requests = json.load(open(sys.argv[1]))["summary"]["requests"]
+print(f"  {requests} requests, peak resident {int(sys.argv[2]) / 1024:.1f} MB")
+PY
 
 echo
 echo "peakrps --rate: offered vs achieved (10 s each)"

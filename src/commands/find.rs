@@ -11,7 +11,7 @@ use crate::load::{Connector, Load, StepPlan, Verdict, run_step};
 use crate::report::{self, FindResults, FindSettings, PartialLog, Progress};
 use crate::scaling::Recommendation;
 use crate::search::{Measured, PassRules, Schedule, Step, judge, search};
-use crate::stats::{ErrorSample, Window, is_stable, percentile_ms, summarize};
+use crate::stats::{ErrorSample, Window, Windows, percentile_ms};
 use crate::target::RequestTemplate;
 use crate::target::sagemaker::{describe_error, parse_error};
 
@@ -282,7 +282,7 @@ impl StepRunner<'_> {
             |windows| {
                 progress.window(windows);
                 failed_outright = windows.last().is_some_and(every_request_failed);
-                if failed_outright || is_stable(windows, self.args.stability) {
+                if failed_outright || windows.is_stable(self.args.stability) {
                     Verdict::Stop
                 } else {
                     Verdict::Continue
@@ -322,11 +322,12 @@ impl StepRunner<'_> {
         &self,
         load: Load,
         label: &str,
-        windows: &[Window],
+        windows: &Windows,
         reference: Option<&Step>,
         partial: bool,
     ) -> Step {
-        let (summary, tally) = summarize(windows);
+        let summary = windows.summary();
+        let tally = windows.total();
         let latency = percentile_ms(&tally.latency, self.rules.percentile);
         let (concurrency, offered_rps, level) = match load {
             Load::Concurrency(c) => (Some(c), None, u64::from(c)),
@@ -345,13 +346,13 @@ impl StepRunner<'_> {
             concurrency,
             offered_rps,
             latency_at_percentile_ms: latency,
-            stable: is_stable(windows, self.args.stability),
+            stable: windows.is_stable(self.args.stability),
             passed: verdict.passed && !partial,
             failure: verdict.failure,
-            windows: windows.len() as u32,
+            windows: windows.len(),
             partial,
             summary,
-            first_error: tally.first_error,
+            first_error: tally.first_error.clone(),
         }
     }
 

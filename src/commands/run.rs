@@ -10,7 +10,7 @@ use crate::load::Connector;
 use crate::load::{Load, StepPlan, StepRun, Verdict, run_step};
 use crate::report::{self, LoadInfo, ProfileMinute, Progress, RunResults};
 use crate::scaling::TrafficProfile;
-use crate::stats::{ErrorKind, Window, summarize};
+use crate::stats::{ErrorKind, Window, Windows};
 use crate::target::RequestTemplate;
 use crate::target::sagemaker::{describe_error, parse_error};
 use std::sync::Arc;
@@ -46,7 +46,8 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         None => (fixed_load(&target, args, &mut progress)?, Vec::new()),
     };
     let ended = SystemTime::now();
-    let (summary, tally) = summarize(&run.windows);
+    let summary = run.windows.summary();
+    let tally = run.windows.total();
     if !minutes.is_empty() {
         report::emit(&report::profile_table(&minutes, report::color_enabled()));
         report::emit("\n\n");
@@ -216,7 +217,7 @@ fn play_profile(
     progress: &mut Progress,
 ) -> (StepRun, Vec<ProfileMinute>) {
     let minute_length = Duration::from_secs_f64(60.0 / args.speed);
-    let mut windows: Vec<Window> = Vec::new();
+    let mut windows = Windows::default();
     let mut minutes = Vec::new();
     let mut interrupted = false;
     for (minute, &rate) in profile.rps.iter().enumerate() {
@@ -255,7 +256,7 @@ fn play_profile(
             idle(minute_length, target.interrupt)
         };
         interrupted = played.interrupted;
-        let (summary, _) = summarize(&played.windows);
+        let summary = played.windows.summary();
         progress.note(&format!(
             "  {label}: achieved {:.1} req/s, p99 {} ms, ok {:.1}%",
             summary.rps,
@@ -267,7 +268,7 @@ fn play_profile(
             offered_rps: rate,
             summary,
         });
-        windows.extend(played.windows);
+        windows.absorb(played.windows);
         if interrupted {
             break;
         }
@@ -290,23 +291,23 @@ fn idle(length: Duration, interrupt: &Interrupt) -> StepRun {
                 .min(until.saturating_duration_since(std::time::Instant::now())),
         );
     }
+    let mut windows = Windows::default();
+    windows.push(Window {
+        index: 0,
+        duration: length,
+        tally: crate::stats::Tally::new(),
+    });
     StepRun {
-        windows: vec![Window {
-            index: 0,
-            duration: length,
-            tally: crate::stats::Tally::new(),
-        }],
+        windows,
         interrupted: interrupt.is_set(),
     }
 }
 
-/// The first window's requests all failed with a SageMaker ValidationError: the request is
-/// wrong (endpoint name, payload, variant), so more load would only repeat it.
-fn rejected_by_validation(windows: &[Window]) -> bool {
-    let Some(first) = windows.first() else {
-        return false;
-    };
-    let t = &first.tally;
+/// Every request so far failed with a SageMaker ValidationError (the run stops after the
+/// first window that shows it): the request is wrong (endpoint name, payload, variant), so
+/// more load would only repeat it.
+fn rejected_by_validation(windows: &Windows) -> bool {
+    let t = windows.total();
     let requests = t.successes + t.errors.total();
     requests > 0
         && t.errors.get(ErrorKind::ClientError) == requests

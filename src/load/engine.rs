@@ -16,7 +16,7 @@ use tokio::task::LocalSet;
 
 use super::conn::{Connector, Sender};
 use super::schedule::{Arrival, Schedule};
-use crate::stats::{ErrorKind, ErrorSample, Tally, Window};
+use crate::stats::{ErrorKind, ErrorSample, Tally, Window, Windows};
 use crate::target::{RequestTemplate, classify_response, classify_transport_error, error_detail};
 
 /// How much load a step applies.
@@ -74,7 +74,7 @@ pub enum Verdict {
 /// The windows a step measured.
 #[derive(Debug)]
 pub struct StepRun {
-    pub windows: Vec<Window>,
+    pub windows: Windows,
     /// The step was cut short by `interrupt`.
     pub interrupted: bool,
 }
@@ -86,7 +86,7 @@ pub fn run_step(
     connector: &Connector,
     plan: &StepPlan,
     interrupt: &AtomicBool,
-    mut on_window: impl FnMut(&[Window]) -> Verdict,
+    mut on_window: impl FnMut(&Windows) -> Verdict,
 ) -> StepRun {
     let users = plan.load.connections().max(1);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -220,7 +220,7 @@ struct Collector {
     /// Per shard: the next window index it will report, or `None` once it sent its last.
     next: Vec<Option<u32>>,
     pending: Vec<(Tally, Instant)>,
-    windows: Vec<Window>,
+    windows: Windows,
 }
 
 impl Collector {
@@ -229,13 +229,13 @@ impl Collector {
             clock,
             next: vec![Some(0); shards],
             pending: Vec::new(),
-            windows: Vec::new(),
+            windows: Windows::default(),
         }
     }
 
     /// Adds a report; true when it completed a new window.
     fn add(&mut self, report: Report) -> bool {
-        let slot = report.index as usize - self.windows.len();
+        let slot = (report.index - self.windows.len()) as usize;
         if self.pending.len() <= slot {
             self.pending
                 .resize_with(slot + 1, || (Tally::new(), self.clock.start));
@@ -254,7 +254,7 @@ impl Collector {
     fn complete_windows(&mut self) -> bool {
         let mut completed = false;
         loop {
-            let index = self.windows.len() as u32;
+            let index = self.windows.len();
             let all_in = self.next.iter().all(|n| n.is_none_or(|n| n > index));
             if self.pending.is_empty() || !all_in {
                 return completed;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::search::Step;
-use crate::stats::{Window, summarize};
+use crate::stats::Windows;
 
 /// Progress reporting; silent when `quiet`.
 pub struct Progress {
@@ -46,9 +46,9 @@ impl Progress {
     }
 
     /// A window closed: show the figures so far.
-    pub fn window(&self, windows: &[Window]) {
+    pub fn window(&self, windows: &Windows) {
         if let Some(bar) = &self.bar {
-            let (s, _) = summarize(windows);
+            let s = windows.summary();
             bar.set_message(format!(
                 "{:>9.1} req/s  p50 {:>7.1} ms  p99 {:>7.1} ms  ok {:>5.1}%  ({} windows)",
                 s.rps,

@@ -5,4 +5,6 @@ mod errors;
 mod window;
 
 pub use errors::{ErrorCounts, ErrorKind, ErrorSample};
-pub use window::{LatencySummary, Summary, Tally, Window, is_stable, percentile_ms, summarize};
+pub use window::{
+    LatencySummary, Summary, Tally, Window, Windows, is_stable, percentile_ms, summarize,
+};

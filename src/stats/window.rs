@@ -154,13 +154,18 @@ pub fn summarize(windows: &[Window]) -> (Summary, Tally) {
         tally.merge(&w.tally);
         span += w.duration;
     }
+    (summary_of(&tally, span), tally)
+}
+
+/// The summary of a tally gathered over `span`.
+fn summary_of(tally: &Tally, span: Duration) -> Summary {
     let requests = tally.requests();
     let success_ratio = if requests > 0 {
         tally.successes as f64 / requests as f64
     } else {
         0.0
     };
-    let summary = Summary {
+    Summary {
         rps: round2(per_second(tally.successes, span)),
         requests,
         success_ratio: (success_ratio * 10_000.0).round() / 10_000.0,
@@ -168,8 +173,71 @@ pub fn summarize(windows: &[Window]) -> (Summary, Tally) {
         latency_ms: LatencySummary::from_histogram(&tally.latency),
         dropped: tally.dropped,
         duration_s: round2(span.as_secs_f64()),
-    };
-    (summary, tally)
+    }
+}
+
+/// How many of the latest windows [`Windows`] keeps in full: the stability test's three.
+const RECENT: usize = 3;
+
+/// The windows of a step as they close: a running total of all of them, and the latest
+/// three in full for the stability test. Memory stays flat however long a run lasts.
+#[derive(Clone, Debug, Default)]
+pub struct Windows {
+    total: Tally,
+    span: Duration,
+    count: u32,
+    recent: Vec<Window>,
+}
+
+impl Windows {
+    pub fn push(&mut self, window: Window) {
+        self.total.merge(&window.tally);
+        self.span += window.duration;
+        self.count += 1;
+        if self.recent.len() == RECENT {
+            self.recent.remove(0);
+        }
+        self.recent.push(window);
+    }
+
+    /// Adds another step's windows (a later stretch of the same run).
+    pub fn absorb(&mut self, other: Windows) {
+        self.total.merge(&other.total);
+        self.span += other.span;
+        self.count += other.count;
+        if !other.recent.is_empty() {
+            self.recent = other.recent;
+        }
+    }
+
+    /// How many windows closed.
+    pub fn len(&self) -> u32 {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The window that closed last.
+    pub fn last(&self) -> Option<&Window> {
+        self.recent.last()
+    }
+
+    /// Everything the windows counted, merged.
+    pub fn total(&self) -> &Tally {
+        &self.total
+    }
+
+    /// The figures of all the windows together.
+    pub fn summary(&self) -> Summary {
+        summary_of(&self.total, self.span)
+    }
+
+    /// Whether the latest three windows agree within `band` (see [`is_stable`]).
+    pub fn is_stable(&self, band: f64) -> bool {
+        is_stable(&self.recent, band)
+    }
 }
 
 fn round2(x: f64) -> f64 {
@@ -265,6 +333,25 @@ mod tests {
             &[window(100, 10, 1), window(100, 20, 1), window(100, 30, 1)],
             0.1
         ));
+    }
+
+    #[test]
+    fn windows_keep_totals_and_only_the_latest_three() {
+        let mut ws = Windows::default();
+        let all: Vec<Window> = (0..10).map(|i| window(100 + i, 10, 1)).collect();
+        for w in all.iter().cloned() {
+            ws.push(w);
+        }
+        assert_eq!(ws.len(), 10);
+        assert_eq!(ws.recent.len(), 3);
+        assert_eq!(ws.summary(), summarize(&all).0);
+        assert_eq!(ws.is_stable(0.1), is_stable(&all, 0.1));
+        let mut more = Windows::default();
+        more.push(window(50, 20, 2));
+        ws.absorb(more);
+        assert_eq!(ws.len(), 11);
+        assert_eq!(ws.summary().requests, 1045 + 50);
+        assert_eq!(ws.last().map(|w| w.tally.successes), Some(50));
     }
 
     #[test]
