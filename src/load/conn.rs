@@ -5,19 +5,13 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::client::conn::http1::{self, SendRequest};
-use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
+use super::wire::Io;
 use crate::Error;
 use crate::target::{Endpoint, Scheme};
-
-/// The sending half of one connection.
-pub type Sender = SendRequest<Full<Bytes>>;
 
 /// Opens connections to one endpoint.
 #[derive(Clone)]
@@ -51,15 +45,12 @@ impl Connector {
         Ok(Connector { addrs, tls })
     }
 
-    /// Opens one connection and spawns its driver on the current `LocalSet`.
-    pub async fn connect(&self) -> std::io::Result<Sender> {
+    /// Opens one connection (TCP, then TLS for https).
+    pub async fn connect(&self) -> std::io::Result<Box<dyn Io>> {
         let stream = self.tcp().await?;
         match &self.tls {
-            None => handshake(stream).await,
-            Some((connector, name)) => {
-                let tls = connector.connect(name.clone(), stream).await?;
-                handshake(tls).await
-            }
+            None => Ok(Box::new(stream)),
+            Some((connector, name)) => Ok(Box::new(connector.connect(name.clone(), stream).await?)),
         }
     }
 
@@ -93,20 +84,6 @@ impl Connector {
         }
         Err(last_err.unwrap_or_else(|| std::io::Error::other("no address to connect to")))
     }
-}
-
-async fn handshake<T>(io: T) -> std::io::Result<Sender>
-where
-    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    let (sender, connection) = http1::handshake(TokioIo::new(io))
-        .await
-        .map_err(std::io::Error::other)?;
-    tokio::task::spawn_local(async move {
-        // The connection's errors surface on the request that used it.
-        let _ = connection.await;
-    });
-    Ok(sender)
 }
 
 fn tls_connector(host: &str) -> Result<(TlsConnector, ServerName<'static>), Error> {

@@ -10,14 +10,15 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use http_body_util::BodyExt;
+use bytes::BytesMut;
 use tokio::sync::{Notify, watch};
 use tokio::task::LocalSet;
 
-use super::conn::{Connector, Sender};
+use super::conn::Connector;
 use super::schedule::{Arrival, Schedule};
+use super::wire::{self, Io, WireError};
 use crate::stats::{ErrorKind, ErrorSample, Tally, Window, Windows};
-use crate::target::{RequestTemplate, classify_response, classify_transport_error, error_detail};
+use crate::target::{RequestTemplate, classify_response, error_detail};
 
 /// How much load a step applies.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -348,12 +349,11 @@ impl Shard {
         for u in 0..self.users {
             let user = User {
                 payload_index: self.first_user + u,
-                connection: Connection {
-                    sender: None,
-                    template: Arc::clone(&self.template),
-                    connector: self.connector.clone(),
-                    timeout: self.timeout,
-                },
+                connection: Connection::new(
+                    Arc::clone(&self.template),
+                    self.connector.clone(),
+                    self.timeout,
+                ),
                 budget: self.budget.clone(),
                 state: Rc::clone(&state),
             };
@@ -470,20 +470,38 @@ impl User {
 
 /// One keep-alive connection, reopened when it breaks or a request times out on it.
 struct Connection {
-    sender: Option<Sender>,
+    stream: Option<Box<dyn Io>>,
+    /// The read buffer, kept across requests.
+    buf: BytesMut,
     template: Arc<RequestTemplate>,
     connector: Connector,
     timeout: Duration,
 }
 
 impl Connection {
+    fn new(template: Arc<RequestTemplate>, connector: Connector, timeout: Duration) -> Self {
+        Connection {
+            stream: None,
+            buf: BytesMut::with_capacity(8192),
+            template,
+            connector,
+            timeout,
+        }
+    }
+
+    /// Forgets the connection: the next request opens a new one.
+    fn drop_stream(&mut self) {
+        self.stream = None;
+        self.buf.clear();
+    }
+
     /// Sends body `payload_index` and reads the whole response, within the timeout.
     async fn send(&mut self, payload_index: usize) -> Outcome {
         let timeout = self.timeout;
         match tokio::time::timeout(timeout, self.exchange(payload_index)).await {
             Ok(outcome) => outcome,
             Err(_) => {
-                self.sender = None; // the answer may still arrive on it: never reuse
+                self.drop_stream(); // the answer may still arrive on it: never reuse
                 let detail = format!("no response within {timeout:?}");
                 Outcome::Failure(ErrorKind::Timeout, sample(ErrorKind::Timeout, None, detail))
             }
@@ -491,11 +509,10 @@ impl Connection {
     }
 
     async fn exchange(&mut self, payload_index: usize) -> Outcome {
-        if self.sender.as_ref().is_none_or(Sender::is_closed) {
+        if self.stream.is_none() {
             match self.connector.connect().await {
-                Ok(s) => self.sender = Some(s),
+                Ok(s) => self.stream = Some(s),
                 Err(e) => {
-                    self.sender = None;
                     return Outcome::Failure(
                         ErrorKind::Connect,
                         sample(ErrorKind::Connect, None, e.to_string()),
@@ -503,37 +520,38 @@ impl Connection {
                 }
             }
         }
-        let Some(sender) = self.sender.as_mut() else {
+        let Some(stream) = self.stream.as_mut() else {
             unreachable!("a connection was just opened")
         };
-        let request = self.template.request(payload_index);
-        let result = async {
-            sender.ready().await?;
-            let response = sender.send_request(request).await?;
-            let (parts, mut body) = response.into_parts();
-            match classify_response(parts.status, &parts.headers) {
-                None => {
-                    while let Some(frame) = body.frame().await {
-                        frame?;
-                    }
-                    Ok(Outcome::Success)
+        let request = self.template.wire(payload_index);
+        match wire::exchange(stream.as_mut(), &request, &mut self.buf).await {
+            Ok(response) => {
+                if response.closes {
+                    self.drop_stream();
                 }
-                Some(kind) => {
-                    let bytes = body.collect().await?.to_bytes();
-                    let text = error_detail(&parts.headers, &bytes);
-                    Ok(Outcome::Failure(
-                        kind,
-                        sample(kind, Some(parts.status.as_u16()), text),
-                    ))
-                }
+                outcome(response)
+            }
+            Err(e) => {
+                self.drop_stream();
+                let kind = match e {
+                    WireError::Io(_) => ErrorKind::Connect,
+                    WireError::Protocol(_) => ErrorKind::Other,
+                };
+                Outcome::Failure(kind, sample(kind, None, e.to_string()))
             }
         }
-        .await;
-        result.unwrap_or_else(|e: hyper::Error| {
-            self.sender = None;
-            let kind = classify_transport_error(&e);
-            Outcome::Failure(kind, sample(kind, None, e.to_string()))
-        })
+    }
+}
+
+/// Classifies a complete response.
+fn outcome(response: wire::Response) -> Outcome {
+    let headers = response.headers.unwrap_or_default();
+    match classify_response(response.status, &headers) {
+        None => Outcome::Success,
+        Some(kind) => {
+            let text = error_detail(&headers, &response.body_sample);
+            Outcome::Failure(kind, sample(kind, Some(response.status.as_u16()), text))
+        }
     }
 }
 

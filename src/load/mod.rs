@@ -4,6 +4,7 @@
 mod conn;
 mod engine;
 mod schedule;
+mod wire;
 
 pub use conn::Connector;
 pub use engine::{Load, StepPlan, StepRun, Verdict, run_step};

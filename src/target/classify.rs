@@ -1,4 +1,4 @@
-//! How a response or a transport failure is classified (DESIGN.md "Measuring honestly",
+//! How a response is classified (DESIGN.md "Measuring honestly",
 //! REFERENCE.md §3): SageMaker's ThrottlingException arrives as HTTP 400 with an
 //! `x-amzn-ErrorType` header and is throttling, not a client error; ModelError (424) is the
 //! container failing, so a server error.
@@ -38,16 +38,6 @@ pub fn error_detail(headers: &HeaderMap, body: &[u8]) -> String {
     match aws_error_type(headers) {
         Some(kind) => format!("{kind}: {text}"),
         None => text.into_owned(),
-    }
-}
-
-/// A failure below HTTP: the connection broke or never came up (`Connect`), or the peer
-/// spoke something that is not HTTP (`Other`).
-pub fn classify_transport_error(err: &hyper::Error) -> ErrorKind {
-    if err.is_parse() || err.is_parse_status() || err.is_parse_too_large() || err.is_user() {
-        ErrorKind::Other
-    } else {
-        ErrorKind::Connect
     }
 }
 

@@ -10,7 +10,7 @@ pub mod sagemaker;
 
 use std::sync::Arc;
 
-pub use classify::{classify_response, classify_transport_error, error_detail};
+pub use classify::{classify_response, error_detail};
 pub use endpoint::{Endpoint, Scheme};
 pub use payload::{PayloadSet, SAGEMAKER_PAYLOAD_LIMIT, content_type_for};
 
@@ -29,6 +29,8 @@ pub struct RequestTemplate {
     pub payloads: PayloadSet,
     /// Signs each request (SigV4) for `sagemaker://` targets.
     signer: Option<Arc<sagemaker::Signer>>,
+    /// Unsigned requests as HTTP/1.1 bytes, one per body, prepared once.
+    wires: Vec<Bytes>,
 }
 
 impl RequestTemplate {
@@ -61,18 +63,35 @@ impl RequestTemplate {
             let (name, value) = parse_header(raw)?;
             headers.append(name, value);
         }
+        let wires = (0..payloads.len())
+            .map(|i| encode(&endpoint.path, &headers, &payloads.body(i)))
+            .collect();
         Ok(RequestTemplate {
             endpoint,
             headers,
             payloads,
             signer: None,
+            wires,
         })
     }
 
     /// Every request will be signed by `signer` (built for this template's payloads).
     pub fn with_signer(mut self, signer: Arc<sagemaker::Signer>) -> Self {
         self.signer = Some(signer);
+        self.wires.clear();
         self
+    }
+
+    /// Request number `i` as HTTP/1.1 bytes: prepared once per body, or built and signed
+    /// afresh for SageMaker targets (each signature carries its own time).
+    pub fn wire(&self, i: usize) -> Bytes {
+        match self.wires.get(i % self.wires.len().max(1)) {
+            Some(bytes) => bytes.clone(),
+            None => {
+                let request = self.request(i);
+                encode(request.uri(), request.headers(), &self.payloads.body(i))
+            }
+        }
     }
 
     /// The request carrying body number `i` (modulo the payload count).
@@ -86,6 +105,23 @@ impl RequestTemplate {
         }
         req
     }
+}
+
+/// `POST path HTTP/1.1`, the headers, Content-Length, and the body.
+fn encode(path: &http::Uri, headers: &HeaderMap, body: &Bytes) -> Bytes {
+    let mut out = Vec::with_capacity(256 + body.len());
+    out.extend_from_slice(b"POST ");
+    out.extend_from_slice(path.to_string().as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    for (name, value) in headers {
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(format!("content-length: {}\r\n\r\n", body.len()).as_bytes());
+    out.extend_from_slice(body);
+    Bytes::from(out)
 }
 
 fn header_value(flag: &str, value: &str) -> Result<HeaderValue, Error> {
