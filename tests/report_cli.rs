@@ -140,3 +140,40 @@ fn a_find_without_a_peak_still_renders() {
         "{csv}"
     );
 }
+
+#[test]
+fn simulate_recommend_html_carries_the_trade_off_with_the_pick_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let results = format!("{root}/examples/find-results.json");
+    let traffic = format!("{root}/examples/traffic-rise-fall.toml");
+    let out = peakrps(
+        &[
+            "simulate",
+            "--from",
+            &results,
+            "--traffic",
+            &traffic,
+            "--recommend",
+            "--html",
+            "sim.html",
+        ],
+        dir.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(dir.path().join("sim.html")).unwrap();
+    assert!(
+        html.contains("Safety factor trade-off"),
+        "no trade-off section"
+    );
+    assert_eq!(html.matches("◀ pick").count(), 1);
+    assert!(
+        html.contains("<tr class=\"peak\"><td>0.49</td>"),
+        "the pick row is marked"
+    );
+}

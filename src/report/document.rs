@@ -84,12 +84,35 @@ pub struct SimulateResults {
     /// The capacity of one instance (MAX_RPS), when the document gives it.
     #[serde(default)]
     pub max_rps: Option<f64>,
+    /// `simulate --recommend`: the safety factors tried and the pick.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recommendation: Option<SimRecommendation>,
     /// What `peakrps simulate` writes: `capacity.max_rps`.
     #[serde(default, skip_serializing)]
     capacity: Option<SimCapacity>,
     pub timeline: Vec<SimMinute>,
     #[serde(default)]
     pub summary: SimSummary,
+}
+
+/// `simulate --recommend`'s trade-off, as far as the report needs it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SimRecommendation {
+    pub trade_off: Vec<SimSetting>,
+    pub pick: SimSetting,
+}
+
+/// One setting `--recommend` simulated.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SimSetting {
+    pub safety_factor: f64,
+    pub min_capacity: u32,
+    pub target_value: f64,
+    pub overloaded_minutes: u64,
+    pub requests_at_risk: f64,
+    pub instance_hours: f64,
+    #[serde(default)]
+    pub cost: Option<f64>,
 }
 
 /// The `capacity` object of a simulate document, as far as the report needs it.

@@ -97,6 +97,51 @@ fn page(title: &str, subtitle: &str, body: &str) -> String {
     )
 }
 
+/// The factors `--recommend` tried (every 0.05, and the pick), the pick marked.
+fn trade_off_table(rec: &super::document::SimRecommendation) -> String {
+    let is_pick = |s: &super::document::SimSetting| {
+        s.safety_factor == rec.pick.safety_factor && s.min_capacity == rec.pick.min_capacity
+    };
+    let rows = rec
+        .trade_off
+        .iter()
+        .filter(|s| is_pick(s) || ((s.safety_factor * 100.0).round() as i64) % 5 == 0)
+        .map(|s| {
+            let class = if is_pick(s) { "peak" } else { "" };
+            let cells = vec![
+                format!("{:.2}", s.safety_factor),
+                s.min_capacity.to_string(),
+                esc(&num(s.target_value)),
+                s.overloaded_minutes.to_string(),
+                esc(&num(s.requests_at_risk)),
+                format!("{:.2}", s.instance_hours),
+                s.cost.map_or("-".into(), |c| format!("${c:.2}")),
+                if is_pick(s) {
+                    "◀ pick".into()
+                } else {
+                    String::new()
+                },
+            ];
+            (class.to_string(), cells)
+        })
+        .collect();
+    Table {
+        header: &[
+            "safety factor",
+            "min capacity",
+            "target (inv./instance/min)",
+            "overloaded minutes",
+            "requests at risk",
+            "instance-hours",
+            "cost",
+            "",
+        ],
+        text_columns: &[7],
+        rows,
+    }
+    .render()
+}
+
 fn section(id: &str, heading: &str, content: &str) -> String {
     format!(
         "<section id=\"{id}\"><h2>{}</h2>\n{content}\n</section>\n",
@@ -848,6 +893,13 @@ pub fn simulate_html(r: &SimulateResults) -> String {
         ),
     ];
     body += &section("policy", "Policy simulated", &facts(&pairs));
+    if let Some(rec) = &r.recommendation {
+        body += &section(
+            "trade-off",
+            "Safety factor trade-off (--recommend)",
+            &trade_off_table(rec),
+        );
+    }
     let started = r.started_at.clone().unwrap_or_default();
     let version = r.version.clone().unwrap_or_else(|| "?".into());
     page(
