@@ -24,18 +24,19 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Step the load up on one instance, find the peak, print the scaling target.
+    Find(FindArgs),
+    /// Apply one fixed load (--concurrency N or --rate R) for a duration or a number of
+    /// requests, or play a traffic profile (--profile).
+    Run(RunArgs),
     /// The Application Auto Scaling documents for a find result (--apply sends them to AWS).
     Policy(PolicyArgs),
-    Find(FindArgs),
-    /// Apply one fixed load (--concurrency N) for a duration or a number of requests.
-    Run(RunArgs),
+    /// Replay a traffic profile through the target-tracking policy (same rules as AWS) and
+    /// predict overloaded minutes, failures, instance-hours and cost.
+    Simulate(SimulateArgs),
     /// Render a results file again: the terminal table, or --html / --csv reports.
     Report(ReportArgs),
     /// Run the embedded model server (SageMaker container contract: GET /ping, POST /invocations).
     Serve(ServeArgs),
-    /// Replay a traffic profile through the target-tracking policy (same rules as AWS) and
-    /// predict overloaded minutes, failures, instance-hours and cost.
-    Simulate(SimulateArgs),
 }
 
 /// What to send requests to and what they carry (shared by `find` and `run`).

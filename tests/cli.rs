@@ -361,3 +361,25 @@ fn bad_input_leaves_no_output_file_behind() {
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert!(left.is_empty(), "files left behind: {left:?}");
 }
+
+#[test]
+fn every_subcommand_help_says_what_it_does() {
+    let expected = [
+        ("find", "Step the load up on one instance"),
+        ("run", "Apply one fixed load"),
+        ("policy", "The Application Auto Scaling documents"),
+        ("simulate", "Replay a traffic profile"),
+        ("report", "Render a results file again"),
+        ("serve", "Run the embedded model server"),
+    ];
+    for (command, first_words) in expected {
+        let out = peakrps().args([command, "--help"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            help.starts_with(first_words),
+            "{command} --help starts: {}",
+            help.lines().next().unwrap_or("")
+        );
+    }
+}
