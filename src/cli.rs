@@ -68,7 +68,8 @@ pub struct TargetArgs {
     #[arg(long, default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Duration,
 
-    /// Write the results document (JSON) to FILE; finished steps also go to FILE.partial.jsonl.
+    /// Write the results document (JSON) to FILE; `find` also appends each finished step to
+    /// FILE.partial.jsonl as it ends.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
 
