@@ -28,6 +28,11 @@ fn assert_within(measured: f64, capacity: f64, tolerance: f64) {
     );
 }
 
+fn failed_steps(doc: &Value) -> Vec<&Value> {
+    let steps = doc["steps"].as_array().expect("steps");
+    steps.iter().filter(|s| s["passed"] == false).collect()
+}
+
 /// No passing step may have a success ratio under the default --min-success (0.99).
 fn assert_passing_steps_succeed(doc: &Value) {
     for step in doc["steps"].as_array().expect("steps") {
@@ -78,12 +83,7 @@ fn a_server_that_answers_503_past_capacity() {
     assert_eq!(code, 0, "{stderr}");
     assert_within(peak_rps(&doc), 320.0, 0.05);
     assert_passing_steps_succeed(&doc);
-    let failed: Vec<&Value> = doc["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["passed"] == false)
-        .collect();
+    let failed = failed_steps(&doc);
     assert!(
         failed
             .iter()
@@ -100,12 +100,7 @@ fn a_server_that_throttles_past_capacity() {
     assert_eq!(code, 0, "{stderr}");
     assert_within(peak_rps(&doc), 320.0, 0.05);
     assert_passing_steps_succeed(&doc);
-    let failed: Vec<&Value> = doc["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["passed"] == false)
-        .collect();
+    let failed = failed_steps(&doc);
     assert!(
         failed.iter().all(|s| s["errors"]["client_error"] == 0),
         "ThrottlingException must count as throttled, not client_error: {failed:?}"
