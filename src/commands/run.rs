@@ -107,6 +107,7 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         minutes,
         interrupted: run.interrupted,
         cloudwatch: None,
+        scaling: None,
     };
     let mut results = results;
     if let (true, Some(aws)) = (args.target.sagemaker.cloudwatch, &aws) {
@@ -267,6 +268,8 @@ fn play_profile(
             minute: u32::try_from(minute).unwrap_or(u32::MAX),
             offered_rps: rate,
             summary,
+            instances: None,
+            predicted_instances: None,
         });
         windows.absorb(played.windows);
         if interrupted {

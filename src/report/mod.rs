@@ -19,8 +19,8 @@ pub use export::{Exportable, ReportFiles, check_report_files, write_reports};
 pub use html::{CONTENT_SECURITY_POLICY, find_html, run_html, simulate_html};
 pub use progress::Progress;
 pub use results::{
-    FindResults, FindSettings, LoadInfo, PartialLog, ProfileMinute, RunResults, SageMakerTarget,
-    TargetInfo, now_rfc3339, write_json, write_text,
+    FindResults, FindSettings, LiveScaling, LoadInfo, PartialLog, ProfileMinute, RunResults,
+    SageMakerTarget, TargetInfo, now_rfc3339, write_json, write_text,
 };
 pub use simulation::{recommendation_report, simulation_report};
 pub use terminal::{

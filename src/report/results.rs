@@ -119,6 +119,30 @@ pub struct ProfileMinute {
     pub offered_rps: f64,
     #[serde(flatten)]
     pub summary: Summary,
+    /// `sagemaker://` targets: the variant's CurrentInstanceCount (DescribeEndpoint) as the
+    /// minute began; null when the call failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instances: Option<u32>,
+    /// `sagemaker://` targets: the instances in service the simulator predicts for the
+    /// minute under the live policy (see `RunResults::scaling`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicted_instances: Option<u32>,
+}
+
+/// `run --profile` on a `sagemaker://` target: what the instance counts are compared with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LiveScaling {
+    pub endpoint: String,
+    pub variant: String,
+    /// CurrentInstanceCount before the first minute: where the prediction starts.
+    pub initial_instances: u32,
+    /// The target-tracking policy read from Application Auto Scaling; null when the variant
+    /// has none the simulator can model (then the prediction holds the initial count).
+    pub policy: Option<crate::scaling::Policy>,
+    /// Why `policy` is null, or what else limits the comparison.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    pub timing: crate::scaling::Timing,
 }
 
 /// `run --json FILE`.
@@ -138,6 +162,10 @@ pub struct RunResults {
     /// `--cloudwatch`: SageMaker's own latency figures for the test's span.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloudwatch: Option<CloudWatchFigures>,
+    /// `run --profile` on a `sagemaker://` target: the live policy the `minutes[]`
+    /// `predicted_instances` come from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scaling: Option<LiveScaling>,
 }
 
 impl RunResults {

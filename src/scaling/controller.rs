@@ -50,7 +50,7 @@
 //!   the caller's initial count (the simulator uses `ceil(invocations / target)` clamped to
 //!   the capacity range) and no cooldown running.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Consecutive high datapoints that trigger a scale-out.
 pub const HIGH_DATAPOINTS: usize = 3;
@@ -61,7 +61,7 @@ pub const LOW_THRESHOLD: f64 = 0.9;
 
 /// A target-tracking policy on `SageMakerVariantInvocationsPerInstance` and its scalable
 /// target's capacity range.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Policy {
     /// Invocations per instance per minute.
     pub target_value: f64,
@@ -73,7 +73,7 @@ pub struct Policy {
 }
 
 /// How late the controller sees and acts, in whole minutes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timing {
     /// Minutes before a datapoint reaches the alarms.
     pub metric_delay_min: u32,
