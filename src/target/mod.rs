@@ -4,6 +4,7 @@
 
 mod classify;
 pub mod cloudwatch;
+pub mod describe_endpoint;
 mod endpoint;
 mod payload;
 pub mod sagemaker;

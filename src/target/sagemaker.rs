@@ -238,36 +238,68 @@ impl Signer {
         identity: &Identity,
         time: SystemTime,
     ) -> Result<(), Error> {
-        let fail = |e: &dyn fmt::Display| Error::Run(format!("cannot sign the request: {e}"));
         let hash = match self.body_hashes.len() {
-            0 => return Err(fail(&"no request body")),
+            0 => {
+                return Err(Error::Run(
+                    "cannot sign the request: no request body".into(),
+                ));
+            }
             n => self.body_hashes[i % n].clone(),
         };
-        let params = v4::SigningParams::builder()
-            .identity(identity)
-            .region(&self.region)
-            .name(SIGNING_NAME)
-            .time(time)
-            .settings(self.settings.clone())
-            .build()
-            .map_err(|e| fail(&e))?
-            .into();
-        let headers = request
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)));
-        let signable = SignableRequest::new(
-            "POST",
-            self.url.as_str(),
-            headers,
-            SignableBody::Precomputed(hash),
-        )
-        .map_err(|e| fail(&e))?;
-        let (instructions, _signature) =
-            sign(signable, &params).map_err(|e| fail(&e))?.into_parts();
-        instructions.apply_to_request_http1x(request);
-        Ok(())
+        let signing = Signing {
+            region: &self.region,
+            identity,
+            time,
+            settings: &self.settings,
+        };
+        sign_request(request, &self.url, hash, &signing)
     }
+
+    /// The credentials signing uses now (kept fresh by `keep_fresh`).
+    pub fn identity(&self) -> Arc<Identity> {
+        self.current()
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+}
+
+/// Who signs, where and when.
+pub struct Signing<'a> {
+    pub region: &'a str,
+    pub identity: &'a Identity,
+    pub time: SystemTime,
+    pub settings: &'a SigningSettings,
+}
+
+/// Signs a POST to `url` whose body hashes (SHA-256, hex) to `body_hash` with SigV4 under
+/// the signing name `sagemaker`, which the runtime and the control plane share.
+pub fn sign_request<B>(
+    request: &mut Request<B>,
+    url: &str,
+    body_hash: String,
+    signing: &Signing,
+) -> Result<(), Error> {
+    let fail = |e: &dyn fmt::Display| Error::Run(format!("cannot sign the request: {e}"));
+    let params = v4::SigningParams::builder()
+        .identity(signing.identity)
+        .region(signing.region)
+        .name(SIGNING_NAME)
+        .time(signing.time)
+        .settings(signing.settings.clone())
+        .build()
+        .map_err(|e| fail(&e))?
+        .into();
+    let headers = request
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)));
+    let signable = SignableRequest::new("POST", url, headers, SignableBody::Precomputed(body_hash))
+        .map_err(|e| fail(&e))?;
+    let (instructions, _signature) = sign(signable, &params).map_err(|e| fail(&e))?.into_parts();
+    instructions.apply_to_request_http1x(request);
+    Ok(())
 }
 
 /// Fetches credentials once (failing clearly when there are none), then keeps the signer's
