@@ -366,6 +366,14 @@ pub struct RunArgs {
     /// Load sent before measuring starts (not counted).
     #[arg(long, default_value = "0s", value_parser = parse_duration, value_name = "DURATION")]
     pub warmup: Duration,
+
+    /// With --profile on a sagemaker:// target: the simulated autoscaler's timing, for the
+    /// instance counts it predicts beside the endpoint's own.
+    #[command(
+        flatten,
+        next_help_heading = "Predicted instances (--profile on a sagemaker:// target)"
+    )]
+    pub timing: TimingArgs,
 }
 
 #[derive(Debug, Args)]
@@ -479,13 +487,8 @@ pub struct SimulateArgs {
     #[arg(long)]
     pub disable_scale_in: bool,
 
-    /// How late CloudWatch datapoints reach the alarms (rounded up to whole minutes).
-    #[arg(long, default_value = "1m", value_parser = parse_duration, value_name = "DURATION")]
-    pub metric_delay: Duration,
-
-    /// How long a new instance takes before it serves traffic (rounded up to whole minutes).
-    #[arg(long, default_value = "5m", value_parser = parse_duration, value_name = "DURATION")]
-    pub provisioning: Duration,
+    #[command(flatten)]
+    pub timing: TimingArgs,
 
     /// Price of one instance in dollars per hour, to put a cost on instance-hours.
     #[arg(long, value_parser = parse_price, value_name = "DOLLARS", allow_negative_numbers = true)]
@@ -502,6 +505,25 @@ pub struct SimulateArgs {
 
     #[command(flatten)]
     pub reports: ReportFileArgs,
+}
+
+/// How late the simulated autoscaler sees and acts: shared by `simulate` and by `run
+/// --profile` on a `sagemaker://` target (for its predicted instance counts).
+#[derive(Debug, Args, Clone)]
+pub struct TimingArgs {
+    /// How late CloudWatch datapoints reach the alarms (rounded up to whole minutes).
+    #[arg(long, default_value = "1m", value_parser = parse_duration, value_name = "DURATION")]
+    pub metric_delay: Duration,
+
+    /// How long a new instance takes before it serves traffic (rounded up to whole minutes).
+    #[arg(long, default_value = "5m", value_parser = parse_duration, value_name = "DURATION")]
+    pub provisioning: Duration,
+}
+
+impl TimingArgs {
+    pub fn timing(&self) -> crate::scaling::Timing {
+        crate::scaling::Timing::from_durations(self.metric_delay, self.provisioning)
+    }
 }
 
 /// `--html FILE` and `--csv FILE`, shared by find, run, simulate and report.

@@ -2,7 +2,6 @@
 //! measured capacity of one instance; with `--recommend`, search the safety factor first.
 
 use std::path::Path;
-use std::time::Duration;
 
 use super::Completion;
 use crate::Error;
@@ -11,7 +10,7 @@ use crate::report::{self, FindResults};
 use crate::scaling::recommend::policy_for;
 use crate::scaling::simulate::{CapacityDoc, PolicyDoc, SimulateDocument, TrafficDoc};
 use crate::scaling::{
-    DEFAULT_SAFETY_FACTOR, FactorSearch, InstanceModel, Policy, Recommendation, Setting, Timing,
+    DEFAULT_SAFETY_FACTOR, FactorSearch, InstanceModel, Policy, Recommendation, Setting,
     TrafficProfile, recommend, simulate as run_simulation,
 };
 
@@ -34,7 +33,7 @@ pub fn simulate(args: &SimulateArgs) -> Result<Completion, Error> {
     let setting = Setting {
         profile: &profile,
         model: &capacity.model,
-        timing: timing(args),
+        timing: args.timing.timing(),
         instance_price: args.instance_price,
     };
     let (policy, factor, search) = if args.recommend {
@@ -205,33 +204,5 @@ fn check_writable_dir(path: &Path) -> Result<(), Error> {
             path.display(),
             dir.display()
         )))
-    }
-}
-
-fn timing(args: &SimulateArgs) -> Timing {
-    Timing {
-        metric_delay_min: whole_minutes(args.metric_delay),
-        provisioning_min: whole_minutes(args.provisioning),
-    }
-}
-
-/// A duration in minutes, rounded up (the simulation steps in whole minutes).
-fn whole_minutes(d: Duration) -> u32 {
-    let secs = d.as_secs().saturating_add(u64::from(d.subsec_nanos() > 0));
-    u32::try_from(secs.div_ceil(60)).unwrap_or(u32::MAX)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_round_up_to_whole_minutes() {
-        assert_eq!(whole_minutes(Duration::ZERO), 0);
-        assert_eq!(whole_minutes(Duration::from_secs(60)), 1);
-        assert_eq!(whole_minutes(Duration::from_secs(61)), 2);
-        assert_eq!(whole_minutes(Duration::from_millis(500)), 1);
-        assert_eq!(whole_minutes(Duration::from_millis(60_500)), 2);
-        assert_eq!(whole_minutes(Duration::from_secs(u64::MAX)), u32::MAX);
     }
 }

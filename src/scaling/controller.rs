@@ -50,6 +50,8 @@
 //!   the caller's initial count (the simulator uses `ceil(invocations / target)` clamped to
 //!   the capacity range) and no cooldown running.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 /// Consecutive high datapoints that trigger a scale-out.
@@ -80,6 +82,22 @@ pub struct Timing {
     /// Minutes between a scale-out decision's minute and the new instances taking traffic
     /// (they serve from minute `decision + 1 + provisioning_min`).
     pub provisioning_min: u32,
+}
+
+impl Timing {
+    /// From durations, each rounded up to whole minutes (the controller steps in minutes).
+    pub fn from_durations(metric_delay: Duration, provisioning: Duration) -> Self {
+        Timing {
+            metric_delay_min: whole_minutes(metric_delay),
+            provisioning_min: whole_minutes(provisioning),
+        }
+    }
+}
+
+/// A duration in minutes, rounded up.
+fn whole_minutes(d: Duration) -> u32 {
+    let secs = d.as_secs().saturating_add(u64::from(d.subsec_nanos() > 0));
+    u32::try_from(secs.div_ceil(60)).unwrap_or(u32::MAX)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -269,3 +269,17 @@ fn initial_count_is_clamped_and_proportional_saturates() {
     assert_eq!(proportional(1, f64::MAX, 1e-300), u32::MAX);
     assert_eq!(proportional(1, 0.0, 6000.0), 0);
 }
+
+#[test]
+fn timing_durations_round_up_to_whole_minutes() {
+    use std::time::Duration;
+    let minutes = |d| Timing::from_durations(d, d).metric_delay_min;
+    assert_eq!(minutes(Duration::ZERO), 0);
+    assert_eq!(minutes(Duration::from_secs(60)), 1);
+    assert_eq!(minutes(Duration::from_secs(61)), 2);
+    assert_eq!(minutes(Duration::from_millis(500)), 1);
+    assert_eq!(minutes(Duration::from_millis(60_500)), 2);
+    assert_eq!(minutes(Duration::from_secs(u64::MAX)), u32::MAX);
+    let t = Timing::from_durations(Duration::from_secs(60), Duration::from_secs(300));
+    assert_eq!((t.metric_delay_min, t.provisioning_min), (1, 5));
+}
