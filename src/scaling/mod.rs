@@ -10,6 +10,7 @@ use crate::Error;
 
 pub mod controller;
 pub mod instance;
+pub mod live;
 pub mod profile;
 pub mod recommend;
 pub mod simulate;
@@ -20,7 +21,7 @@ pub use profile::TrafficProfile;
 pub use recommend::{FactorSearch, TradeOff, recommend};
 pub use simulate::{
     CapacityDoc, MinuteRecord, PolicyDoc, Setting, SimSummary, SimulateDocument, Simulation,
-    TrafficDoc, simulate,
+    TrafficDoc, predict_instances, simulate,
 };
 
 /// The AWS-recommended starting safety factor.

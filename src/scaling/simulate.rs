@@ -104,6 +104,24 @@ pub fn simulate(setting: &Setting, policy: &Policy) -> Simulation {
     }
 }
 
+/// The instances in service each minute of `rps` for a variant that has `initial` of them
+/// when the traffic starts: the simulator's prediction beside a live run. Without a policy
+/// nothing scales the variant, so the count stays.
+pub fn predict_instances(
+    rps: &[f64],
+    policy: Option<&Policy>,
+    timing: Timing,
+    initial: u32,
+) -> Vec<u32> {
+    let Some(policy) = policy else {
+        return vec![initial; rps.len()];
+    };
+    let mut controller = Controller::new(policy.clone(), timing, initial);
+    rps.iter()
+        .map(|&r| controller.step(r * 60.0).instances)
+        .collect()
+}
+
 fn summarize(timeline: &[MinuteRecord], events: &[ScaleEvent], price: Option<f64>) -> SimSummary {
     let requests = |m: &MinuteRecord| (m.offered_rps * 60.0).round() as u64;
     let instance_minutes: u64 = timeline.iter().map(|m| u64::from(m.billed)).sum();
@@ -202,6 +220,29 @@ fn round1(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Target 600 per instance per minute, 30 req/s (1800 a minute) on 1 instance, no metric
+    /// delay, no provisioning: minutes 0-2 are high, the end of minute 2 scales out to
+    /// ceil(1 × 1800 / 600) = 3, serving from minute 3; at 600 per instance nothing is high
+    /// or low (low is below 540) any more, so 3 stay.
+    #[test]
+    fn prediction_starts_from_the_live_count() {
+        let timing = Timing {
+            metric_delay_min: 0,
+            provisioning_min: 0,
+        };
+        let rps = [30.0; 6];
+        assert_eq!(
+            predict_instances(&rps, Some(&policy(600.0)), timing, 1),
+            [1, 1, 1, 3, 3, 3]
+        );
+        // Starting at 3, the same traffic is on target: nothing happens.
+        assert_eq!(
+            predict_instances(&rps, Some(&policy(600.0)), timing, 3),
+            [3; 6]
+        );
+        assert_eq!(predict_instances(&rps, None, timing, 2), [2; 6]);
+    }
 
     fn policy(target_value: f64) -> Policy {
         Policy {
