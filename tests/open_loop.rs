@@ -160,8 +160,10 @@ fn run_profile_follows_the_profile_minute_by_minute() {
     let server = model_server(8, Duration::from_millis(5), 64, WhenFull::Unavailable);
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join("profile.csv");
-    std::fs::write(&profile, "minute,rps\n0,100\n1,400\n2,250\n").unwrap();
-    // At 30x a minute lasts 2 s; each keeps its request rate.
+    std::fs::write(&profile, "minute,rps\n0,100\n1,400\n2,250\n3,20\n").unwrap();
+    // At 30x a minute lasts 2 s; each keeps its request rate. At 20 req/s the last request
+    // is due 50 ms before the minute ends: the rate counts the whole minute, not up to the
+    // last answer.
     let doc = run_json(&[
         &url(&server),
         "--profile",
@@ -171,8 +173,8 @@ fn run_profile_follows_the_profile_minute_by_minute() {
     ]);
     assert_eq!(doc["load"]["mode"], "profile");
     let minutes = doc["minutes"].as_array().unwrap();
-    assert_eq!(minutes.len(), 3);
-    for (m, offered) in minutes.iter().zip([100.0, 400.0, 250.0]) {
+    assert_eq!(minutes.len(), 4);
+    for (m, offered) in minutes.iter().zip([100.0, 400.0, 250.0, 20.0]) {
         let achieved = m["rps"].as_f64().unwrap();
         eprintln!(
             "minute {}: offered {offered}, achieved {achieved}",

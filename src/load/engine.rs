@@ -378,11 +378,20 @@ impl Shard {
                 _ = self.stop.changed() => return,
             };
             let last = finished || index + 1 == windows;
+            let end = match (self.load, &self.budget) {
+                // Open loop without --requests ends when the schedule reaches the plan's end,
+                // so the load was offered over the whole window even if the last answer came
+                // early: the rate is counted over all of it, not up to that answer.
+                (Load::Rate { .. }, None) if finished => {
+                    Instant::now().max(self.clock.boundary(index + 1))
+                }
+                _ => Instant::now(),
+            };
             let report = Report {
                 shard: self.id,
                 index,
                 tally: state.tally.replace(Tally::new()),
-                end: Instant::now(),
+                end,
                 last,
             };
             if self.reports.send(report).is_err() || last {
