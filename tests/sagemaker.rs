@@ -34,6 +34,8 @@ fn peakrps(endpoint_url: &str) -> Command {
         "AWS_DEFAULT_PROFILE",
         "AWS_SESSION_TOKEN",
         "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME",
+        "AWS_ENDPOINT_URL_SAGEMAKER",
+        "AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING",
     ] {
         cmd.env_remove(var);
     }
@@ -220,6 +222,202 @@ print(json.dumps({"targets": [[x["MinCapacity"], x["MaxCapacity"], x["ScalableDi
         p[2]["PredefinedMetricSpecification"]["PredefinedMetricType"],
         "SageMakerVariantInvocationsPerInstance"
     );
+}
+
+/// A 6-minute profile at 30 req/s under a live policy with target 600 (one instance takes
+/// 1800 a minute, three times the target). With no metric delay and no provisioning the
+/// simulator scales out at the end of minute 2 to ceil(1 × 1800 / 600) = 3, serving from
+/// minute 3: predicted [1, 1, 1, 3, 3, 3]. moto has no autoscaler, so the test plays it:
+/// 5 s in, it sets the variant to 3 instances, and the counts polled each minute must show
+/// 1 first, 3 last, and never go down.
+#[test]
+fn moto_run_profile_puts_the_endpoints_instances_beside_the_prediction() {
+    let Some(moto) = moto_url() else { return };
+    python(
+        &moto,
+        r#"
+import boto3, botocore, os
+u = os.environ["MOTO"]
+sm = boto3.client("sagemaker", endpoint_url=u)
+def once(call, **kw):  # the test may run again against the same moto
+    try:
+        call(**kw)
+    except botocore.exceptions.ClientError:
+        pass
+once(sm.create_model, ModelName="peakrps-watch-model", ExecutionRoleArn="arn:aws:iam::123456789012:role/x",
+     PrimaryContainer={"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/m:latest"})
+once(sm.create_endpoint_config, EndpointConfigName="peakrps-watch-config", ProductionVariants=[
+    {"VariantName": "AllTraffic", "ModelName": "peakrps-watch-model", "InitialInstanceCount": 1,
+     "InstanceType": "ml.m5.large"}])
+once(sm.create_endpoint, EndpointName="peakrps-watch-ep", EndpointConfigName="peakrps-watch-config")
+sm.update_endpoint_weights_and_capacities(EndpointName="peakrps-watch-ep",
+    DesiredWeightsAndCapacities=[{"VariantName": "AllTraffic", "DesiredInstanceCount": 1}])
+aas = boto3.client("application-autoscaling", endpoint_url=u)
+rid = "endpoint/peakrps-watch-ep/variant/AllTraffic"
+dim = "sagemaker:variant:DesiredInstanceCount"
+aas.register_scalable_target(ServiceNamespace="sagemaker", ResourceId=rid, ScalableDimension=dim,
+                             MinCapacity=1, MaxCapacity=4)
+aas.put_scaling_policy(PolicyName="peakrps-watch", ServiceNamespace="sagemaker", ResourceId=rid,
+    ScalableDimension=dim, PolicyType="TargetTrackingScaling",
+    TargetTrackingScalingPolicyConfiguration={"TargetValue": 600.0,
+        "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"},
+        "ScaleInCooldown": 120, "ScaleOutCooldown": 60})
+"#,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("profile.csv");
+    std::fs::write(&profile, "minute,rps\n0,30\n1,30\n2,30\n3,30\n4,30\n5,30\n").unwrap();
+    let json = dir.path().join("run.json");
+    let autoscaler = Command::new("python3")
+        .arg("-c")
+        .arg(
+            r#"
+import boto3, os, time
+time.sleep(5)
+boto3.client("sagemaker", endpoint_url=os.environ["MOTO"]).update_endpoint_weights_and_capacities(
+    EndpointName="peakrps-watch-ep",
+    DesiredWeightsAndCapacities=[{"VariantName": "AllTraffic", "DesiredInstanceCount": 3}])
+"#,
+        )
+        .env("AWS_ACCESS_KEY_ID", "AKIDPEAKRPSTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("MOTO", &moto)
+        .spawn()
+        .unwrap();
+    let out = peakrps(&moto)
+        .args(["run", "sagemaker://peakrps-watch-ep", "--profile"])
+        .arg(&profile)
+        .args([
+            "--speed",
+            "30",
+            "--metric-delay",
+            "0s",
+            "--provisioning",
+            "0s",
+        ])
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    let finished = autoscaler.wait_with_output().unwrap();
+    assert!(finished.status.success(), "the scripted autoscaler failed");
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
+    assert_no_secret("stdout", &stdout);
+    assert_no_secret("stderr", &stderr);
+    let doc = read_json(&json);
+    let scaling = &doc["scaling"];
+    assert_eq!(scaling["variant"], "AllTraffic");
+    assert_eq!(scaling["initial_instances"], 1);
+    assert_eq!(scaling["policy"]["target_value"].as_f64(), Some(600.0));
+    assert_eq!(scaling["policy"]["max_capacity"], 4);
+    assert_eq!(scaling["policy"]["scale_in_cooldown_s"], 120);
+    assert!(
+        scaling["notes"][0].as_str().unwrap().contains("--speed 30"),
+        "{scaling}"
+    );
+    let minutes = doc["minutes"].as_array().unwrap();
+    let column = |key: &str| -> Vec<u64> {
+        minutes
+            .iter()
+            .map(|m| m[key].as_u64().unwrap_or_else(|| panic!("{key} in {m}")))
+            .collect()
+    };
+    assert_eq!(column("predicted_instances"), [1, 1, 1, 3, 3, 3]);
+    let seen = column("instances");
+    eprintln!("instances the endpoint had as each minute began: {seen:?}");
+    assert_eq!(seen.first(), Some(&1), "{seen:?}");
+    assert_eq!(seen.last(), Some(&3), "{seen:?}");
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
+}
+
+/// A SageMaker control plane on 127.0.0.1 that answers DescribeEndpoint with 2 instances,
+/// except call number `failing` (0 is the one before the traffic), which gets a 500.
+fn fake_control_plane(failing: usize) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for (call, stream) in listener.incoming().flatten().enumerate() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut writer = stream;
+            let mut length = 0usize;
+            let mut describe = false;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                let lower = line.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                describe |= lower.starts_with("x-amz-target: sagemaker.describeendpoint");
+                if line == "\r\n" {
+                    break;
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let (status, answer) = match (describe, call == failing) {
+                (false, _) => (400, r#"{"__type":"UnknownOperationException"}"#),
+                (true, true) => (500, r#"{"__type":"InternalFailure","message":"boom"}"#),
+                (true, false) => (
+                    200,
+                    r#"{"EndpointStatus":"InService","ProductionVariants":[{"VariantName":"AllTraffic","CurrentInstanceCount":2,"DesiredInstanceCount":2}]}"#,
+                ),
+            };
+            let _ = write!(
+                writer,
+                "HTTP/1.1 {status} X\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+        }
+    });
+    url
+}
+
+/// A poll that fails costs that minute its count, with one warning, and nothing else: the
+/// load goes on and every minute is measured.
+#[test]
+fn a_failed_describe_endpoint_costs_one_minutes_count_not_the_run() {
+    let runtime = fake_runtime(200, "none", r#"{"predictions":[0]}"#);
+    let control = fake_control_plane(2);
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("profile.csv");
+    std::fs::write(&profile, "minute,rps\n0,10\n1,10\n2,10\n3,10\n").unwrap();
+    let json = dir.path().join("run.json");
+    let out = peakrps(&runtime)
+        .env("AWS_ENDPOINT_URL_SAGEMAKER", &control)
+        .args(["run", "sagemaker://ep", "--profile"])
+        .arg(&profile)
+        .args(["--speed", "60", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
+    assert_eq!(
+        stderr
+            .matches("DescribeEndpoint failed: InternalFailure: boom")
+            .count(),
+        1,
+        "{stderr}"
+    );
+    let doc = read_json(&json);
+    let minutes = doc["minutes"].as_array().unwrap();
+    assert_eq!(minutes.len(), 4);
+    let seen: Vec<Option<u64>> = minutes.iter().map(|m| m["instances"].as_u64()).collect();
+    assert_eq!(seen, [Some(2), None, Some(2), Some(2)]);
+    for m in minutes {
+        assert_eq!(m["success_ratio"].as_f64(), Some(1.0), "{m}");
+        assert_eq!(
+            m["predicted_instances"], 2,
+            "no readable policy: the count stays"
+        );
+    }
+    let notes = doc["scaling"]["notes"].to_string();
+    assert!(notes.contains("failed in 1 of 4 minutes"), "{notes}");
 }
 
 #[test]

@@ -23,7 +23,7 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         connector,
         info,
         _server,
-        aws,
+        sagemaker,
     } = prepare(&args.target, &progress)?;
     // Only once the target is ready: bad input leaves no partial file behind.
     let mut partial = args
@@ -99,14 +99,14 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         interrupted: interrupt.is_set(),
         cloudwatch: None,
     };
-    if let (true, Some(aws)) = (args.target.sagemaker.cloudwatch, &aws) {
+    if let (true, Some(session)) = (args.target.sagemaker.cloudwatch, &sagemaker) {
         let successes = results
             .steps
             .iter()
             .map(|s| (s.summary.requests as f64 * s.summary.success_ratio).round() as u64)
             .sum();
         results.cloudwatch = Some(super::read_cloudwatch(
-            aws,
+            &session.aws,
             &args.target,
             started,
             ended,

@@ -9,6 +9,7 @@ mod report;
 mod run;
 mod serve;
 mod simulate;
+mod watch;
 
 pub use interrupt::Interrupt;
 

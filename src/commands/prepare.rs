@@ -36,8 +36,16 @@ pub struct Prepared {
     pub info: TargetInfo,
     /// Keeps the embedded server alive for the run.
     pub _server: Option<RunningServer>,
-    /// The AWS configuration of a `sagemaker://` target (for `--cloudwatch`).
-    pub aws: Option<Aws>,
+    /// A `sagemaker://` target's AWS side (for `--cloudwatch` and DescribeEndpoint).
+    pub sagemaker: Option<SageMakerSession>,
+}
+
+/// What the calls beside a `sagemaker://` load need: the AWS configuration, the signer
+/// whose credentials are kept fresh, and the endpoint.
+pub struct SageMakerSession {
+    pub aws: Aws,
+    pub signer: Arc<Signer>,
+    pub target: SageMakerTarget,
 }
 
 /// A `sagemaker://` target resolved: where requests go, the headers InvokeEndpoint takes,
@@ -183,7 +191,8 @@ pub fn prepare(args: &TargetArgs, progress: &Progress) -> Result<Prepared, Error
         args.accept.as_deref(),
         &headers,
     )?;
-    if let Some(plan) = &sagemaker {
+    let mut session = None;
+    if let Some(plan) = sagemaker {
         eprintln!("{}", sagemaker::PRODUCTION_WARNING);
         let (provider, identity) = sagemaker::credentials(&plan.aws)?;
         let signer = Arc::new(Signer::new(
@@ -193,7 +202,12 @@ pub fn prepare(args: &TargetArgs, progress: &Progress) -> Result<Prepared, Error
             identity,
         ));
         sagemaker::keep_fresh(&plan.aws, &signer, provider);
-        template = template.with_signer(signer);
+        template = template.with_signer(Arc::clone(&signer));
+        session = Some(SageMakerSession {
+            aws: plan.aws,
+            signer,
+            target: plan.info,
+        });
     }
     let connector = Connector::new(&endpoint)?;
     probe(&connector, args.timeout.min(Duration::from_secs(10)))?;
@@ -202,7 +216,7 @@ pub fn prepare(args: &TargetArgs, progress: &Progress) -> Result<Prepared, Error
         connector,
         info,
         _server: server,
-        aws: sagemaker.map(|p| p.aws),
+        sagemaker: session,
     })
 }
 

@@ -3,6 +3,7 @@
 use std::time::{Duration, SystemTime};
 
 use super::prepare::{Prepared, prepare};
+use super::watch::Watch;
 use super::{Completion, Interrupt};
 use crate::Error;
 use crate::cli::RunArgs;
@@ -31,7 +32,7 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         connector,
         info,
         _server,
-        aws,
+        sagemaker,
     } = prepare(&args.target, &progress)?;
     let interrupt = Interrupt::install();
     let started_at = report::now_rfc3339();
@@ -40,11 +41,19 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         connector: &connector,
         interrupt: &interrupt,
     };
+    let mut watch = match (&profile, &sagemaker) {
+        (Some(_), Some(session)) => Watch::start(session, args.speed, &progress),
+        _ => None,
+    };
+    for note in watch.iter().flat_map(Watch::notes) {
+        progress.note(&format!("note: {note}"));
+    }
     let started = SystemTime::now();
-    let (run, minutes) = match &profile {
-        Some(profile) => play_profile(&target, args, profile, &mut progress),
+    let (run, mut minutes) = match &profile {
+        Some(profile) => play_profile(&target, args, profile, watch.as_mut(), &mut progress),
         None => (fixed_load(&target, args, &mut progress)?, Vec::new()),
     };
+    let scaling = watch.map(|w| w.finish(&mut minutes, args.timing.timing()));
     let ended = SystemTime::now();
     let summary = run.windows.summary();
     let tally = run.windows.total();
@@ -107,12 +116,12 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         minutes,
         interrupted: run.interrupted,
         cloudwatch: None,
-        scaling: None,
+        scaling,
     };
     let mut results = results;
-    if let (true, Some(aws)) = (args.target.sagemaker.cloudwatch, &aws) {
+    if let (true, Some(session)) = (args.target.sagemaker.cloudwatch, &sagemaker) {
         let figures = super::read_cloudwatch(
-            aws,
+            &session.aws,
             &args.target,
             started,
             ended,
@@ -215,6 +224,7 @@ fn play_profile(
     target: &Target,
     args: &RunArgs,
     profile: &TrafficProfile,
+    mut watch: Option<&mut Watch>,
     progress: &mut Progress,
 ) -> (StepRun, Vec<ProfileMinute>) {
     let minute_length = Duration::from_secs_f64(60.0 / args.speed);
@@ -227,6 +237,7 @@ fn play_profile(
             minute + 1,
             profile.rps.len()
         );
+        let poll = watch.as_deref().map(Watch::poll);
         let played = if rate > 0.0 {
             let plan = StepPlan {
                 load: Load::Rate {
@@ -257,18 +268,25 @@ fn play_profile(
             idle(minute_length, target.interrupt)
         };
         interrupted = played.interrupted;
+        let instances = match (watch.as_deref_mut(), poll) {
+            (Some(w), Some(poll)) => w.count(poll, progress),
+            _ => None,
+        };
         let summary = played.windows.summary();
         progress.note(&format!(
-            "  {label}: achieved {:.1} req/s, p99 {} ms, ok {:.1}%",
+            "  {label}: achieved {:.1} req/s, p99 {} ms, ok {:.1}%{}",
             summary.rps,
             summary.latency_ms.p99,
-            summary.success_ratio * 100.0
+            summary.success_ratio * 100.0,
+            instances
+                .map(|n| format!(", {n} instances in service"))
+                .unwrap_or_default()
         ));
         minutes.push(ProfileMinute {
             minute: u32::try_from(minute).unwrap_or(u32::MAX),
             offered_rps: rate,
             summary,
-            instances: None,
+            instances,
             predicted_instances: None,
         });
         windows.absorb(played.windows);
