@@ -64,23 +64,8 @@ pub fn apply(aws: &Aws, spec: &PolicySpec) -> Result<AppliedPolicy, Error> {
             .send()
             .await
             .map_err(|e| sdk_error("PutScalingPolicy", &e))?;
-        let targets = client
-            .describe_scalable_targets()
-            .service_namespace(namespace.clone())
-            .resource_ids(&resource_id)
-            .scalable_dimension(dimension.clone())
-            .send()
-            .await
-            .map_err(|e| sdk_error("DescribeScalableTargets", &e))?;
-        let policies = client
-            .describe_scaling_policies()
-            .service_namespace(namespace)
-            .resource_id(&resource_id)
-            .scalable_dimension(dimension)
-            .policy_names(&spec.policy_name)
-            .send()
-            .await
-            .map_err(|e| sdk_error("DescribeScalingPolicies", &e))?;
+        let (targets, policies) =
+            super::live::describe(&client, &resource_id, Some(&spec.policy_name)).await?;
         Ok(AppliedPolicy {
             scalable_targets: targets
                 .scalable_targets()

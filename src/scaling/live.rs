@@ -3,6 +3,8 @@
 //! `Policy`, so `run --profile` can predict what the real autoscaler should do.
 
 use aws_sdk_applicationautoscaling::Client;
+use aws_sdk_applicationautoscaling::operation::describe_scalable_targets::DescribeScalableTargetsOutput;
+use aws_sdk_applicationautoscaling::operation::describe_scaling_policies::DescribeScalingPoliciesOutput;
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
 
 use super::controller::Policy;
@@ -51,31 +53,40 @@ pub fn resource_id(endpoint: &str, variant: &str) -> String {
     format!("endpoint/{endpoint}/variant/{variant}")
 }
 
+/// What Application Auto Scaling holds for a variant: DescribeScalableTargets, then
+/// DescribeScalingPolicies (all of them, or only `policy_name`).
+pub(super) async fn describe(
+    client: &Client,
+    resource_id: &str,
+    policy_name: Option<&str>,
+) -> Result<(DescribeScalableTargetsOutput, DescribeScalingPoliciesOutput), Error> {
+    let namespace = ServiceNamespace::from(SERVICE_NAMESPACE);
+    let dimension = ScalableDimension::from(SCALABLE_DIMENSION);
+    let targets = client
+        .describe_scalable_targets()
+        .service_namespace(namespace.clone())
+        .resource_ids(resource_id)
+        .scalable_dimension(dimension.clone())
+        .send()
+        .await
+        .map_err(|e| sdk_error("DescribeScalableTargets", &e))?;
+    let policies = client
+        .describe_scaling_policies()
+        .service_namespace(namespace)
+        .resource_id(resource_id)
+        .scalable_dimension(dimension)
+        .set_policy_names(policy_name.map(|p| vec![p.to_string()]))
+        .send()
+        .await
+        .map_err(|e| sdk_error("DescribeScalingPolicies", &e))?;
+    Ok((targets, policies))
+}
+
 /// Reads the variant's registration and policies from Application Auto Scaling.
 pub fn read(aws: &Aws, endpoint: &str, variant: &str) -> Result<LivePolicy, Error> {
     let client = Client::new(&aws.config);
     let id = resource_id(endpoint, variant);
-    let namespace = ServiceNamespace::from(SERVICE_NAMESPACE);
-    let dimension = ScalableDimension::from(SCALABLE_DIMENSION);
-    let (targets, policies) = aws.block_on(async {
-        let targets = client
-            .describe_scalable_targets()
-            .service_namespace(namespace.clone())
-            .resource_ids(&id)
-            .scalable_dimension(dimension.clone())
-            .send()
-            .await
-            .map_err(|e| sdk_error("DescribeScalableTargets", &e))?;
-        let policies = client
-            .describe_scaling_policies()
-            .service_namespace(namespace)
-            .resource_id(&id)
-            .scalable_dimension(dimension)
-            .send()
-            .await
-            .map_err(|e| sdk_error("DescribeScalingPolicies", &e))?;
-        Ok::<_, Error>((targets, policies))
-    })?;
+    let (targets, policies) = aws.block_on(describe(&client, &id, None))?;
     let target = targets.scalable_targets().first().map(|t| {
         let suspended = t.suspended_state();
         ScalableTarget {

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::Endpoint;
-use super::sagemaker::{Signer, Signing, sign_request};
+use super::sagemaker::{Signer, Signing, service_url, sign_request};
 use crate::Error;
 use crate::load::Connector;
 
@@ -27,17 +27,7 @@ const MAX_BODY: usize = 1 << 20;
 /// The control plane's base URL: AWS_ENDPOINT_URL_SAGEMAKER, then AWS_ENDPOINT_URL (or a
 /// profile's `endpoint_url`, which `configured` carries), then AWS's regional endpoint.
 pub fn control_url(service_env: Option<&str>, configured: Option<&str>, region: &str) -> String {
-    let chosen = [service_env, configured]
-        .into_iter()
-        .flatten()
-        .find(|s| !s.trim().is_empty());
-    match chosen {
-        Some(url) => url.trim().trim_end_matches('/').to_string(),
-        None if region.starts_with("cn-") => {
-            format!("https://api.sagemaker.{region}.amazonaws.com.cn")
-        }
-        None => format!("https://api.sagemaker.{region}.amazonaws.com"),
-    }
+    service_url(&[service_env, configured], "api.sagemaker", region)
 }
 
 /// One variant's instance counts.

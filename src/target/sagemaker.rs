@@ -148,16 +148,21 @@ pub fn base_url(
     configured: Option<&str>,
     region: &str,
 ) -> String {
-    let chosen = [flag, service_env, configured]
-        .into_iter()
-        .flatten()
-        .find(|s| !s.trim().is_empty());
+    service_url(
+        &[flag, service_env, configured],
+        "runtime.sagemaker",
+        region,
+    )
+}
+
+/// The first URL given in `overrides` (trimmed, without a trailing slash), else AWS's
+/// regional endpoint `https://HOST.REGION.amazonaws.com` (`.com.cn` in China).
+pub fn service_url(overrides: &[Option<&str>], host: &str, region: &str) -> String {
+    let chosen = overrides.iter().flatten().find(|s| !s.trim().is_empty());
     match chosen {
         Some(url) => url.trim().trim_end_matches('/').to_string(),
-        None if region.starts_with("cn-") => {
-            format!("https://runtime.sagemaker.{region}.amazonaws.com.cn")
-        }
-        None => format!("https://runtime.sagemaker.{region}.amazonaws.com"),
+        None if region.starts_with("cn-") => format!("https://{host}.{region}.amazonaws.com.cn"),
+        None => format!("https://{host}.{region}.amazonaws.com"),
     }
 }
 
