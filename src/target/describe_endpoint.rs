@@ -222,7 +222,6 @@ impl DescribeEndpoint {
 mod tests {
     use super::*;
     use crate::target::PayloadSet;
-    use aws_credential_types::Credentials;
 
     #[test]
     fn control_url_precedence() {
@@ -253,13 +252,7 @@ mod tests {
     /// the key pair of AWS's published SigV4 examples.
     #[test]
     fn signature_matches_botocore() {
-        let creds = Credentials::new(
-            "AKIDEXAMPLE",
-            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-            None,
-            None,
-            "test",
-        );
+        let creds = crate::target::sagemaker::example_credentials();
         let payloads = PayloadSet::from_bodies(vec![Bytes::from_static(b"x")], "text/csv");
         let signer = Arc::new(Signer::new(
             "us-east-1",

@@ -411,6 +411,18 @@ pub fn describe_error(sample: &ErrorSample) -> Option<String> {
     })
 }
 
+/// The key pair of AWS's published SigV4 examples, for signatures checked against botocore.
+#[cfg(test)]
+pub fn example_credentials() -> aws_credential_types::Credentials {
+    aws_credential_types::Credentials::new(
+        "AKIDEXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        None,
+        None,
+        "test",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -508,13 +520,7 @@ mod tests {
         let payloads = PayloadSet::from_bodies(vec![body.clone()], "application/json");
         let url =
             "https://runtime.sagemaker.us-east-1.amazonaws.com/endpoints/my-endpoint/invocations";
-        let creds = Credentials::new(
-            "AKIDEXAMPLE",
-            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-            None,
-            None,
-            "test",
-        );
+        let creds = example_credentials();
         let signer = Signer::new("us-east-1", url, &payloads, creds.clone().into());
         let mut req = Request::builder()
             .method("POST")
