@@ -3,7 +3,7 @@
 
 mod fixtures;
 
-use fixtures::{find_fixture, run_fixture, run_profile_fixture};
+use fixtures::{PROFILE_MINUTES, find_fixture, run_fixture, run_profile_fixture};
 use peakrps::report::{
     find_csv, find_table, find_verdict, profile_table, run_csv, run_summary, scaling_comparison,
 };
@@ -128,5 +128,49 @@ fn scaling_comparison_counts_the_minutes_that_differ() {
         scaling_comparison(&run_fixture()),
         None,
         "a fixed run has none"
+    );
+}
+
+#[test]
+fn profile_csv_has_a_row_per_minute_with_the_instance_cells() {
+    let csv = run_csv(&run_profile_fixture()).expect("csv");
+    insta::assert_snapshot!("profile_csv", csv);
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header = reader.headers().expect("header").clone();
+    let column = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let (minute, instances, predicted) = (
+        column("minute"),
+        column("predicted_instances") - 1,
+        column("predicted_instances"),
+    );
+    assert_eq!(&header[instances], "instances");
+    for unit in [
+        "offered_rps",
+        "rps",
+        "p50_ms",
+        "p99_ms",
+        "max_ms",
+        "throttled",
+        "dropped",
+    ] {
+        column(unit);
+    }
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.len(), 12);
+    for (row, (offered, seen, want)) in rows.iter().zip(PROFILE_MINUTES) {
+        let cell = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_default();
+        assert_eq!(&row[column("offered_rps")], offered.to_string(), "{row:?}");
+        assert_eq!(&row[instances], cell(seen), "{row:?}");
+        assert_eq!(&row[predicted], cell(want), "{row:?}");
+    }
+    assert_eq!(
+        (&rows[9][minute], &rows[9][instances]),
+        ("9", ""),
+        "unread count: empty"
+    );
+    assert_eq!(
+        &rows[5][column("throttled")],
+        "5",
+        "the short minute's errors"
     );
 }
