@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fixtures::{find_fixture, run_fixture, simulate_fixture_json};
+use fixtures::{find_fixture, run_fixture, run_profile_fixture, simulate_fixture_json};
 use peakrps::report::{CONTENT_SECURITY_POLICY, Document, Exportable};
 use serde_json::Value;
 
@@ -192,16 +192,27 @@ fn find_report_draws_every_chart_and_fetches_nothing() {
 #[test]
 fn run_and_simulate_reports_render_too() {
     let run = run_fixture().html();
+    let profile = run_profile_fixture().html();
     let Ok(sim) = Document::parse(&simulate_fixture_json()) else {
         panic!("simulate fixture reads")
     };
     let sim = sim.html();
     assert_no_references(&run);
+    assert_no_references(&profile);
     assert_no_references(&sim);
     if skip() {
         return;
     }
     assert_rendered(&run, &["run-latency"]);
+    assert_rendered(
+        &profile,
+        &[
+            "profile-traffic",
+            "profile-latency",
+            "profile-instances",
+            "run-latency",
+        ],
+    );
     assert_rendered(&sim, &["traffic", "instances"]);
 }
 

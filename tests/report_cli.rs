@@ -1,12 +1,13 @@
 //! `peakrps report RESULTS` end to end: a results file prints its table again, --html and
-//! --csv write files, and a wrong or broken file is one error line with exit code 2.
+//! --csv write files (a profile run's minutes and instance counts too), and a wrong or broken
+//! file is one error line with exit code 2.
 
 mod fixtures;
 
 use std::path::Path;
 use std::process::{Command, Output};
 
-use fixtures::{find_fixture, run_fixture, simulate_fixture_json};
+use fixtures::{find_fixture, run_fixture, run_profile_fixture, simulate_fixture_json};
 
 fn peakrps(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_peakrps"))
@@ -176,4 +177,93 @@ fn simulate_recommend_html_carries_the_trade_off_with_the_pick_marked() {
         html.contains("<tr class=\"peak\"><td>0.49</td>"),
         "the pick row is marked"
     );
+}
+
+/// The `<svg>` of chart `id` in a page.
+fn chart<'a>(html: &'a str, id: &str) -> &'a str {
+    let start = html
+        .find(&format!("data-chart=\"{id}\""))
+        .unwrap_or_else(|| panic!("no chart {id}"));
+    let end = html[start..].find("</svg>").expect("</svg>") + start;
+    &html[start..end]
+}
+
+#[test]
+fn report_renders_a_profile_run_again_with_its_minutes_and_instances() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let results = run_profile_fixture();
+    peakrps::report::write_json(&dir.path().join("run.json"), &results).expect("json");
+    let out = peakrps(
+        &[
+            "report", "run.json", "--html", "run.html", "--csv", "run.csv",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{out:?}");
+    let csv = std::fs::read_to_string(dir.path().join("run.csv")).expect("csv written");
+    assert_eq!(
+        csv,
+        peakrps::report::run_csv(&results).expect("csv"),
+        "the JSON round trip keeps every minute"
+    );
+    assert_eq!(csv.lines().count(), 1 + 12);
+    let html = std::fs::read_to_string(dir.path().join("run.html")).expect("html written");
+    assert_eq!(html, peakrps::report::run_html(&results));
+    for id in [
+        "profile-traffic",
+        "profile-latency",
+        "profile-instances",
+        "run-latency",
+    ] {
+        chart(&html, id);
+    }
+    let instances = chart(&html, "profile-instances");
+    assert!(
+        instances.contains("data-series=\"endpoint (CurrentInstanceCount)\"")
+            && instances.contains("data-series=\"simulator (predicted)\""),
+        "both series, named in the legend"
+    );
+    assert_eq!(
+        instances
+            .matches("<g class=\"mark point\" fill=\"#fff\"")
+            .count(),
+        2,
+        "the two differing minutes are hollow"
+    );
+    assert_eq!(
+        instances.matches("class=\"mark point\"").count(),
+        11 + 12,
+        "no marker for the unread minute"
+    );
+    assert!(instances.contains("max capacity 10") && instances.contains("min capacity 1"));
+    assert_eq!(html.matches("<tr class=\"differs\">").count(), 2);
+    assert_eq!(html.matches("◀ differs").count(), 2);
+    assert!(html.contains("they differ in 2 of the 11 minutes where both are known."));
+    assert!(html.contains("Note: DescribeEndpoint failed for minute 9"));
+    assert!(html.contains("target 600 invocations per instance per minute (10.0 req/s)"));
+    assert!(html.contains("profile traffic.csv, 12 minutes at speed 6×"));
+}
+
+#[test]
+fn a_profile_run_without_instance_counts_has_no_instance_chart() {
+    let mut results = run_profile_fixture();
+    results.scaling = None;
+    for m in &mut results.minutes {
+        (m.instances, m.predicted_instances) = (None, None);
+    }
+    let html = peakrps::report::run_html(&results);
+    chart(&html, "profile-traffic");
+    chart(&html, "profile-latency");
+    assert!(!html.contains("profile-instances") && !html.contains("id=\"scaling\""));
+    assert!(
+        !html.contains(">predicted<"),
+        "no instance columns in the minute table"
+    );
+    assert_eq!(
+        html.matches("<tr class=").count(),
+        1 + 12,
+        "summary row and 12 minutes"
+    );
+    let fixed = peakrps::report::run_html(&run_fixture());
+    assert!(!fixed.contains("profile-") && !fixed.contains("id=\"minutes\""));
 }

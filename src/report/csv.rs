@@ -1,7 +1,8 @@
 //! CSV exports for spreadsheets and scripts: one row per step of a `find` (the table's
-//! columns, units in the header names), one row for a `run`, one row per minute of a `simulate`.
+//! columns, units in the header names), one row for a `run` (one per minute of a
+//! `run --profile`), one row per minute of a `simulate`.
 
-use super::{FindResults, RunResults, SimulateResults};
+use super::{FindResults, ProfileMinute, RunResults, SimulateResults};
 use crate::Error;
 use crate::search::Step;
 use crate::stats::{ErrorKind, Summary};
@@ -90,17 +91,47 @@ pub fn find_csv(results: &FindResults) -> Result<String, Error> {
     to_text(&STEP_HEADER, records)
 }
 
-/// One row: the run's summary, with the columns a step and a run share.
-pub fn run_csv(results: &RunResults) -> Result<String, Error> {
-    let header: Vec<&str> = STEP_HEADER
+/// The summary columns a run row and a profile minute share: `rps` to `duration_s`.
+fn summary_header() -> Vec<&'static str> {
+    STEP_HEADER
         .iter()
         .copied()
-        .filter(|h| !matches!(*h, "offered_rps" | "latency_at_percentile_ms"))
+        .filter(|h| {
+            !matches!(
+                *h,
+                "concurrency" | "offered_rps" | "latency_at_percentile_ms"
+            )
+        })
         .take_while(|h| *h != "windows")
-        .collect();
+        .collect()
+}
+
+/// One row with the run's summary, or for a `run --profile` one row per minute.
+pub fn run_csv(results: &RunResults) -> Result<String, Error> {
+    if !results.minutes.is_empty() {
+        return profile_csv(&results.minutes);
+    }
+    let mut header = vec!["concurrency"];
+    header.extend(summary_header());
     let mut record = vec![opt(results.load.concurrency)];
     record.extend(summary_fields(&results.summary));
     to_text(&header, [record])
+}
+
+/// One row per minute: what was offered, what the target did, and the instance counts
+/// (observed, then predicted; empty when not known).
+fn profile_csv(minutes: &[ProfileMinute]) -> Result<String, Error> {
+    let mut header = vec!["minute", "offered_rps"];
+    header.extend(summary_header());
+    header.extend(["instances", "predicted_instances"]);
+    let records = minutes.iter().map(|m| {
+        let mut record = vec![m.minute.to_string(), m.offered_rps.to_string()];
+        record.extend(summary_fields(&m.summary));
+        record.push(opt(m.instances));
+        record.push(opt(m.predicted_instances));
+        record
+    });
+    to_text(&header, records)
 }
 
 /// One row per minute of the simulated traffic.

@@ -6,12 +6,14 @@
 
 use std::fmt::Write;
 
+use super::comparison::{comparison_sentence, has_instances, instances_differ, plural};
 use super::svg::{
     Axis, BarChart, BarLayer, Highlight, LineChart, Marker, Point, Rule, Scale, Series, Style, esc,
     num,
 };
-use super::terminal::{ms as ms_figure, pct, rps};
-use super::{FindResults, RunResults, SimulateResults};
+use super::terminal::{DIFFERS, achieved, count, ms as ms_figure, pct, rps};
+use super::{FindResults, LiveScaling, ProfileMinute, RunResults, SimulateResults};
+use crate::scaling::Policy;
 use crate::search::Step;
 use crate::stats::{ErrorKind, Summary};
 
@@ -52,6 +54,8 @@ th { background: #f3f3f3; border-bottom: 2px solid #999; white-space: nowrap; }
 td.text, th.text { text-align: left; }
 tr.peak td { font-weight: 700; background: #e8f0e8; border-top: 2px solid #1a1a1a; border-bottom: 2px solid #1a1a1a; }
 tr.failed td { color: #6b1b1b; }
+tr.differs td { font-weight: 700; background: #fff3dc; }
+#minutes td { white-space: nowrap; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 18px; margin: 0; }
 dl.facts dt { color: #444; }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
@@ -65,7 +69,7 @@ footer { margin-top: 40px; color: #666; font-size: .85em; }
   figure { margin-bottom: 10px; }
   svg.chart { max-height: 92mm; border-color: #999; }
   h2 { break-after: avoid; }
-  tr.peak td { background: none; }
+  tr.peak td, tr.differs td { background: none; }
 }
 "#;
 
@@ -747,9 +751,46 @@ fn pass_rules(r: &FindResults) -> String {
 
 // ---- run --------------------------------------------------------------------------------
 
-/// The report of a `run`: its summary and what was tested.
+/// The report of a `run`: its summary and what was tested; for a `run --profile` also the
+/// minutes (charts over time and a table) and, on a `sagemaker://` target, the instance
+/// counts the endpoint had beside those the simulator predicted.
 pub fn run_html(r: &RunResults) -> String {
     let s = &r.summary;
+    let mut body = String::from("<div class=\"verdict\"><div class=\"figures\">");
+    body += &figure_box(&req_s(s.rps), "throughput (successful)");
+    body += &figure_box(&ms(s.latency_ms.p99), "p99 latency");
+    body += &figure_box(&pct(s.success_ratio), "success");
+    body += "</div></div>";
+    body += &section("summary", "Summary", &run_summary_table(s));
+    if let Some(scaling) = &r.scaling {
+        body += &section(
+            "scaling",
+            "Instances: the endpoint against the simulator",
+            &scaling_html(r, scaling),
+        );
+    }
+    let mut charts = profile_figures(r);
+    charts.push(figure(
+        run_latency_chart(s).render(),
+        "Latency of successful requests.",
+    ));
+    body += &section(
+        "charts",
+        "Charts",
+        &format!("<div class=\"charts\">{}</div>", charts.join("\n")),
+    );
+    if !r.minutes.is_empty() {
+        body += &section("minutes", "Minutes", &minute_table(&r.minutes));
+    }
+    body += &section("tested", "What was tested", &run_facts(r));
+    page(
+        &format!("peakrps run: {}", r.target.url),
+        &subtitle(&r.started_at, &r.version),
+        &body,
+    )
+}
+
+fn run_summary_table(s: &Summary) -> String {
     let header = [
         "req/s", "requests", "p50 ms", "p90 ms", "p99 ms", "max ms", "success", "errors",
         "dropped", "seconds",
@@ -766,12 +807,16 @@ pub fn run_html(r: &RunResults) -> String {
         s.dropped.to_string(),
         num(s.duration_s),
     ];
-    let table = Table {
+    Table {
         header: &header,
         text_columns: &[7],
         rows: vec![(String::new(), cells.iter().map(|c| esc(c)).collect())],
-    };
-    let latency = BarChart {
+    }
+    .render()
+}
+
+fn run_latency_chart(s: &Summary) -> BarChart {
+    BarChart {
         id: "run-latency".into(),
         title: "Latency percentiles".into(),
         x_label: "percentile".into(),
@@ -788,26 +833,27 @@ pub fn run_html(r: &RunResults) -> String {
                 s.latency_ms.max,
             ],
         }],
-    };
-    let mut body = String::from("<div class=\"verdict\"><div class=\"figures\">");
-    body += &figure_box(&req_s(s.rps), "throughput (successful)");
-    body += &figure_box(&ms(s.latency_ms.p99), "p99 latency");
-    body += &figure_box(&pct(s.success_ratio), "success");
-    body += "</div></div>";
-    body += &section("summary", "Summary", &table.render());
-    body += &section(
-        "charts",
-        "Charts",
-        &format!(
-            "<div class=\"charts\">{}</div>",
-            figure(latency.render(), "Latency of successful requests.")
-        ),
-    );
-    let load = match (r.load.concurrency, r.load.duration_s, r.load.requests) {
+    }
+}
+
+/// How the load was shaped: a profile and its speed, or a fixed concurrency.
+fn load_text(r: &RunResults) -> String {
+    let l = &r.load;
+    if let Some(profile) = &l.profile {
+        return format!(
+            "profile {profile}, {} at speed {}×",
+            plural(r.minutes.len(), "minute"),
+            num(l.speed.unwrap_or(1.0))
+        );
+    }
+    match (l.concurrency, l.duration_s, l.requests) {
         (Some(c), Some(d), _) => format!("concurrency {c} for {} s", num(d)),
         (Some(c), None, Some(n)) => format!("concurrency {c} for {n} requests"),
-        _ => r.load.mode.clone(),
-    };
+        _ => l.mode.clone(),
+    }
+}
+
+fn run_facts(r: &RunResults) -> String {
     let pairs = [
         ("Target", format!("{} ({})", r.target.url, r.target.kind)),
         (
@@ -818,7 +864,7 @@ pub fn run_html(r: &RunResults) -> String {
                 r.target.payload.clone()
             },
         ),
-        ("Load", load),
+        ("Load", load_text(r)),
         ("Started", r.started_at.clone()),
         ("peakrps version", r.version.clone()),
         (
@@ -826,12 +872,271 @@ pub fn run_html(r: &RunResults) -> String {
             if r.interrupted { "yes" } else { "no" }.into(),
         ),
     ];
-    body += &section("tested", "What was tested", &facts(&pairs));
-    page(
-        &format!("peakrps run: {}", r.target.url),
-        &subtitle(&r.started_at, &r.version),
-        &body,
-    )
+    facts(&pairs)
+}
+
+/// The comparison sentence, the notes, and the live policy the prediction came from.
+fn scaling_html(r: &RunResults, scaling: &LiveScaling) -> String {
+    let mut out = format!("<p>{}</p>", esc(&comparison_sentence(r, scaling)));
+    for note in &scaling.notes {
+        let _ = write!(out, "<p class=\"note\">Note: {}</p>", esc(note));
+    }
+    let mut pairs = vec![
+        (
+            "Endpoint",
+            format!("{}, variant {}", scaling.endpoint, scaling.variant),
+        ),
+        (
+            "Instances at the start",
+            scaling.initial_instances.to_string(),
+        ),
+    ];
+    match &scaling.policy {
+        Some(p) => pairs.extend(live_policy_facts(p)),
+        None => pairs.push((
+            "Live policy",
+            "none the simulator can model: the prediction holds the starting count".into(),
+        )),
+    }
+    pairs.push((
+        "Simulator timing",
+        format!(
+            "datapoints reach the alarms after {}; new instances take traffic {} after the decision's minute",
+            plural(scaling.timing.metric_delay_min as usize, "minute"),
+            plural(scaling.timing.provisioning_min as usize + 1, "minute")
+        ),
+    ));
+    out + &facts(&pairs)
+}
+
+fn live_policy_facts(p: &Policy) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "Live policy",
+            format!(
+                "target {} invocations per instance per minute ({} req/s)",
+                p.target_value,
+                rps(p.target_value / 60.0)
+            ),
+        ),
+        (
+            "Capacity",
+            format!("{} to {} instances", p.min_capacity, p.max_capacity),
+        ),
+        (
+            "Cooldowns",
+            format!(
+                "scale-out {} s, scale-in {} s{}",
+                p.scale_out_cooldown_s,
+                p.scale_in_cooldown_s,
+                if p.disable_scale_in {
+                    " (scale-in disabled)"
+                } else {
+                    ""
+                }
+            ),
+        ),
+    ]
+}
+
+/// The charts over the minutes of a `run --profile`; none for a fixed load.
+fn profile_figures(r: &RunResults) -> Vec<String> {
+    if r.minutes.is_empty() {
+        return Vec::new();
+    }
+    let mut charts = vec![
+        figure(
+            profile_traffic_chart(&r.minutes).render(),
+            "Hollow markers: minutes with failed or dropped requests.",
+        ),
+        figure(
+            profile_latency_chart(&r.minutes).render(),
+            "Latency of the requests of each minute.",
+        ),
+    ];
+    if has_instances(&r.minutes) {
+        charts.push(figure(
+            profile_instances_chart(r).render(),
+            "Hollow markers: minutes in which the endpoint's count differs from the prediction. A minute whose count could not be read has no marker.",
+        ));
+    }
+    charts
+}
+
+/// One point per minute that has a value.
+fn profile_points(
+    minutes: &[ProfileMinute],
+    value: impl Fn(&ProfileMinute) -> Option<f64>,
+    what: &str,
+) -> Vec<Point> {
+    minutes
+        .iter()
+        .filter_map(|m| {
+            let y = value(m)?;
+            Some(Point {
+                x: f64::from(m.minute),
+                y,
+                title: format!("minute {}: {} {what}", m.minute, num(y)),
+            })
+        })
+        .collect()
+}
+
+fn profile_traffic_chart(minutes: &[ProfileMinute]) -> LineChart {
+    let troubled = |m: &ProfileMinute| m.summary.errors.total() > 0 || m.summary.dropped > 0;
+    LineChart {
+        id: "profile-traffic".into(),
+        title: "Offered vs achieved throughput per minute".into(),
+        x: Axis::linear("time (minutes)"),
+        y: Axis::linear("throughput (req/s)"),
+        series: vec![
+            Series {
+                name: "offered (the profile)".into(),
+                style: MID,
+                points: profile_points(minutes, |m| Some(m.offered_rps), "req/s offered"),
+                hollow: vec![],
+                labels: vec![],
+                step: false,
+            },
+            Series {
+                name: "achieved (successful)".into(),
+                style: DARK,
+                points: profile_points(minutes, |m| Some(m.summary.rps), "req/s achieved"),
+                hollow: minutes.iter().map(troubled).collect(),
+                labels: vec![],
+                step: false,
+            },
+        ],
+        rules: vec![],
+        highlights: vec![],
+    }
+}
+
+fn profile_latency_chart(minutes: &[ProfileMinute]) -> LineChart {
+    let percentile = |name: &str, style: Style, pick: fn(&ProfileMinute) -> f64| Series {
+        name: format!("{name} latency"),
+        style,
+        points: profile_points(minutes, |m| Some(pick(m)), &format!("ms {name}")),
+        hollow: vec![],
+        labels: vec![],
+        step: false,
+    };
+    LineChart {
+        id: "profile-latency".into(),
+        title: "Latency per minute".into(),
+        x: Axis::linear("time (minutes)"),
+        y: Axis::linear("latency (ms)"),
+        series: vec![
+            percentile("p50", DARK, |m| m.summary.latency_ms.p50),
+            percentile("p99", MID, |m| m.summary.latency_ms.p99),
+        ],
+        rules: vec![],
+        highlights: vec![],
+    }
+}
+
+/// Observed against predicted instances, both as staircases; the minutes where they
+/// differ are hollow on the observed line.
+fn profile_instances_chart(r: &RunResults) -> LineChart {
+    let minutes = &r.minutes;
+    let observed: Vec<&ProfileMinute> = minutes.iter().filter(|m| m.instances.is_some()).collect();
+    let mut rules = Vec::new();
+    if let Some(p) = r.scaling.as_ref().and_then(|s| s.policy.as_ref()) {
+        rules.push(rule(
+            false,
+            f64::from(p.max_capacity),
+            format!("max capacity {}", p.max_capacity),
+            LIMIT_RULE,
+        ));
+        rules.push(rule(
+            false,
+            f64::from(p.min_capacity),
+            format!("min capacity {}", p.min_capacity),
+            TARGET_RULE,
+        ));
+    }
+    LineChart {
+        id: "profile-instances".into(),
+        title: "Instances per minute: the endpoint against the simulator".into(),
+        x: Axis::linear("time (minutes)"),
+        y: Axis::linear("instances (count)"),
+        series: vec![
+            Series {
+                name: "endpoint (CurrentInstanceCount)".into(),
+                style: DARK,
+                points: profile_points(minutes, |m| m.instances.map(f64::from), "instances"),
+                hollow: observed.iter().map(|m| instances_differ(m)).collect(),
+                labels: vec![],
+                step: true,
+            },
+            Series {
+                name: "simulator (predicted)".into(),
+                style: MID,
+                points: profile_points(
+                    minutes,
+                    |m| m.predicted_instances.map(f64::from),
+                    "instances predicted",
+                ),
+                hollow: vec![],
+                labels: vec![],
+                step: true,
+            },
+        ],
+        rules,
+        highlights: vec![],
+    }
+}
+
+/// One row per minute; with instance counts, the minutes where they differ are marked.
+fn minute_table(minutes: &[ProfileMinute]) -> String {
+    let with_instances = has_instances(minutes);
+    let mut header = vec![
+        "minute",
+        "offered req/s",
+        "req/s",
+        "achieved",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "success",
+        "errors",
+        "dropped",
+    ];
+    if with_instances {
+        header.extend(["instances", "predicted", ""]);
+    }
+    let rows = minutes
+        .iter()
+        .map(|m| {
+            let l = &m.summary.latency_ms;
+            let mut cells = vec![
+                m.minute.to_string(),
+                rps(m.offered_rps),
+                rps(m.summary.rps),
+                achieved(m),
+                ms_figure(l.p50),
+                ms_figure(l.p90),
+                ms_figure(l.p99),
+                pct(m.summary.success_ratio),
+                m.summary.errors.describe(),
+                m.summary.dropped.to_string(),
+            ];
+            let differs = instances_differ(m);
+            if with_instances {
+                cells.push(count(m.instances));
+                cells.push(count(m.predicted_instances));
+                cells.push(if differs { DIFFERS } else { "" }.into());
+            }
+            let class = if differs { "differs" } else { "" };
+            (class.to_string(), cells.iter().map(|c| esc(c)).collect())
+        })
+        .collect();
+    Table {
+        header: &header,
+        text_columns: &[8, 12],
+        rows,
+    }
+    .render()
 }
 
 // ---- simulate ---------------------------------------------------------------------------

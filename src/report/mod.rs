@@ -1,6 +1,7 @@
 //! What the user sees and what scripts read: live progress on stderr, the final table and
 //! verdict on stdout, the results documents (JSON, partial log) and the HTML and CSV reports.
 
+mod comparison;
 mod csv;
 mod document;
 mod export;
@@ -11,6 +12,7 @@ mod simulation;
 mod svg;
 mod terminal;
 
+pub use comparison::scaling_comparison;
 pub use csv::{find_csv, run_csv, simulate_csv};
 pub use document::{
     Document, KNOWN_SCHEMAS, SimMinute, SimPolicy, SimSummary, SimulateResults, find_results_from,

@@ -1,12 +1,14 @@
 //! The final table and verdict, written for a person at a terminal: aligned, the peak row
-//! marked, colour only on a terminal and never when NO_COLOR is set.
+//! and a profile's disagreeing instance counts marked, colour only on a terminal and never
+//! when NO_COLOR is set.
 
 use std::io::IsTerminal;
 
 use comfy_table::presets::UTF8_BORDERS_ONLY;
 use comfy_table::{Attribute, Cell, CellAlignment, Color, Table};
 
-use super::{FindResults, SimulateResults};
+use super::comparison::{has_instances, instances_differ};
+use super::{FindResults, ProfileMinute, SimulateResults};
 use crate::search::Step;
 use crate::stats::Summary;
 
@@ -249,10 +251,13 @@ pub fn simulate_summary(results: &SimulateResults, color: bool) -> String {
     )
 }
 
-/// `run --profile`: one row per minute, offered against achieved.
-pub fn profile_table(minutes: &[super::ProfileMinute], color: bool) -> String {
+/// `run --profile`: one row per minute, offered against achieved. When the minutes carry
+/// instance counts (a `sagemaker://` target), the endpoint's and the simulator's are added
+/// and the minutes where they differ are marked in text, not only in colour.
+pub fn profile_table(minutes: &[ProfileMinute], color: bool) -> String {
     let mut table = new_table(color);
-    table.set_header(vec![
+    let with_instances = has_instances(minutes);
+    let mut header = vec![
         "minute",
         "offered req/s",
         "req/s",
@@ -262,26 +267,64 @@ pub fn profile_table(minutes: &[super::ProfileMinute], color: bool) -> String {
         "success",
         "errors",
         "dropped",
-    ]);
-    for m in minutes {
-        let s = &m.summary;
-        let achieved = if m.offered_rps > 0.0 {
-            format!("{:.1}%", s.rps / m.offered_rps * 100.0)
-        } else {
-            "-".into()
-        };
-        table.add_row(vec![
-            m.minute.to_string(),
-            rps(m.offered_rps),
-            rps(s.rps),
-            achieved,
-            ms(s.latency_ms.p50),
-            ms(s.latency_ms.p99),
-            pct(s.success_ratio),
-            s.errors.describe(),
-            s.dropped.to_string(),
-        ]);
+    ];
+    if with_instances {
+        header.extend(["instances", "predicted", ""]);
     }
-    align_right(&mut table, &[0, 1, 2, 3, 4, 5, 6, 8]);
+    table.set_header(header);
+    for m in minutes {
+        table.add_row(profile_row(m, with_instances, color));
+    }
+    align_right(&mut table, &[0, 1, 2, 3, 4, 5, 6, 8, 9, 10]);
     table.to_string()
+}
+
+/// Achieved against offered, as a percentage ("-" when nothing was offered).
+pub(super) fn achieved(m: &ProfileMinute) -> String {
+    if m.offered_rps > 0.0 {
+        format!("{:.1}%", m.summary.rps / m.offered_rps * 100.0)
+    } else {
+        "-".into()
+    }
+}
+
+/// An instance count, "-" when it is not known.
+pub(super) fn count(value: Option<u32>) -> String {
+    value.map_or_else(|| "-".into(), |v| v.to_string())
+}
+
+/// The text beside a minute whose observed instance count is not the predicted one.
+pub(super) const DIFFERS: &str = "◀ differs";
+
+fn profile_row(m: &ProfileMinute, with_instances: bool, color: bool) -> Vec<Cell> {
+    let s = &m.summary;
+    let mut texts = vec![
+        m.minute.to_string(),
+        rps(m.offered_rps),
+        rps(s.rps),
+        achieved(m),
+        ms(s.latency_ms.p50),
+        ms(s.latency_ms.p99),
+        pct(s.success_ratio),
+        s.errors.describe(),
+        s.dropped.to_string(),
+    ];
+    let differs = instances_differ(m);
+    if with_instances {
+        texts.push(count(m.instances));
+        texts.push(count(m.predicted_instances));
+        texts.push(if differs { DIFFERS } else { "" }.into());
+    }
+    texts
+        .into_iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let cell = Cell::new(text);
+            if color && differs && i >= 9 {
+                cell.fg(Color::Yellow).add_attribute(Attribute::Bold)
+            } else {
+                cell
+            }
+        })
+        .collect()
 }
