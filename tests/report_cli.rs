@@ -200,6 +200,14 @@ fn report_renders_a_profile_run_again_with_its_minutes_and_instances() {
         dir.path(),
     );
     assert!(out.status.success(), "{out:?}");
+    let terminal = peakrps(&["report", "run.json"], dir.path());
+    let stdout = String::from_utf8_lossy(&terminal.stdout);
+    assert!(
+        stdout.contains("predicted")
+            && stdout.matches("◀ differs").count() == 2
+            && stdout.contains("they differ in 2 of the 11 minutes where both are known."),
+        "the terminal shows the minutes and the comparison again: {stdout}"
+    );
     let csv = std::fs::read_to_string(dir.path().join("run.csv")).expect("csv written");
     assert_eq!(
         csv,

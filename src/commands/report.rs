@@ -28,7 +28,7 @@ fn terminal(doc: &Document, color: bool) -> String {
             report::find_table(r, color),
             report::find_verdict(r)
         ),
-        Document::Run(r) => format!("{}\n", report::run_summary(&r.summary, color)),
+        Document::Run(r) => report::run_report(r, color),
         Document::Simulate(r) => report::simulate_summary(r, color),
     }
 }

@@ -55,14 +55,22 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
     };
     let scaling = watch.map(|w| w.finish(&mut minutes, args.timing.timing()));
     let ended = SystemTime::now();
-    let summary = run.windows.summary();
     let tally = run.windows.total();
-    if !minutes.is_empty() {
-        report::emit(&report::profile_table(&minutes, report::color_enabled()));
-        report::emit("\n\n");
-    }
-    report::emit(&report::run_summary(&summary, report::color_enabled()));
-    report::emit("\n\n");
+    let mut results = RunResults {
+        schema: RunResults::SCHEMA.into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        started_at,
+        target: info,
+        load: load_info(args),
+        summary: run.windows.summary(),
+        minutes,
+        interrupted: run.interrupted,
+        cloudwatch: None,
+        scaling,
+    };
+    report::emit(&report::run_report(&results, report::color_enabled()));
+    report::emit("\n");
+    let summary = &results.summary;
     if let Some(rate) = args.rate {
         report::emit(&format!(
             "Offered {rate:.1} req/s, achieved {:.1} req/s ({:.1}%), dropped {} (could not be sent on time).\n",
@@ -89,36 +97,6 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
             "SageMaker rejected the requests: {text}"
         )));
     }
-    let results = RunResults {
-        schema: RunResults::SCHEMA.into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        started_at,
-        target: info,
-        load: LoadInfo {
-            mode: match (&args.profile, args.rate) {
-                (Some(_), _) => "profile",
-                (None, Some(_)) => "rate",
-                (None, None) => "concurrency",
-            }
-            .into(),
-            concurrency: (args.rate.is_none() && args.profile.is_none())
-                .then(|| args.concurrency.unwrap_or(1)),
-            rate: args.rate,
-            arrival: (args.rate.is_some() || args.profile.is_some()).then_some(args.arrival),
-            max_inflight: (args.rate.is_some() || args.profile.is_some())
-                .then_some(args.max_inflight),
-            profile: args.profile.as_ref().map(|p| p.display().to_string()),
-            speed: args.profile.as_ref().map(|_| args.speed),
-            duration_s: args.duration.map(|d| d.as_secs_f64()),
-            requests: args.requests,
-        },
-        summary,
-        minutes,
-        interrupted: run.interrupted,
-        cloudwatch: None,
-        scaling,
-    };
-    let mut results = results;
     if let (true, Some(session)) = (args.target.sagemaker.cloudwatch, &sagemaker) {
         let figures = super::read_cloudwatch(
             &session.aws,
@@ -154,6 +132,27 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         )));
     }
     Ok(Completion::Done)
+}
+
+/// What load the run applied, as the results file records it.
+fn load_info(args: &RunArgs) -> LoadInfo {
+    let open_loop = args.rate.is_some() || args.profile.is_some();
+    LoadInfo {
+        mode: match (&args.profile, args.rate) {
+            (Some(_), _) => "profile",
+            (None, Some(_)) => "rate",
+            (None, None) => "concurrency",
+        }
+        .into(),
+        concurrency: (!open_loop).then(|| args.concurrency.unwrap_or(1)),
+        rate: args.rate,
+        arrival: open_loop.then_some(args.arrival),
+        max_inflight: open_loop.then_some(args.max_inflight),
+        profile: args.profile.as_ref().map(|p| p.display().to_string()),
+        speed: args.profile.as_ref().map(|_| args.speed),
+        duration_s: args.duration.map(|d| d.as_secs_f64()),
+        requests: args.requests,
+    }
 }
 
 fn load(args: &RunArgs) -> Load {

@@ -26,5 +26,6 @@ pub use results::{
 };
 pub use simulation::{recommendation_report, simulation_report};
 pub use terminal::{
-    color_enabled, emit, find_table, find_verdict, profile_table, run_summary, simulate_summary,
+    color_enabled, emit, find_table, find_verdict, profile_table, run_report, run_summary,
+    simulate_summary,
 };

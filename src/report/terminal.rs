@@ -197,6 +197,21 @@ pub fn find_verdict(results: &FindResults) -> String {
     out
 }
 
+/// A `run` for the terminal: with `--profile`, the minutes (and, on a `sagemaker://`
+/// target, the instance comparison) above the summary of the whole run.
+pub fn run_report(results: &super::RunResults, color: bool) -> String {
+    let mut out = String::new();
+    if !results.minutes.is_empty() {
+        out += &profile_table(&results.minutes, color);
+        out += "\n";
+        if let Some(comparison) = super::scaling_comparison(results) {
+            out += &comparison;
+        }
+        out += "\n";
+    }
+    out + &run_summary(&results.summary, color) + "\n"
+}
+
 /// The summary of one `run`.
 pub fn run_summary(summary: &Summary, color: bool) -> String {
     let mut table = new_table(color);
