@@ -9,7 +9,7 @@ use bytes::Bytes;
 use crate::Error;
 use crate::aws::{Aws, AwsOptions};
 use crate::cli::{SageMakerArgs, TargetArgs};
-use crate::load::Connector;
+use crate::load::{Connector, TlsOptions};
 use crate::report::{Progress, SageMakerTarget, TargetInfo};
 use crate::server::{self, RunningServer, SAMPLE_PAYLOAD, ServerConfig, WhenFull};
 use crate::target::sagemaker::{self, InvokeOptions, Signer};
@@ -209,7 +209,7 @@ pub fn prepare(args: &TargetArgs, progress: &Progress) -> Result<Prepared, Error
             target: plan.info,
         });
     }
-    let connector = Connector::new(&endpoint)?;
+    let connector = Connector::new(&endpoint, &TlsOptions::default())?;
     probe(&connector, args.timeout.min(Duration::from_secs(10)))?;
     Ok(Prepared {
         template: Arc::new(template),
