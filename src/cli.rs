@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use clap::{ArgGroup, Args, Parser, Subcommand};
 
-use crate::load::Arrival;
+use crate::Error;
+use crate::load::{Arrival, TlsOptions};
 use crate::server::WhenFull;
 
 /// Find the peak sustainable request rate of one instance of an inference endpoint, and the
@@ -81,7 +82,43 @@ pub struct TargetArgs {
     pub quiet: bool,
 
     #[command(flatten)]
+    pub tls: TlsArgs,
+
+    #[command(flatten)]
     pub sagemaker: SageMakerArgs,
+}
+
+/// How an https:// target's certificate is checked (by default: against the public roots).
+#[derive(Debug, Args, Default)]
+#[command(next_help_heading = "TLS (https:// targets)")]
+pub struct TlsArgs {
+    /// Also trust the CA certificates in this PEM file (a private CA, or the server's own
+    /// self-signed certificate).
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+
+    /// Accept any certificate: the connection is encrypted but the server's identity is not
+    /// checked.
+    #[arg(long, conflicts_with = "ca_cert")]
+    pub insecure: bool,
+}
+
+impl TlsArgs {
+    /// The flag given, if any (for messages).
+    pub fn given(&self) -> Option<&'static str> {
+        if self.ca_cert.is_some() {
+            Some("--ca-cert")
+        } else if self.insecure {
+            Some("--insecure")
+        } else {
+            None
+        }
+    }
+
+    /// The options these flags ask for (reads the --ca-cert file).
+    pub fn options(&self) -> Result<TlsOptions, Error> {
+        TlsOptions::load(self.ca_cert.as_deref(), self.insecure)
+    }
 }
 
 /// Flags of `sagemaker://` targets (InvokeEndpoint).

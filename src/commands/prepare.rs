@@ -8,7 +8,7 @@ use bytes::Bytes;
 
 use crate::Error;
 use crate::aws::{Aws, AwsOptions};
-use crate::cli::{SageMakerArgs, TargetArgs};
+use crate::cli::{SageMakerArgs, TargetArgs, TlsArgs};
 use crate::load::Connector;
 use crate::report::{Progress, SageMakerTarget, TargetInfo};
 use crate::server::{self, RunningServer, SAMPLE_PAYLOAD, ServerConfig, WhenFull};
@@ -117,6 +117,20 @@ fn reject_sagemaker_flags(args: &SageMakerArgs) -> Result<(), Error> {
     }
 }
 
+/// TLS flags given with a target that is not `https://`: say so rather than ignore them.
+fn reject_tls_flags(args: &TlsArgs, target: &str) -> Result<(), Error> {
+    match args.given() {
+        Some(flag) => Err(Error::Input(format!(
+            "{flag} only applies to https:// targets; {target}"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The one warning line --insecure prints.
+const INSECURE_WARNING: &str =
+    "warning: --insecure: any certificate is accepted; the server's identity is not checked";
+
 pub fn prepare(args: &TargetArgs, progress: &Progress) -> Result<Prepared, Error> {
     crate::report::check_report_files(args.report_files())?;
     let sagemaker_target = args
@@ -127,6 +141,10 @@ pub fn prepare(args: &TargetArgs, progress: &Progress) -> Result<Prepared, Error
     let mut sagemaker = None;
     let (endpoint, server, kind) = match (&args.target, sagemaker_target) {
         (_, Some(name)) => {
+            reject_tls_flags(
+                &args.tls,
+                "sagemaker:// always uses AWS's public certificates",
+            )?;
             let plan = plan_sagemaker(name, &args.sagemaker)?;
             let endpoint = plan.endpoint.clone();
             sagemaker = Some(plan);
@@ -136,13 +154,20 @@ pub fn prepare(args: &TargetArgs, progress: &Progress) -> Result<Prepared, Error
             reject_sagemaker_flags(&args.sagemaker)?;
             let endpoint = Endpoint::parse(raw)?;
             let kind = match endpoint.scheme {
-                Scheme::Http => "http",
+                Scheme::Http => {
+                    reject_tls_flags(&args.tls, &format!("{raw} is plain http"))?;
+                    "http"
+                }
                 Scheme::Https => "https",
             };
             (endpoint, None, kind)
         }
         (None, None) => {
             reject_sagemaker_flags(&args.sagemaker)?;
+            reject_tls_flags(
+                &args.tls,
+                "without TARGET the embedded server speaks plain http",
+            )?;
             let config = demo_server();
             let running = server::start(&config)?;
             let endpoint = Endpoint::parse(&format!("http://{}/invocations", running.addr))?;
@@ -156,6 +181,7 @@ pub fn prepare(args: &TargetArgs, progress: &Progress) -> Result<Prepared, Error
             (endpoint, Some(running), "embedded")
         }
     };
+    let tls = args.tls.options()?;
     let payloads = match &args.payload {
         Some(path) => PayloadSet::load(path)?,
         None => {
@@ -209,7 +235,10 @@ pub fn prepare(args: &TargetArgs, progress: &Progress) -> Result<Prepared, Error
             target: plan.info,
         });
     }
-    let connector = Connector::new(&endpoint)?;
+    let connector = Connector::new(&endpoint, &tls)?;
+    if args.tls.insecure {
+        eprintln!("{INSECURE_WARNING}");
+    }
     probe(&connector, args.timeout.min(Duration::from_secs(10)))?;
     Ok(Prepared {
         template: Arc::new(template),

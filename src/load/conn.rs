@@ -1,14 +1,14 @@
 //! Connections to the endpoint: one HTTP/1.1 connection per virtual user (no pool), plain TCP
-//! or TLS (rustls), TCP_NODELAY set. The host is resolved once, before the load starts.
+//! or TLS (rustls, see tls.rs), TCP_NODELAY set. The host is resolved once, before the load starts.
 
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::Arc;
 use std::time::Duration;
 
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
+use super::tls::{self, TlsOptions};
 use super::wire::Io;
 use crate::Error;
 use crate::target::{Endpoint, Scheme};
@@ -17,12 +17,19 @@ use crate::target::{Endpoint, Scheme};
 #[derive(Clone)]
 pub struct Connector {
     addrs: Vec<SocketAddr>,
+    /// HOST[:PORT] as the URL names it, for messages.
+    authority: String,
     tls: Option<(TlsConnector, ServerName<'static>)>,
 }
 
 impl Connector {
-    /// Resolves the endpoint's host and prepares TLS when the scheme asks for it.
-    pub fn new(endpoint: &Endpoint) -> Result<Self, Error> {
+    /// Prepares TLS when the scheme asks for it (`options` say which certificates to trust;
+    /// ignored for http://) and resolves the endpoint's host.
+    pub fn new(endpoint: &Endpoint, options: &TlsOptions) -> Result<Self, Error> {
+        let tls = match endpoint.scheme {
+            Scheme::Http => None,
+            Scheme::Https => Some(tls::connector(&endpoint.host, options)?),
+        };
         let addrs: Vec<SocketAddr> = (endpoint.host.as_str(), endpoint.port)
             .to_socket_addrs()
             .map_err(|e| {
@@ -38,11 +45,11 @@ impl Connector {
                 endpoint.host
             )));
         }
-        let tls = match endpoint.scheme {
-            Scheme::Http => None,
-            Scheme::Https => Some(tls_connector(&endpoint.host)?),
-        };
-        Ok(Connector { addrs, tls })
+        Ok(Connector {
+            addrs,
+            authority: endpoint.authority(),
+            tls,
+        })
     }
 
     /// Opens one connection (TCP, then TLS for https).
@@ -59,10 +66,14 @@ impl Connector {
     pub async fn probe(&self, timeout: Duration) -> Result<(), Error> {
         match tokio::time::timeout(timeout, self.connect()).await {
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(Error::Run(format!(
-                "cannot connect to {} ({e}); is the server running and the URL right?",
-                self.addrs[0]
-            ))),
+            Ok(Err(e)) => Err(Error::Run(
+                tls::certificate_failure(&e, &self.authority).unwrap_or_else(|| {
+                    format!(
+                        "cannot connect to {} ({e}); is the server running and the URL right?",
+                        self.addrs[0]
+                    )
+                }),
+            )),
             Err(_) => Err(Error::Run(format!(
                 "connecting to {} took longer than {} s; is the host reachable?",
                 self.addrs[0],
@@ -84,18 +95,4 @@ impl Connector {
         }
         Err(last_err.unwrap_or_else(|| std::io::Error::other("no address to connect to")))
     }
-}
-
-fn tls_connector(host: &str) -> Result<(TlsConnector, ServerName<'static>), Error> {
-    let roots = rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Run(format!("TLS setup failed: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    let name = ServerName::try_from(host.to_string())
-        .map_err(|_| Error::Input(format!("'{host}' is not a valid TLS server name")))?;
-    Ok((TlsConnector::from(Arc::new(config)), name))
 }

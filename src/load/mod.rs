@@ -4,8 +4,10 @@
 mod conn;
 mod engine;
 mod schedule;
+mod tls;
 mod wire;
 
 pub use conn::Connector;
 pub use engine::{Load, StepPlan, StepRun, Verdict, run_step};
 pub use schedule::{Arrival, Schedule};
+pub use tls::TlsOptions;

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use super::Endpoint;
 use super::sagemaker::{Signer, Signing, service_url, sign_request};
 use crate::Error;
-use crate::load::Connector;
+use crate::load::{Connector, TlsOptions};
 
 /// The awsJson1_1 operation header.
 const TARGET: &str = "SageMaker.DescribeEndpoint";
@@ -188,9 +188,10 @@ impl DescribeEndpoint {
         let request = self.request(SystemTime::now())?;
         // Resolved on every call (once a minute): the API's addresses may change in a long run.
         let endpoint = self.endpoint.clone();
-        let connector = tokio::task::spawn_blocking(move || Connector::new(&endpoint))
-            .await
-            .map_err(|e| fail(&e))??;
+        let connector =
+            tokio::task::spawn_blocking(move || Connector::new(&endpoint, &TlsOptions::default()))
+                .await
+                .map_err(|e| fail(&e))??;
         let io = connector.connect().await.map_err(|e| fail(&e))?;
         let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
             .await
