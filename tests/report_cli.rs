@@ -248,7 +248,9 @@ fn report_renders_a_profile_run_again_with_its_minutes_and_instances() {
     assert_eq!(html.matches("◀ differs").count(), 2);
     assert!(html.contains("they differ in 2 of the 11 minutes where both are known."));
     assert!(html.contains("Note: DescribeEndpoint failed for minute 9"));
-    assert!(html.contains("target 600 invocations per instance per minute (10.0 req/s)"));
+    assert!(html.contains(
+        "Live target value</dt><dd>600 invocations per instance per minute (10.0 req/s)"
+    ));
     assert!(html.contains("profile traffic.csv, 12 minutes at speed 6×"));
 }
 

@@ -40,6 +40,23 @@ pub struct SimPolicy {
     pub scale_in_cooldown_s: f64,
     #[serde(default)]
     pub scale_out_cooldown_s: f64,
+    #[serde(default)]
+    pub disable_scale_in: bool,
+}
+
+impl SimPolicy {
+    /// The policy as the controller states it (cooldowns in whole seconds).
+    pub fn as_policy(&self) -> crate::scaling::Policy {
+        let seconds = |s: f64| s.max(0.0).round() as u64;
+        crate::scaling::Policy {
+            target_value: self.target_value,
+            min_capacity: self.min_capacity,
+            max_capacity: self.max_capacity,
+            scale_in_cooldown_s: seconds(self.scale_in_cooldown_s),
+            scale_out_cooldown_s: seconds(self.scale_out_cooldown_s),
+            disable_scale_in: self.disable_scale_in,
+        }
+    }
 }
 
 /// One minute of a simulation.

@@ -892,7 +892,7 @@ fn scaling_html(r: &RunResults, scaling: &LiveScaling) -> String {
         ),
     ];
     match &scaling.policy {
-        Some(p) => pairs.extend(live_policy_facts(p)),
+        Some(p) => pairs.extend(policy_facts("Live target value", p)),
         None => pairs.push((
             "Live policy",
             "none the simulator can model: the prediction holds the starting count".into(),
@@ -909,12 +909,13 @@ fn scaling_html(r: &RunResults, scaling: &LiveScaling) -> String {
     out + &facts(&pairs)
 }
 
-fn live_policy_facts(p: &Policy) -> Vec<(&'static str, String)> {
+/// A target-tracking policy as label/value rows; `label` names the target value's row.
+fn policy_facts(label: &'static str, p: &Policy) -> Vec<(&'static str, String)> {
     vec![
         (
-            "Live policy",
+            label,
             format!(
-                "target {} invocations per instance per minute ({} req/s)",
+                "{} invocations per instance per minute ({} req/s)",
                 p.target_value,
                 rps(p.target_value / 60.0)
             ),
@@ -1165,29 +1166,9 @@ pub fn simulate_html(r: &SimulateResults) -> String {
         "Charts",
         &format!("<div class=\"charts\">{}</div>", charts.join("\n")),
     );
-    let p = &r.policy;
-    let pairs = [
-        ("Metric", p.metric.clone()),
-        (
-            "Target value",
-            format!(
-                "{} invocations per instance per minute ({} req/s)",
-                p.target_value,
-                rps(p.target_value / 60.0)
-            ),
-        ),
-        (
-            "Capacity",
-            format!("{} to {} instances", p.min_capacity, p.max_capacity),
-        ),
-        (
-            "Cooldowns",
-            format!(
-                "scale-out {} s, scale-in {} s",
-                num(p.scale_out_cooldown_s),
-                num(p.scale_in_cooldown_s)
-            ),
-        ),
+    let mut pairs = vec![("Metric", r.policy.metric.clone())];
+    pairs.extend(policy_facts("Target value", &r.policy.as_policy()));
+    pairs.extend([
         (
             "MAX_RPS per instance",
             r.instance_max_rps().map_or("-".into(), req_s),
@@ -1196,7 +1177,7 @@ pub fn simulate_html(r: &SimulateResults) -> String {
             "Scaling events",
             format!("{} out, {} in", t.scale_out_events, t.scale_in_events),
         ),
-    ];
+    ]);
     body += &section("policy", "Policy simulated", &facts(&pairs));
     if let Some(rec) = &r.recommendation {
         body += &section(
