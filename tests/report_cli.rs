@@ -252,6 +252,10 @@ fn report_renders_a_profile_run_again_with_its_minutes_and_instances() {
         "Live target value</dt><dd>600 invocations per instance per minute (10.0 req/s)"
     ));
     assert!(html.contains("profile traffic.csv, 12 minutes at speed 6×"));
+    assert!(
+        html.contains("<title>peakrps run: sagemaker://peakrps-demo</title>"),
+        "a SageMaker run is titled by its endpoint, not the runtime URL"
+    );
 }
 
 #[test]

@@ -297,7 +297,7 @@ pub fn find_html(r: &FindResults) -> String {
     body += &section("steps", "Steps (in the order they ran)", &step_table(r));
     body += &section("tested", "What was tested", &find_facts(r));
     page(
-        &format!("peakrps find: {}", r.target.url),
+        &format!("peakrps find: {}", r.target.name()),
         &subtitle(&r.started_at, &r.version),
         &body,
     )
@@ -784,7 +784,7 @@ pub fn run_html(r: &RunResults) -> String {
     }
     body += &section("tested", "What was tested", &run_facts(r));
     page(
-        &format!("peakrps run: {}", r.target.url),
+        &format!("peakrps run: {}", r.target.name()),
         &subtitle(&r.started_at, &r.version),
         &body,
     )

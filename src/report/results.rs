@@ -29,6 +29,16 @@ pub struct TargetInfo {
     pub sagemaker: Option<SageMakerTarget>,
 }
 
+impl TargetInfo {
+    /// How the user named the target: `sagemaker://ENDPOINT` for SageMaker, else the URL.
+    pub fn name(&self) -> String {
+        match &self.sagemaker {
+            Some(sm) => format!("sagemaker://{}", sm.endpoint),
+            None => self.url.clone(),
+        }
+    }
+}
+
 /// The SageMaker endpoint a run loaded.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SageMakerTarget {
