@@ -548,18 +548,33 @@ pub struct SimulateArgs {
 /// --profile` on a `sagemaker://` target (for its predicted instance counts).
 #[derive(Debug, Args, Clone)]
 pub struct TimingArgs {
-    /// How late CloudWatch datapoints reach the alarms (rounded up to whole minutes).
-    #[arg(long, default_value = "1m", value_parser = parse_duration, value_name = "DURATION")]
-    pub metric_delay: Duration,
+    /// How late CloudWatch datapoints reach the alarms (rounded up to whole minutes)
+    /// [default: 1m].
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub metric_delay: Option<Duration>,
 
-    /// How long a new instance takes before it serves traffic (rounded up to whole minutes).
-    #[arg(long, default_value = "5m", value_parser = parse_duration, value_name = "DURATION")]
-    pub provisioning: Duration,
+    /// How long a new instance takes before it serves traffic (rounded up to whole minutes)
+    /// [default: 5m].
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub provisioning: Option<Duration>,
 }
 
 impl TimingArgs {
     pub fn timing(&self) -> crate::scaling::Timing {
-        crate::scaling::Timing::from_durations(self.metric_delay, self.provisioning)
+        crate::scaling::Timing::from_durations(
+            self.metric_delay.unwrap_or(Duration::from_secs(60)),
+            self.provisioning.unwrap_or(Duration::from_secs(300)),
+        )
+    }
+
+    /// The first of these flags given, to refuse it where it does not apply.
+    pub fn given(&self) -> Option<&'static str> {
+        [
+            ("--metric-delay", self.metric_delay.is_some()),
+            ("--provisioning", self.provisioning.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(flag, set)| set.then_some(flag))
     }
 }
 

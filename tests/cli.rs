@@ -123,6 +123,10 @@ fn bad_input_gets_one_line_and_exit_2() {
         ),
         (vec!["run".into(), "--rate=-5".into()], "not a usable rate"),
         (
+            vec!["run".into(), "--provisioning".into(), "2m".into()],
+            "--provisioning only applies to run --profile on a sagemaker:// target",
+        ),
+        (
             vec![
                 "find".into(),
                 "--mode".into(),

@@ -27,6 +27,17 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         .as_deref()
         .map(TrafficProfile::load)
         .transpose()?;
+    let predicts = profile.is_some()
+        && args
+            .target
+            .target
+            .as_deref()
+            .is_some_and(|t| t.starts_with(crate::target::sagemaker::SCHEME));
+    if let (false, Some(flag)) = (predicts, args.timing.given()) {
+        return Err(Error::Input(format!(
+            "{flag} only applies to run --profile on a sagemaker:// target (it times the predicted instance counts)"
+        )));
+    }
     let Prepared {
         template,
         connector,
