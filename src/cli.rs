@@ -6,8 +6,13 @@ use std::time::Duration;
 use clap::{ArgGroup, Args, Parser, Subcommand};
 
 use crate::Error;
-use crate::load::{Arrival, TlsOptions};
+use crate::load::TlsOptions;
+use crate::results::Arrival;
 use crate::server::WhenFull;
+use crate::units::{
+    parse_duration, parse_fraction, parse_percentile, parse_positive, parse_price, parse_rate,
+    parse_safety_factor, parse_speed,
+};
 
 /// Find the peak sustainable request rate of one instance of an inference endpoint, and the
 /// autoscaling target that follows from it (SageMakerVariantInvocationsPerInstance).
@@ -453,30 +458,6 @@ pub enum Mode {
     Rate,
 }
 
-/// A time compression factor: at least 1 (real time), at most 600 (a minute in 0.1 s).
-pub fn parse_speed(s: &str) -> Result<f64, String> {
-    let v = parse_number(s)?;
-    if (1.0..=600.0).contains(&v) {
-        Ok(v)
-    } else {
-        Err(format!(
-            "{v} is outside [1, 600]; e.g. 10 plays a 60-minute profile in 6 minutes"
-        ))
-    }
-}
-
-/// A request rate in req/s: positive and finite.
-pub fn parse_rate(s: &str) -> Result<f64, String> {
-    let v = parse_number(s)?;
-    if v > 0.0 && v <= 10_000_000.0 {
-        Ok(v)
-    } else {
-        Err(format!(
-            "{v} is not a usable rate; give requests per second above 0, e.g. 500"
-        ))
-    }
-}
-
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("capacity").required(true).args(["from", "max_rps"])))]
 pub struct SimulateArgs {
@@ -560,8 +541,8 @@ pub struct TimingArgs {
 }
 
 impl TimingArgs {
-    pub fn timing(&self) -> crate::scaling::Timing {
-        crate::scaling::Timing::from_durations(
+    pub fn timing(&self) -> crate::results::Timing {
+        crate::results::Timing::from_durations(
             self.metric_delay.unwrap_or(Duration::from_secs(60)),
             self.provisioning.unwrap_or(Duration::from_secs(300)),
         )
@@ -601,81 +582,6 @@ impl ReportFileArgs {
     }
 }
 
-/// Durations read `500ms`, `30s`, `5m`, `1h`.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    if s.chars().all(|c| c.is_ascii_digit()) && !s.is_empty() {
-        return Err(format!("'{s}' has no unit; write e.g. {s}s or {s}ms"));
-    }
-    humantime::parse_duration(s)
-        .map_err(|_| format!("'{s}' is not a duration; write e.g. 500ms, 30s or 5m"))
-}
-
-fn parse_number(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{s}' is not a number"))?;
-    if v.is_finite() {
-        Ok(v)
-    } else {
-        Err(format!("'{s}' is not a finite number"))
-    }
-}
-
-/// A fraction in [0, 1] (0.05 = 5 %).
-pub fn parse_fraction(s: &str) -> Result<f64, String> {
-    let v = parse_number(s)?;
-    if (0.0..=1.0).contains(&v) {
-        Ok(v)
-    } else {
-        Err(format!(
-            "{v} is outside [0, 1]; write a fraction such as 0.05 for 5%"
-        ))
-    }
-}
-
-/// A percentile in (0, 100].
-pub fn parse_percentile(s: &str) -> Result<f64, String> {
-    let s = s.trim().trim_start_matches(['p', 'P']);
-    let v = parse_number(s)?;
-    if v > 0.0 && v <= 100.0 {
-        Ok(v)
-    } else {
-        Err(format!("{v} is outside (0, 100]; write e.g. 99 or 99.9"))
-    }
-}
-
-/// A number above zero (a rate, a target value).
-pub fn parse_positive(s: &str) -> Result<f64, String> {
-    let v = parse_number(s)?;
-    if v > 0.0 {
-        Ok(v)
-    } else {
-        Err(format!("{v} must be above 0"))
-    }
-}
-
-/// A price in dollars, 0 or more.
-pub fn parse_price(s: &str) -> Result<f64, String> {
-    let v = parse_number(s.trim().trim_start_matches('$'))?;
-    match v {
-        v if v < 0.0 => Err(format!("{v} is negative; write a price such as 1.21")),
-        v if v > 1e6 => Err(format!(
-            "{v} dollars an hour is not an instance price; write e.g. 1.21"
-        )),
-        v => Ok(v),
-    }
-}
-
-/// A safety factor in (0, 1].
-pub fn parse_safety_factor(s: &str) -> Result<f64, String> {
-    let v = parse_number(s)?;
-    crate::scaling::check_safety_factor(v)
-        .map(|()| v)
-        .map_err(|e| e.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -684,33 +590,5 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn durations_need_units() {
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
-        assert!(parse_duration("30").unwrap_err().contains("no unit"));
-        assert!(
-            parse_duration("fast")
-                .unwrap_err()
-                .contains("not a duration")
-        );
-    }
-
-    #[test]
-    fn numbers_are_range_checked() {
-        assert_eq!(parse_percentile("p99.9"), Ok(99.9));
-        assert!(parse_percentile("0").is_err());
-        assert!(parse_percentile("101").is_err());
-        assert!(parse_fraction("1.5").is_err());
-        assert!(parse_fraction("NaN").is_err());
-        assert!(parse_safety_factor("0").is_err());
-        assert_eq!(parse_safety_factor("1"), Ok(1.0));
-        assert_eq!(parse_price("$1.21"), Ok(1.21));
-        assert!(parse_price("-1").is_err());
-        assert!(parse_price("1e300").is_err());
-        assert!(parse_positive("0").is_err());
-        assert_eq!(parse_positive("314.67"), Ok(314.67));
     }
 }

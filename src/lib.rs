@@ -7,10 +7,12 @@ pub mod commands;
 pub mod error;
 pub mod load;
 pub mod report;
+pub mod results;
 pub mod scaling;
 pub mod search;
 pub mod server;
 pub mod stats;
 pub mod target;
+pub mod units;
 
 pub use error::Error;

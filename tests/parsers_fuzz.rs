@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use peakrps::cli::{parse_duration, parse_fraction, parse_percentile, parse_rate};
-use peakrps::report::Document;
+use peakrps::results::Document;
 use peakrps::scaling::profile::{parse_csv, parse_toml};
 use peakrps::target::{Endpoint, PayloadSet, parse_header};
+use peakrps::units::{parse_duration, parse_fraction, parse_percentile, parse_rate};
 use proptest::prelude::*;
 
 proptest! {

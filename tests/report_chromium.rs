@@ -14,7 +14,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fixtures::{find_fixture, run_fixture, run_profile_fixture, simulate_fixture_json};
-use peakrps::report::{CONTENT_SECURITY_POLICY, Document, Exportable};
+use peakrps::report::{CONTENT_SECURITY_POLICY, Exportable};
+use peakrps::results::Document;
 use serde_json::Value;
 
 const PROBE: &str = r#"<script nonce="peakrps-probe">

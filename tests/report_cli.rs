@@ -26,7 +26,7 @@ fn write(dir: &Path, name: &str, text: &str) {
 fn report_prints_the_table_and_verdict_again() {
     let dir = tempfile::tempdir().expect("tempdir");
     let results = find_fixture();
-    peakrps::report::write_json(&dir.path().join("find.json"), &results).expect("json");
+    peakrps::results::write_json(&dir.path().join("find.json"), &results).expect("json");
     let out = peakrps(&["report", "find.json"], dir.path());
     assert!(out.status.success(), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -41,8 +41,8 @@ fn report_prints_the_table_and_verdict_again() {
 #[test]
 fn report_writes_html_and_csv_for_each_kind() {
     let dir = tempfile::tempdir().expect("tempdir");
-    peakrps::report::write_json(&dir.path().join("find.json"), &find_fixture()).expect("json");
-    peakrps::report::write_json(&dir.path().join("run.json"), &run_fixture()).expect("json");
+    peakrps::results::write_json(&dir.path().join("find.json"), &find_fixture()).expect("json");
+    peakrps::results::write_json(&dir.path().join("run.json"), &run_fixture()).expect("json");
     write(dir.path(), "sim.json", &simulate_fixture_json());
     for name in ["find", "run", "sim"] {
         let json = format!("{name}.json");
@@ -192,7 +192,7 @@ fn chart<'a>(html: &'a str, id: &str) -> &'a str {
 fn report_renders_a_profile_run_again_with_its_minutes_and_instances() {
     let dir = tempfile::tempdir().expect("tempdir");
     let results = run_profile_fixture();
-    peakrps::report::write_json(&dir.path().join("run.json"), &results).expect("json");
+    peakrps::results::write_json(&dir.path().join("run.json"), &results).expect("json");
     let out = peakrps(
         &[
             "report", "run.json", "--html", "run.html", "--csv", "run.csv",

@@ -8,10 +8,12 @@ use super::{Completion, Interrupt};
 use crate::Error;
 use crate::cli::{FindArgs, Mode};
 use crate::load::{Connector, Load, StepPlan, Verdict, run_step};
-use crate::report::{self, FindResults, FindSettings, PartialLog, Progress};
-use crate::scaling::Recommendation;
-use crate::search::{Measured, PassRules, Schedule, Step, judge, search};
-use crate::stats::{ErrorSample, Window, Windows, percentile_ms};
+use crate::report::{self, Progress};
+use crate::results::{
+    self, ErrorSample, FindResults, FindSettings, PartialLog, Recommendation, Step,
+};
+use crate::search::{Measured, PassRules, Schedule, judge, search};
+use crate::stats::{Window, Windows, percentile_ms};
 use crate::target::RequestTemplate;
 use crate::target::sagemaker::{describe_error, parse_error};
 
@@ -37,7 +39,7 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         info.url
     ));
     let interrupt = Interrupt::install();
-    let started_at = report::now_rfc3339();
+    let started_at = results::now_rfc3339();
     let started = SystemTime::now();
     let mut model_error_shown = false;
 
@@ -100,11 +102,7 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         cloudwatch: None,
     };
     if let (true, Some(session)) = (args.target.sagemaker.cloudwatch, &sagemaker) {
-        let successes = results
-            .steps
-            .iter()
-            .map(|s| (s.summary.requests as f64 * s.summary.success_ratio).round() as u64)
-            .sum();
+        let successes = results.steps.iter().map(|s| s.summary.successes()).sum();
         results.cloudwatch = Some(super::read_cloudwatch(
             &session.aws,
             &args.target,
@@ -127,7 +125,7 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         report::emit(&crate::target::cloudwatch::describe(figures, &client));
     }
     if let Some(path) = &args.target.json {
-        report::write_json(path, &results)?;
+        results::write_json(path, &results)?;
         if let Some(log) = partial {
             log.remove();
         }

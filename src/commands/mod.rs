@@ -32,7 +32,7 @@ fn read_cloudwatch(
     end: std::time::SystemTime,
     successes: u64,
     progress: &crate::report::Progress,
-) -> Result<crate::target::cloudwatch::CloudWatchFigures, Error> {
+) -> Result<crate::results::CloudWatchFigures, Error> {
     let endpoint = args
         .target
         .as_deref()

@@ -4,7 +4,8 @@
 use super::Completion;
 use crate::Error;
 use crate::cli::ReportArgs;
-use crate::report::{self, Document};
+use crate::report;
+use crate::results::Document;
 
 pub fn report(args: &ReportArgs) -> Result<Completion, Error> {
     let files = args.reports.files();

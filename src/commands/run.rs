@@ -9,9 +9,10 @@ use crate::Error;
 use crate::cli::RunArgs;
 use crate::load::Connector;
 use crate::load::{Load, StepPlan, StepRun, Verdict, run_step};
-use crate::report::{self, LoadInfo, ProfileMinute, Progress, RunResults};
+use crate::report::{self, Progress};
+use crate::results::{self, ErrorKind, LoadInfo, ProfileMinute, RunResults};
 use crate::scaling::TrafficProfile;
-use crate::stats::{ErrorKind, Window, Windows};
+use crate::stats::{Window, Windows};
 use crate::target::RequestTemplate;
 use crate::target::sagemaker::{describe_error, parse_error};
 use std::sync::Arc;
@@ -46,7 +47,7 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         sagemaker,
     } = prepare(&args.target, &progress)?;
     let interrupt = Interrupt::install();
-    let started_at = report::now_rfc3339();
+    let started_at = results::now_rfc3339();
     let target = Target {
         template: &template,
         connector: &connector,
@@ -127,7 +128,7 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         results.cloudwatch = Some(figures);
     }
     if let Some(path) = &args.target.json {
-        report::write_json(path, &results)?;
+        results::write_json(path, &results)?;
         progress.note(&format!("Results written to {}", path.display()));
     }
     for line in report::write_reports(&results, args.target.report_files())? {

@@ -6,16 +6,18 @@ use std::path::Path;
 use super::Completion;
 use crate::Error;
 use crate::cli::SimulateArgs;
-use crate::report::{self, FindResults};
-use crate::scaling::recommend::policy_for;
-use crate::scaling::simulate::{CapacityDoc, PolicyDoc, SimulateDocument, TrafficDoc};
+use crate::report;
+use crate::results::{
+    self, Capacity, DEFAULT_SAFETY_FACTOR, FactorSearch, Policy, PolicyDoc, Recommendation,
+    SimulateResults, Traffic,
+};
+use crate::scaling::recommend::chosen;
 use crate::scaling::{
-    DEFAULT_SAFETY_FACTOR, FactorSearch, InstanceModel, Policy, Recommendation, Setting,
-    TrafficProfile, recommend, simulate as run_simulation,
+    InstanceModel, Setting, TrafficProfile, recommend, simulate as run_simulation,
 };
 
 /// One instance's capacity and where it came from.
-struct Capacity {
+struct InstanceCapacity {
     model: InstanceModel,
     /// The safety factor of the results file, if any.
     results_factor: Option<f64>,
@@ -54,68 +56,39 @@ pub fn simulate(args: &SimulateArgs) -> Result<Completion, Error> {
     let doc = document(args, &capacity, &profile, &setting, &policy, factor, search);
     report::emit(&report::simulation_report(&doc));
     if let Some(path) = &args.json {
-        report::write_json(path, &doc)?;
+        results::write_json(path, &doc)?;
     }
-    if args.reports.html.is_some() || args.reports.csv.is_some() {
-        // The report reads the document as `peakrps report` would read it from a file.
-        let rendered: report::SimulateResults = serde_json::to_value(&doc)
-            .and_then(serde_json::from_value)
-            .map_err(|e| Error::Run(format!("cannot render the simulation report: {e}")))?;
-        for line in report::write_reports(&rendered, args.reports.files())? {
-            eprintln!("{line}");
-        }
+    for line in report::write_reports(&doc, args.reports.files())? {
+        eprintln!("{line}");
     }
     Ok(Completion::Done)
 }
 
-/// The policy `--recommend` settles on: the factor pick, or the min-capacity lever when it is
-/// cheaper or the only feasible one, or the factor with the fewest overloaded minutes.
-fn chosen(search: &FactorSearch, base: &Policy, max_rps: f64) -> (Policy, f64) {
-    let best = search
-        .min_capacity_lever
-        .as_ref()
-        .filter(|_| search.pick.is_none())
-        .or(search.pick.as_ref())
-        .or_else(|| search.trade_off.iter().min_by_key(|t| t.overloaded_minutes));
-    match best {
-        Some(t) => {
-            let with_min = Policy {
-                min_capacity: t.min_capacity,
-                ..base.clone()
-            };
-            (
-                policy_for(&with_min, max_rps, t.safety_factor),
-                t.safety_factor,
-            )
-        }
-        None => (base.clone(), DEFAULT_SAFETY_FACTOR),
-    }
-}
-
 fn document(
     args: &SimulateArgs,
-    capacity: &Capacity,
+    capacity: &InstanceCapacity,
     profile: &TrafficProfile,
     setting: &Setting,
     policy: &Policy,
     factor: Option<f64>,
     search: Option<FactorSearch>,
-) -> SimulateDocument {
+) -> SimulateResults {
     let sim = run_simulation(setting, policy);
-    SimulateDocument {
-        schema: SimulateDocument::SCHEMA.into(),
+    SimulateResults {
+        schema: SimulateResults::SCHEMA.into(),
         version: env!("CARGO_PKG_VERSION").into(),
+        started_at: results::now_rfc3339(),
         policy: PolicyDoc::new(policy),
-        capacity: CapacityDoc {
+        capacity: Capacity {
             max_rps: capacity.model.max_rps,
             safety_factor: factor,
             source: capacity.source.clone(),
             latency_curve: capacity.model.has_curve(),
         },
         timing: setting.timing,
-        traffic: TrafficDoc {
+        traffic: Traffic {
             file: args.traffic.display().to_string(),
-            minutes: profile.minutes(),
+            minutes: u32::try_from(profile.minutes()).unwrap_or(u32::MAX),
             peak_rps: profile.peak(),
         },
         instance_price: args.instance_price,
@@ -126,18 +99,18 @@ fn document(
     }
 }
 
-fn capacity(args: &SimulateArgs) -> Result<Capacity, Error> {
+fn capacity(args: &SimulateArgs) -> Result<InstanceCapacity, Error> {
     match (&args.from, args.max_rps) {
         (Some(path), _) => {
             let source = path.display().to_string();
-            let results = read_results(path)?;
-            Ok(Capacity {
+            let results = results::read_find_results(path, "simulate")?;
+            Ok(InstanceCapacity {
                 model: InstanceModel::from_results(&results, &source)?,
                 results_factor: results.recommendation.map(|r| r.safety_factor),
                 source,
             })
         }
-        (None, Some(max_rps)) => Ok(Capacity {
+        (None, Some(max_rps)) => Ok(InstanceCapacity {
             model: InstanceModel::from_max_rps(max_rps)?,
             results_factor: None,
             source: "--max-rps".into(),
@@ -146,17 +119,12 @@ fn capacity(args: &SimulateArgs) -> Result<Capacity, Error> {
     }
 }
 
-/// Reads a `peakrps.find/v1` document, refusing any other schema with a clear word.
-pub fn read_results(path: &Path) -> Result<FindResults, Error> {
-    let source = format!("--from {}", path.display());
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::Input(format!("{source}: cannot read it ({e})")))?;
-    report::find_results_from(&text, &source, "simulate")
-}
-
 /// The policy of the flags, and the safety factor its target came from (`None` when
 /// `--target-value` set it).
-fn policy(args: &SimulateArgs, capacity: &Capacity) -> Result<(Policy, Option<f64>), Error> {
+fn policy(
+    args: &SimulateArgs,
+    capacity: &InstanceCapacity,
+) -> Result<(Policy, Option<f64>), Error> {
     if args.min_capacity > args.max_capacity {
         return Err(Error::Input(format!(
             "--min-capacity {} is above --max-capacity {}",

@@ -9,9 +9,10 @@ use std::time::Duration;
 use super::prepare::SageMakerSession;
 use crate::Error;
 use crate::aws::Aws;
-use crate::report::{LiveScaling, ProfileMinute, Progress};
+use crate::report::Progress;
+use crate::results::{LiveScaling, ProfileMinute, Timing};
 use crate::scaling::live::{self, LivePolicy};
-use crate::scaling::{Timing, predict_instances};
+use crate::scaling::predict_instances;
 use crate::target::describe_endpoint::{DescribeEndpoint, EndpointState, control_url};
 
 /// The longest a minute's end waits for its DescribeEndpoint answer (the call itself gives

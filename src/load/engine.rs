@@ -15,9 +15,11 @@ use tokio::sync::{Notify, watch};
 use tokio::task::LocalSet;
 
 use super::conn::Connector;
-use super::schedule::{Arrival, Schedule};
+use super::schedule::Schedule;
 use super::wire::{self, Io, WireError};
-use crate::stats::{ErrorKind, ErrorSample, Tally, Window, Windows};
+use crate::results::Arrival;
+use crate::results::{ErrorKind, ErrorSample};
+use crate::stats::{Tally, Window, Windows};
 use crate::target::{RequestTemplate, classify_response, error_detail};
 
 /// How much load a step applies.

@@ -9,5 +9,5 @@ mod wire;
 
 pub use conn::Connector;
 pub use engine::{Load, StepPlan, StepRun, Verdict, run_step};
-pub use schedule::{Arrival, Schedule};
+pub use schedule::Schedule;
 pub use tls::TlsOptions;

@@ -4,17 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-/// How requests arrive.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Arrival {
-    /// Evenly spaced: request i is due at start + i / rate.
-    Constant,
-    /// A Poisson process: exponential gaps with mean 1 / rate (independent arrivals).
-    Poisson,
-}
+use crate::results::Arrival;
 
 /// The due times of one shard's share of an arrival process, up to `end`.
 #[derive(Debug)]

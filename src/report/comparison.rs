@@ -1,23 +1,13 @@
 //! `run --profile` on a `sagemaker://` target: the instance counts the endpoint really had
 //! set beside the ones the scaling simulator predicted, as one paragraph every report shares.
 
-use super::{LiveScaling, ProfileMinute, RunResults};
-use crate::scaling::Policy;
+use crate::results::{LiveScaling, Policy, ProfileMinute, RunResults};
 
 /// Whether any minute carries an observed or a predicted instance count.
 pub(super) fn has_instances(minutes: &[ProfileMinute]) -> bool {
     minutes
         .iter()
         .any(|m| m.instances.is_some() || m.predicted_instances.is_some())
-}
-
-/// The endpoint and the simulator disagree in this minute; a minute missing either count
-/// is not a disagreement (there is nothing to compare).
-pub(super) fn instances_differ(minute: &ProfileMinute) -> bool {
-    matches!(
-        (minute.instances, minute.predicted_instances),
-        (Some(seen), Some(predicted)) if seen != predicted
-    )
 }
 
 /// How a series of instance counts moved: first, last and highest of the known values.
@@ -86,7 +76,7 @@ fn difference_clause(minutes: &[ProfileMinute]) -> String {
         .iter()
         .filter(|m| m.instances.is_some() && m.predicted_instances.is_some())
         .count();
-    let differing = minutes.iter().filter(|m| instances_differ(m)).count();
+    let differing = minutes.iter().filter(|m| m.instances_differ()).count();
     if compared == 0 {
         "no minute has both counts to compare".into()
     } else if compared == minutes.len() {
@@ -129,9 +119,7 @@ pub fn scaling_comparison(results: &RunResults) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{LoadInfo, TargetInfo};
-    use crate::scaling::Timing;
-    use crate::stats::{ErrorCounts, LatencySummary, Summary};
+    use crate::results::{ErrorCounts, LatencySummary, LoadInfo, Summary, TargetInfo, Timing};
 
     fn summary() -> Summary {
         Summary {

@@ -2,10 +2,10 @@
 //! columns, units in the header names), one row for a `run` (one per minute of a
 //! `run --profile`), one row per minute of a `simulate`.
 
-use super::{FindResults, ProfileMinute, RunResults, SimulateResults};
 use crate::Error;
-use crate::search::Step;
-use crate::stats::{ErrorKind, Summary};
+use crate::results::{
+    ErrorKind, FindResults, ProfileMinute, RunResults, SimulateResults, Step, Summary,
+};
 
 /// The header of the step rows: the level, the figures (units in the names), the verdict.
 const STEP_HEADER: [&str; 23] = [
@@ -151,11 +151,11 @@ pub fn simulate_csv(results: &SimulateResults) -> Result<String, Error> {
             m.minute.to_string(),
             m.offered_rps.to_string(),
             m.instances.to_string(),
-            opt(m.desired),
-            opt(m.invocations_per_instance),
+            m.desired.to_string(),
+            m.invocations_per_instance.to_string(),
             m.overloaded.to_string(),
             opt(m.p99_ms),
-            opt(m.failed),
+            m.failed.to_string(),
         ]
     });
     to_text(&header, records)

@@ -3,8 +3,9 @@
 
 use std::path::Path;
 
-use super::{Document, FindResults, RunResults, SimulateResults, csv, html, write_text};
+use super::{csv, html};
 use crate::Error;
+use crate::results::{Document, FindResults, RunResults, SimulateResults, write_text};
 
 /// A results document that renders as an HTML page and a CSV table.
 pub trait Exportable {

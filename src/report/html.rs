@@ -6,16 +6,16 @@
 
 use std::fmt::Write;
 
-use super::comparison::{comparison_sentence, has_instances, instances_differ, plural};
+use super::comparison::{comparison_sentence, has_instances, plural};
 use super::svg::{
     Axis, BarChart, BarLayer, Highlight, LineChart, Marker, Point, Rule, Scale, Series, Style, esc,
     num,
 };
 use super::terminal::{DIFFERS, achieved, count, ms as ms_figure, pct, rps};
-use super::{FindResults, LiveScaling, ProfileMinute, RunResults, SimulateResults};
-use crate::scaling::Policy;
-use crate::search::Step;
-use crate::stats::{ErrorKind, Summary};
+use crate::results::{
+    ErrorKind, FactorSearch, FindResults, LiveScaling, Policy, ProfileMinute, Recommendation,
+    RunResults, SimMinute, SimulateResults, Step, Summary, TradeOff,
+};
 
 /// Nothing may be fetched: no scripts, images, fonts, frames or connections; only the inline
 /// `<style>` (and SVG `<pattern>`s referenced by fragment, which are not fetches).
@@ -102,9 +102,11 @@ fn page(title: &str, subtitle: &str, body: &str) -> String {
 }
 
 /// The factors `--recommend` tried (every 0.05, and the pick), the pick marked.
-fn trade_off_table(rec: &super::document::SimRecommendation) -> String {
-    let is_pick = |s: &super::document::SimSetting| {
-        s.safety_factor == rec.pick.safety_factor && s.min_capacity == rec.pick.min_capacity
+fn trade_off_table(rec: &FactorSearch) -> String {
+    let is_pick = |s: &TradeOff| {
+        rec.pick
+            .as_ref()
+            .is_some_and(|p| s.safety_factor == p.safety_factor && s.min_capacity == p.min_capacity)
     };
     let rows = rec
         .trade_off
@@ -117,7 +119,7 @@ fn trade_off_table(rec: &super::document::SimRecommendation) -> String {
                 s.min_capacity.to_string(),
                 esc(&num(s.target_value)),
                 s.overloaded_minutes.to_string(),
-                esc(&num(s.requests_at_risk)),
+                esc(&num(s.requests_at_risk as f64)),
                 format!("{:.2}", s.instance_hours),
                 s.cost.map_or("-".into(), |c| format!("${c:.2}")),
                 if is_pick(s) {
@@ -406,7 +408,7 @@ fn operating_point(max_rps: f64, safety_factor: f64) -> f64 {
     max_rps * safety_factor
 }
 
-fn target_label(rec: &crate::scaling::Recommendation) -> String {
+fn target_label(rec: &Recommendation) -> String {
     format!(
         "scaling target {} (MAX_RPS × {})",
         req_s(operating_point(rec.max_rps, rec.safety_factor)),
@@ -1066,7 +1068,7 @@ fn profile_instances_chart(r: &RunResults) -> LineChart {
                 name: "endpoint (CurrentInstanceCount)".into(),
                 style: DARK,
                 points: profile_points(minutes, |m| m.instances.map(f64::from), "instances"),
-                hollow: observed.iter().map(|m| instances_differ(m)).collect(),
+                hollow: observed.iter().map(|m| m.instances_differ()).collect(),
                 labels: vec![],
                 step: true,
             },
@@ -1122,7 +1124,7 @@ fn minute_table(minutes: &[ProfileMinute]) -> String {
                 m.summary.errors.describe(),
                 m.summary.dropped.to_string(),
             ];
-            let differs = instances_differ(m);
+            let differs = m.instances_differ();
             if with_instances {
                 cells.push(count(m.instances));
                 cells.push(count(m.predicted_instances));
@@ -1167,12 +1169,9 @@ pub fn simulate_html(r: &SimulateResults) -> String {
         &format!("<div class=\"charts\">{}</div>", charts.join("\n")),
     );
     let mut pairs = vec![("Metric", r.policy.metric.clone())];
-    pairs.extend(policy_facts("Target value", &r.policy.as_policy()));
+    pairs.extend(policy_facts("Target value", &r.policy.policy));
     pairs.extend([
-        (
-            "MAX_RPS per instance",
-            r.instance_max_rps().map_or("-".into(), req_s),
-        ),
+        ("MAX_RPS per instance", req_s(r.capacity.max_rps)),
         (
             "Scaling events",
             format!("{} out, {} in", t.scale_out_events, t.scale_in_events),
@@ -1186,20 +1185,14 @@ pub fn simulate_html(r: &SimulateResults) -> String {
             &trade_off_table(rec),
         );
     }
-    let started = r.started_at.clone().unwrap_or_default();
-    let version = r.version.clone().unwrap_or_else(|| "?".into());
     page(
         "peakrps simulate: traffic against capacity",
-        &subtitle(&started, &version),
+        &subtitle(&r.started_at, &r.version),
         &body,
     )
 }
 
-fn minute_points(
-    r: &SimulateResults,
-    value: impl Fn(&crate::report::SimMinute) -> f64,
-    what: &str,
-) -> Vec<Point> {
+fn minute_points(r: &SimulateResults, value: impl Fn(&SimMinute) -> f64, what: &str) -> Vec<Point> {
     r.timeline
         .iter()
         .map(|m| Point {
@@ -1211,7 +1204,7 @@ fn minute_points(
 }
 
 fn traffic_chart(r: &SimulateResults) -> LineChart {
-    let per_instance_target = r.policy.target_value / 60.0;
+    let per_instance_target = r.policy.policy.target_value / 60.0;
     let mut series = vec![Series {
         name: "offered traffic".into(),
         style: DARK,
@@ -1220,16 +1213,15 @@ fn traffic_chart(r: &SimulateResults) -> LineChart {
         labels: vec![],
         step: false,
     }];
-    if let Some(max_rps) = r.instance_max_rps() {
-        series.push(Series {
-            name: "capacity (instances × MAX_RPS)".into(),
-            style: BLACK,
-            points: minute_points(r, |m| f64::from(m.instances) * max_rps, "req/s capacity"),
-            hollow: vec![],
-            labels: vec![],
-            step: true,
-        });
-    }
+    let max_rps = r.capacity.max_rps;
+    series.push(Series {
+        name: "capacity (instances × MAX_RPS)".into(),
+        style: BLACK,
+        points: minute_points(r, |m| f64::from(m.instances) * max_rps, "req/s capacity"),
+        hollow: vec![],
+        labels: vec![],
+        step: true,
+    });
     series.push(Series {
         name: "scaling target (instances × target/60)".into(),
         style: MID,
@@ -1262,21 +1254,15 @@ fn instances_chart(r: &SimulateResults) -> LineChart {
         labels: vec![],
         step: true,
     }];
-    if r.timeline.iter().any(|m| m.desired.is_some()) {
-        series.push(Series {
-            name: "desired".into(),
-            style: MID,
-            points: minute_points(
-                r,
-                |m| f64::from(m.desired.unwrap_or(m.instances)),
-                "instances desired",
-            ),
-            hollow: vec![],
-            labels: vec![],
-            step: true,
-        });
-    }
-    let p = &r.policy;
+    series.push(Series {
+        name: "desired".into(),
+        style: MID,
+        points: minute_points(r, |m| f64::from(m.desired), "instances desired"),
+        hollow: vec![],
+        labels: vec![],
+        step: true,
+    });
+    let p = &r.policy.policy;
     LineChart {
         id: "instances".into(),
         title: "Instances per minute".into(),

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::search::Step;
+use crate::results::Step;
 use crate::stats::Windows;
 
 /// Progress reporting; silent when `quiet`.

@@ -4,9 +4,7 @@
 use comfy_table::presets::UTF8_BORDERS_ONLY;
 use comfy_table::{Attribute, Cell, CellAlignment, Color, Table};
 
-use crate::scaling::controller::Direction;
-use crate::scaling::recommend::{FactorSearch, TradeOff};
-use crate::scaling::simulate::{MinuteRecord, SimulateDocument};
+use crate::results::{Direction, FactorSearch, SimMinute, SimulateResults, TradeOff};
 
 /// Timeline rows at most; longer profiles show several minutes per row (the worst of them).
 const MAX_ROWS: usize = 40;
@@ -14,7 +12,7 @@ const MAX_ROWS: usize = 40;
 const CHART_WIDTH: usize = 32;
 
 /// The policy line, the timeline chart and the summary.
-pub fn simulation_report(doc: &SimulateDocument) -> String {
+pub fn simulation_report(doc: &SimulateResults) -> String {
     let mut out = policy_lines(doc);
     out += "\n";
     out += &timeline_chart(doc);
@@ -23,7 +21,7 @@ pub fn simulation_report(doc: &SimulateDocument) -> String {
     out
 }
 
-fn policy_lines(doc: &SimulateDocument) -> String {
+fn policy_lines(doc: &SimulateResults) -> String {
     let p = &doc.policy.policy;
     let c = &doc.capacity;
     let target = match c.safety_factor {
@@ -64,8 +62,8 @@ fn policy_lines(doc: &SimulateDocument) -> String {
 
 /// Several minutes folded into one row: the worst of each figure.
 struct Row {
-    first: usize,
-    last: usize,
+    first: u32,
+    last: u32,
     rps: f64,
     instances: u32,
     desired: u32,
@@ -75,7 +73,7 @@ struct Row {
     events: String,
 }
 
-fn rows(doc: &SimulateDocument) -> Vec<Row> {
+fn rows(doc: &SimulateResults) -> Vec<Row> {
     let per_row = doc.timeline.len().div_ceil(MAX_ROWS).max(1);
     doc.timeline
         .chunks(per_row)
@@ -86,10 +84,10 @@ fn rows(doc: &SimulateDocument) -> Vec<Row> {
 /// A chunk of minutes as one row: the minute with the most traffic per serving instance
 /// (its traffic, instances and desired count, so the bar stays true to one minute), the
 /// highest p99, the failures and overloaded minutes added up, and every scaling event.
-fn fold(chunk: &[MinuteRecord], doc: &SimulateDocument) -> Row {
+fn fold(chunk: &[SimMinute], doc: &SimulateResults) -> Row {
     let first = chunk.first().map_or(0, |m| m.minute);
     let last = chunk.last().map_or(first, |m| m.minute);
-    let load = |m: &MinuteRecord| m.offered_rps / f64::from(m.instances.max(1));
+    let load = |m: &SimMinute| m.offered_rps / f64::from(m.instances.max(1));
     let worst = chunk.iter().max_by(|a, b| load(a).total_cmp(&load(b)));
     let events = doc
         .events
@@ -115,7 +113,7 @@ fn fold(chunk: &[MinuteRecord], doc: &SimulateDocument) -> Row {
 }
 
 /// One line per row: the figures, then a bar of traffic against in-service capacity.
-fn timeline_chart(doc: &SimulateDocument) -> String {
+fn timeline_chart(doc: &SimulateResults) -> String {
     let rows = rows(doc);
     let max_rps = doc.capacity.max_rps;
     let scale = rows
@@ -187,7 +185,7 @@ fn bar(traffic: f64, capacity: f64, scale: f64) -> String {
         .collect()
 }
 
-fn summary_lines(doc: &SimulateDocument) -> String {
+fn summary_lines(doc: &SimulateResults) -> String {
     let s = &doc.summary;
     let price = match (s.cost, doc.instance_price) {
         (Some(cost), Some(p)) => format!(" = ${cost:.2} at ${p}/h"),
@@ -364,8 +362,8 @@ fn cost_words(t: &TradeOff) -> String {
     }
 }
 
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
+fn plural<N: PartialEq + From<u8>>(n: N) -> &'static str {
+    if n == N::from(1) { "" } else { "s" }
 }
 
 fn latency(ms: f64) -> String {

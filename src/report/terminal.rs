@@ -7,10 +7,8 @@ use std::io::IsTerminal;
 use comfy_table::presets::UTF8_BORDERS_ONLY;
 use comfy_table::{Attribute, Cell, CellAlignment, Color, Table};
 
-use super::comparison::{has_instances, instances_differ};
-use super::{FindResults, ProfileMinute, SimulateResults};
-use crate::search::Step;
-use crate::stats::Summary;
+use super::comparison::has_instances;
+use crate::results::{FindResults, ProfileMinute, RunResults, SimulateResults, Step, Summary};
 
 /// Writes to stdout; a closed pipe (`peakrps … | head`) is not an error worth a panic.
 pub fn emit(text: &str) {
@@ -199,7 +197,7 @@ pub fn find_verdict(results: &FindResults) -> String {
 
 /// A `run` for the terminal: with `--profile`, the minutes (and, on a `sagemaker://`
 /// target, the instance comparison) above the summary of the whole run.
-pub fn run_report(results: &super::RunResults, color: bool) -> String {
+pub fn run_report(results: &RunResults, color: bool) -> String {
     let mut out = String::new();
     if !results.minutes.is_empty() {
         out += &profile_table(&results.minutes, color);
@@ -255,7 +253,7 @@ pub fn simulate_summary(results: &SimulateResults, color: bool) -> String {
         s.scale_out_events.to_string(),
         s.scale_in_events.to_string(),
     ]);
-    let p = &results.policy;
+    let p = &results.policy.policy;
     format!(
         "{table}\nPolicy: target {} invocations per instance per minute, {} to {} instances, cooldowns out {} s / in {} s\n",
         p.target_value,
@@ -324,7 +322,7 @@ fn profile_row(m: &ProfileMinute, with_instances: bool, color: bool) -> Vec<Cell
         s.errors.describe(),
         s.dropped.to_string(),
     ];
-    let differs = instances_differ(m);
+    let differs = m.instances_differ();
     if with_instances {
         texts.push(count(m.instances));
         texts.push(count(m.predicted_instances));

@@ -50,9 +50,7 @@
 //!   the caller's initial count (the simulator uses `ceil(invocations / target)` clamped to
 //!   the capacity range) and no cooldown running.
 
-use std::time::Duration;
-
-use serde::{Deserialize, Serialize};
+use crate::results::{Direction, Policy, ScaleEvent, Timing};
 
 /// Consecutive high datapoints that trigger a scale-out.
 pub const HIGH_DATAPOINTS: usize = 3;
@@ -61,67 +59,10 @@ pub const LOW_DATAPOINTS: usize = 15;
 /// A datapoint is low below this share of the target value.
 pub const LOW_THRESHOLD: f64 = 0.9;
 
-/// A target-tracking policy on `SageMakerVariantInvocationsPerInstance` and its scalable
-/// target's capacity range.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Policy {
-    /// Invocations per instance per minute.
-    pub target_value: f64,
-    pub min_capacity: u32,
-    pub max_capacity: u32,
-    pub scale_in_cooldown_s: u64,
-    pub scale_out_cooldown_s: u64,
-    pub disable_scale_in: bool,
-}
-
-/// How late the controller sees and acts, in whole minutes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Timing {
-    /// Minutes before a datapoint reaches the alarms.
-    pub metric_delay_min: u32,
-    /// Minutes between a scale-out decision's minute and the new instances taking traffic
-    /// (they serve from minute `decision + 1 + provisioning_min`).
-    pub provisioning_min: u32,
-}
-
-impl Timing {
-    /// From durations, each rounded up to whole minutes (the controller steps in minutes).
-    pub fn from_durations(metric_delay: Duration, provisioning: Duration) -> Self {
-        Timing {
-            metric_delay_min: whole_minutes(metric_delay),
-            provisioning_min: whole_minutes(provisioning),
-        }
-    }
-}
-
-/// A duration in minutes, rounded up.
-fn whole_minutes(d: Duration) -> u32 {
-    let secs = d.as_secs().saturating_add(u64::from(d.subsec_nanos() > 0));
-    u32::try_from(secs.div_ceil(60)).unwrap_or(u32::MAX)
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Direction {
-    Out,
-    In,
-}
-
-/// A change of the desired count, decided at the end of `minute`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ScaleEvent {
-    pub minute: usize,
-    pub direction: Direction,
-    pub from: u32,
-    pub to: u32,
-    /// The datapoint (invocations per instance) the decision was made on.
-    pub metric: f64,
-}
-
 /// What happened in one minute.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MinuteState {
-    pub minute: usize,
+    pub minute: u32,
     /// Instances in service (taking traffic) during the minute.
     pub instances: u32,
     /// Instances that exist during the minute (in service plus provisioning): what is billed.
@@ -203,7 +144,7 @@ impl Controller {
             self.evaluate(minute)
         };
         MinuteState {
-            minute,
+            minute: minute_number(minute),
             instances,
             billed,
             desired: self.desired,
@@ -265,7 +206,7 @@ impl Controller {
         // A scale-out interrupts a running scale-in cooldown.
         self.scale_in_until = 0;
         Some(ScaleEvent {
-            minute,
+            minute: minute_number(minute),
             direction: Direction::Out,
             from,
             to: proposal,
@@ -288,7 +229,7 @@ impl Controller {
         self.desired = proposal;
         self.scale_in_until = now.saturating_add(self.policy.scale_in_cooldown_s);
         Some(ScaleEvent {
-            minute,
+            minute: minute_number(minute),
             direction: Direction::In,
             from,
             to: proposal,
@@ -326,3 +267,8 @@ fn clamp(count: u32, policy: &Policy) -> u32 {
 
 #[cfg(test)]
 mod tests;
+
+/// A minute's index as the results documents number it.
+fn minute_number(index: usize) -> u32 {
+    u32::try_from(index).unwrap_or(u32::MAX)
+}

@@ -12,7 +12,7 @@
 //!   no queue is carried from one minute to the next.
 
 use crate::Error;
-use crate::report::FindResults;
+use crate::results::FindResults;
 
 /// The request timeout when the results file does not give one (SageMaker's 60 s).
 const DEFAULT_TIMEOUT_S: f64 = 60.0;

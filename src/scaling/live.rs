@@ -7,10 +7,10 @@ use aws_sdk_applicationautoscaling::operation::describe_scalable_targets::Descri
 use aws_sdk_applicationautoscaling::operation::describe_scaling_policies::DescribeScalingPoliciesOutput;
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
 
-use super::controller::Policy;
 use super::policy::{INVOCATIONS_METRIC, SCALABLE_DIMENSION, SERVICE_NAMESPACE};
 use crate::Error;
 use crate::aws::{Aws, sdk_error};
+use crate::results::Policy;
 
 /// Application Auto Scaling's default cooldowns for SageMaker variants (PutScalingPolicy
 /// reference: 300 s when the policy gives none).

@@ -5,9 +5,9 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::Recommendation;
 use crate::Error;
-use crate::report::FindResults;
+use crate::results::FindResults;
+use crate::results::Recommendation;
 use crate::target::sagemaker::validate_name;
 
 pub const SERVICE_NAMESPACE: &str = "sagemaker";
@@ -74,7 +74,7 @@ pub struct PolicyChoices {
 
 /// Reads a `peakrps.find/v1` results file's text; other documents are refused by name.
 pub fn read_find_results(text: &str, source: &str) -> Result<FindResults, Error> {
-    crate::report::find_results_from(text, source, "policy")
+    crate::results::find_results_from(text, source, "policy")
 }
 
 impl PolicySpec {
@@ -101,7 +101,7 @@ impl PolicySpec {
         let safety_factor = match (choices.safety_factor, &results.recommendation) {
             (Some(f), _) => f,
             (None, Some(r)) => r.safety_factor,
-            (None, None) => super::DEFAULT_SAFETY_FACTOR,
+            (None, None) => crate::results::DEFAULT_SAFETY_FACTOR,
         };
         let recommendation = Recommendation::new(peak.rps, safety_factor)?;
         let (target_value, explanation) = match choices.metric {
@@ -261,10 +261,11 @@ mod tests {
                          "min_success": 0.99, "percentile": 99.0, "max_latency_ms": null, "min_gain": 0.05,
                          "precision": 0.1, "max_concurrency": 1024, "timeout_s": 60.0},
             "steps": [],
-            "peak": {"rps": 301.7, "concurrency": 8, "latency_ms": {"p50": 26.1, "p90": 26.9, "p99": 29.8, "max": 31.2},
+            "peak": {"rps": 301.7, "concurrency": 8, "offered_rps": null,
+                     "latency_ms": {"p50": 26.1, "p90": 26.9, "p99": 29.8, "max": 31.2},
                      "reason": "r", "success_ratio": 1.0},
             "recommendation": {"safety_factor": 0.5, "max_rps": 301.7, "invocations_per_instance": 9051.0, "per_minute": true},
-            "stop_reason": "done"
+            "stop_reason": "done", "interrupted": false
         })
         .to_string()
     }

@@ -308,7 +308,7 @@ fn stage_plan(
 }
 
 fn stage_minutes(duration: &Spanned<String>) -> Result<usize, String> {
-    let d = crate::cli::parse_duration(duration.get_ref())?;
+    let d = crate::units::parse_duration(duration.get_ref())?;
     let secs = d.as_secs();
     if d.subsec_nanos() != 0 || secs % 60 != 0 || secs == 0 {
         return Err(format!(

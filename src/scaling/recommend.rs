@@ -5,47 +5,13 @@
 //! factor in general: cooldowns and ceilings make steps), every one simulated. The pick is
 //! the feasible factor with the fewest instance-minutes, the larger factor on a tie.
 
-use serde::Serialize;
-
-use super::Recommendation;
-use super::controller::Policy;
-use super::simulate::{Setting, SimSummary, simulate};
+use super::simulate::{Setting, simulate};
+use crate::results::{
+    DEFAULT_SAFETY_FACTOR, FactorSearch, Policy, Recommendation, SimSummary, TradeOff,
+};
 
 /// The grid: factors i / GRID for i in 1..=GRID.
 pub const GRID: u32 = 100;
-
-/// One simulated factor.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct TradeOff {
-    pub safety_factor: f64,
-    pub min_capacity: u32,
-    pub target_value: f64,
-    pub overloaded_minutes: usize,
-    pub requests_at_risk: u64,
-    pub instance_minutes: u64,
-    pub instance_hours: f64,
-    pub cost: Option<f64>,
-}
-
-impl TradeOff {
-    pub fn feasible(&self) -> bool {
-        self.overloaded_minutes == 0
-    }
-}
-
-/// What the search found.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct FactorSearch {
-    /// Every factor of the grid at the given minimum capacity, by increasing factor.
-    pub trade_off: Vec<TradeOff>,
-    /// The cheapest feasible factor at the given minimum capacity.
-    pub pick: Option<TradeOff>,
-    /// The next factor up from the pick (to show the pick is the boundary).
-    pub next: Option<TradeOff>,
-    /// A higher minimum capacity whose cheapest feasible factor is cheaper than `pick` (or
-    /// feasible at all when no factor is).
-    pub min_capacity_lever: Option<TradeOff>,
-}
 
 /// Searches the safety factor for `base` (its target value is replaced) at MAX_RPS `max_rps`.
 pub fn recommend(setting: &Setting, base: &Policy, max_rps: f64) -> FactorSearch {
@@ -61,6 +27,31 @@ pub fn recommend(setting: &Setting, base: &Policy, max_rps: f64) -> FactorSearch
         pick,
         next,
         min_capacity_lever,
+    }
+}
+
+/// The setting `--recommend` settles on, as a policy and its factor: the factor pick, or the
+/// min-capacity lever when no factor alone avoids overload, or the factor with the fewest
+/// overloaded minutes.
+pub fn chosen(search: &FactorSearch, base: &Policy, max_rps: f64) -> (Policy, f64) {
+    let best = search
+        .min_capacity_lever
+        .as_ref()
+        .filter(|_| search.pick.is_none())
+        .or(search.pick.as_ref())
+        .or_else(|| search.trade_off.iter().min_by_key(|t| t.overloaded_minutes));
+    match best {
+        Some(t) => {
+            let with_min = Policy {
+                min_capacity: t.min_capacity,
+                ..base.clone()
+            };
+            (
+                policy_for(&with_min, max_rps, t.safety_factor),
+                t.safety_factor,
+            )
+        }
+        None => (base.clone(), DEFAULT_SAFETY_FACTOR),
     }
 }
 
@@ -171,7 +162,7 @@ fn lever_candidates(setting: &Setting, base: &Policy, max_rps: f64) -> Vec<u32> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scaling::controller::Timing;
+    use crate::results::Timing;
     use crate::scaling::instance::InstanceModel;
     use crate::scaling::profile::TrafficProfile;
 

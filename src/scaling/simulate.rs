@@ -1,62 +1,15 @@
 //! The scaling simulator: a traffic profile through the target-tracking controller, minute
 //! by minute, with each minute's latency and failures predicted from the instance model.
 
-use serde::Serialize;
-
-use super::controller::{Controller, Direction, Policy, ScaleEvent, Timing, proportional};
+use super::controller::{Controller, proportional};
 use super::instance::InstanceModel;
 use super::profile::TrafficProfile;
-
-/// The metric every simulated policy tracks.
-pub const METRIC: &str = "SageMakerVariantInvocationsPerInstance";
-
-/// One minute of the timeline (DESIGN.md, `simulate --json`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct MinuteRecord {
-    pub minute: usize,
-    pub offered_rps: f64,
-    /// Instances in service (taking traffic) during the minute.
-    pub instances: u32,
-    /// The desired count after the end-of-minute evaluation.
-    pub desired: u32,
-    /// Instances billed during the minute (in service plus provisioning).
-    pub billed: u32,
-    /// The minute's datapoint; 0 when there was no traffic (no datapoint was published).
-    pub invocations_per_instance: f64,
-    /// An in-service instance received more than MAX_RPS.
-    pub overloaded: bool,
-    /// Predicted p99 latency; null when only MAX_RPS is known.
-    pub p99_ms: Option<f64>,
-    /// Requests predicted to fail in the minute.
-    pub failed: u64,
-}
-
-/// The totals of a simulation.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct SimSummary {
-    pub minutes: usize,
-    /// Requests offered over the whole profile.
-    pub requests: u64,
-    /// The most instances in service in any minute.
-    pub max_instances: u32,
-    pub overloaded_minutes: usize,
-    /// Requests offered in overloaded minutes.
-    pub requests_at_risk: u64,
-    /// Requests predicted to fail (over capacity, or the measured failure share below it).
-    pub failed_requests: u64,
-    /// Instance-minutes billed (in service plus provisioning).
-    pub instance_minutes: u64,
-    pub instance_hours: f64,
-    /// `instance_hours × --instance-price`, when a price was given.
-    pub cost: Option<f64>,
-    pub scale_out_events: usize,
-    pub scale_in_events: usize,
-}
+use crate::results::{Direction, Policy, ScaleEvent, SimMinute, SimSummary, Timing};
 
 /// A simulated run of a profile under a policy.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Simulation {
-    pub timeline: Vec<MinuteRecord>,
+    pub timeline: Vec<SimMinute>,
     pub events: Vec<ScaleEvent>,
     pub summary: SimSummary,
 }
@@ -83,7 +36,7 @@ pub fn simulate(setting: &Setting, policy: &Policy) -> Simulation {
         let state = controller.step(rps * 60.0);
         let per_instance = rps / f64::from(state.instances.max(1));
         let predicted = setting.model.minute(per_instance);
-        timeline.push(MinuteRecord {
+        timeline.push(SimMinute {
             minute: state.minute,
             offered_rps: rps,
             instances: state.instances,
@@ -122,15 +75,16 @@ pub fn predict_instances(
         .collect()
 }
 
-fn summarize(timeline: &[MinuteRecord], events: &[ScaleEvent], price: Option<f64>) -> SimSummary {
-    let requests = |m: &MinuteRecord| (m.offered_rps * 60.0).round() as u64;
+fn summarize(timeline: &[SimMinute], events: &[ScaleEvent], price: Option<f64>) -> SimSummary {
+    let requests = |m: &SimMinute| (m.offered_rps * 60.0).round() as u64;
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     let instance_minutes: u64 = timeline.iter().map(|m| u64::from(m.billed)).sum();
     let instance_hours = instance_minutes as f64 / 60.0;
     SimSummary {
-        minutes: timeline.len(),
+        minutes: count(timeline.len()),
         requests: timeline.iter().map(requests).fold(0, u64::saturating_add),
         max_instances: timeline.iter().map(|m| m.instances).max().unwrap_or(0),
-        overloaded_minutes: timeline.iter().filter(|m| m.overloaded).count(),
+        overloaded_minutes: count(timeline.iter().filter(|m| m.overloaded).count()),
         requests_at_risk: timeline
             .iter()
             .filter(|m| m.overloaded)
@@ -143,74 +97,19 @@ fn summarize(timeline: &[MinuteRecord], events: &[ScaleEvent], price: Option<f64
         instance_minutes,
         instance_hours: (instance_hours * 100.0).round() / 100.0,
         cost: price.map(|p| (instance_hours * p * 100.0).round() / 100.0),
-        scale_out_events: events
-            .iter()
-            .filter(|e| e.direction == Direction::Out)
-            .count(),
-        scale_in_events: events
-            .iter()
-            .filter(|e| e.direction == Direction::In)
-            .count(),
+        scale_out_events: count(
+            events
+                .iter()
+                .filter(|e| e.direction == Direction::Out)
+                .count(),
+        ),
+        scale_in_events: count(
+            events
+                .iter()
+                .filter(|e| e.direction == Direction::In)
+                .count(),
+        ),
     }
-}
-
-/// The `peakrps.simulate/v1` document (DESIGN.md, `simulate --json`): the policy, the
-/// timeline, the summary, plus what the simulation assumed and, with `--recommend`, the search.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct SimulateDocument {
-    pub schema: String,
-    pub version: String,
-    pub policy: PolicyDoc,
-    pub capacity: CapacityDoc,
-    pub timing: Timing,
-    pub traffic: TrafficDoc,
-    pub instance_price: Option<f64>,
-    pub timeline: Vec<MinuteRecord>,
-    pub events: Vec<ScaleEvent>,
-    pub summary: SimSummary,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub recommendation: Option<super::recommend::FactorSearch>,
-}
-
-impl SimulateDocument {
-    pub const SCHEMA: &'static str = "peakrps.simulate/v1";
-}
-
-/// The simulated policy as PutScalingPolicy and RegisterScalableTarget see it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct PolicyDoc {
-    pub metric: String,
-    #[serde(flatten)]
-    pub policy: Policy,
-}
-
-impl PolicyDoc {
-    pub fn new(policy: &Policy) -> Self {
-        PolicyDoc {
-            metric: METRIC.into(),
-            policy: policy.clone(),
-        }
-    }
-}
-
-/// Where one instance's capacity came from.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct CapacityDoc {
-    pub max_rps: f64,
-    /// The factor the target value came from; `None` when `--target-value` set it.
-    pub safety_factor: Option<f64>,
-    /// The results file, or `--max-rps`.
-    pub source: String,
-    /// Whether latency and failures below MAX_RPS come from a measured curve.
-    pub latency_curve: bool,
-}
-
-/// The traffic profile that was replayed.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct TrafficDoc {
-    pub file: String,
-    pub minutes: usize,
-    pub peak_rps: f64,
 }
 
 fn round1(x: f64) -> f64 {
@@ -275,7 +174,7 @@ mod tests {
         let sim = simulate(&setting, &policy(6000.0));
         let instances: Vec<u32> = sim.timeline.iter().map(|m| m.instances).collect();
         assert_eq!(instances, vec![1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3]);
-        let overloaded: Vec<usize> = sim
+        let overloaded: Vec<u32> = sim
             .timeline
             .iter()
             .filter(|m| m.overloaded)

@@ -6,66 +6,7 @@ mod rules;
 
 pub use rules::{Judgement, PassRules, judge};
 
-use serde::{Deserialize, Serialize};
-
-use crate::stats::{ErrorSample, LatencySummary, Summary};
-
-/// One measured load level and its verdict (a row of the results table).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Step {
-    /// Concurrent users (concurrency mode).
-    pub concurrency: Option<u32>,
-    /// The rate requests were due at (rate mode).
-    pub offered_rps: Option<f64>,
-    #[serde(flatten)]
-    pub summary: Summary,
-    /// Latency at the chosen `--percentile`, in ms.
-    pub latency_at_percentile_ms: f64,
-    /// The last three windows agreed within the stability band.
-    pub stable: bool,
-    pub passed: bool,
-    /// Why the step failed, in words; `None` when it passed.
-    pub failure: Option<String>,
-    /// Measurement windows the figures come from.
-    pub windows: u32,
-    /// The step was cut short (interrupted); its figures cover only what was measured.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub partial: bool,
-    /// The first failed request of the step, to show what went wrong.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_error: Option<ErrorSample>,
-}
-
-impl Step {
-    /// The load level: concurrency, or the offered rate rounded.
-    pub fn level(&self) -> u64 {
-        match (self.concurrency, self.offered_rps) {
-            (Some(c), _) => u64::from(c),
-            (None, Some(r)) => r.round() as u64,
-            (None, None) => 0,
-        }
-    }
-
-    /// "concurrency 16" or "rate 400/s".
-    pub fn level_label(&self) -> String {
-        match (self.concurrency, self.offered_rps) {
-            (Some(c), _) => format!("concurrency {c}"),
-            (None, Some(r)) => format!("rate {r:.0}/s"),
-            (None, None) => "an unknown level".to_string(),
-        }
-    }
-}
-
-/// The peak: the passing step with the highest throughput, and why the search stopped.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Peak {
-    pub rps: f64,
-    pub concurrency: Option<u32>,
-    pub offered_rps: Option<f64>,
-    pub latency_ms: LatencySummary,
-    pub success_ratio: f64,
-    pub reason: String,
-}
+use crate::results::{Peak, Step};
 
 /// How the search walks the levels.
 #[derive(Clone, Debug)]

@@ -3,8 +3,7 @@
 
 use std::time::Duration;
 
-use super::Step;
-use crate::stats::Summary;
+use crate::results::{Step, Summary};
 
 /// The rules a step must pass (flags `--min-success`, `--max-latency`, `--min-gain`).
 #[derive(Clone, Debug)]

@@ -1,7 +1,7 @@
 //! The search against synthetic servers whose figures are known exactly.
 
 use super::*;
-use crate::stats::{ErrorCounts, LatencySummary, Summary};
+use crate::results::{ErrorCounts, LatencySummary, Summary};
 
 /// W workers, S ms per request: throughput min(c, W)/S, latency S·max(1, c/W).
 fn server(workers: f64, service_ms: f64) -> impl Fn(u64) -> (f64, f64) {

@@ -1,10 +1,6 @@
 //! Measurements: what one stretch of load produced (latency histogram, successes, errors by
 //! kind), measurement windows, the figures a step reports and the stability test.
 
-mod errors;
 mod window;
 
-pub use errors::{ErrorCounts, ErrorKind, ErrorSample};
-pub use window::{
-    LatencySummary, Summary, Tally, Window, Windows, is_stable, percentile_ms, summarize,
-};
+pub use window::{Tally, Window, Windows, is_stable, latency_summary, percentile_ms, summarize};

@@ -4,10 +4,8 @@
 
 use std::time::Duration;
 
+use crate::results::{ErrorCounts, ErrorKind, ErrorSample, LatencySummary, Summary};
 use hdrhistogram::Histogram;
-use serde::{Deserialize, Serialize};
-
-use super::{ErrorCounts, ErrorKind, ErrorSample};
 
 /// The largest latency a histogram holds: one hour, in microseconds. Longer ones saturate.
 const MAX_LATENCY_US: u64 = 3_600_000_000;
@@ -97,23 +95,13 @@ fn per_second(count: u64, span: Duration) -> f64 {
     if secs > 0.0 { count as f64 / secs } else { 0.0 }
 }
 
-/// Latency percentiles in milliseconds.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct LatencySummary {
-    pub p50: f64,
-    pub p90: f64,
-    pub p99: f64,
-    pub max: f64,
-}
-
-impl LatencySummary {
-    pub fn from_histogram(h: &Histogram<u64>) -> Self {
-        LatencySummary {
-            p50: percentile_ms(h, 50.0),
-            p90: percentile_ms(h, 90.0),
-            p99: percentile_ms(h, 99.0),
-            max: round_ms(h.max()),
-        }
+/// The p50, p90, p99 and max of a histogram, in milliseconds.
+pub fn latency_summary(h: &Histogram<u64>) -> LatencySummary {
+    LatencySummary {
+        p50: percentile_ms(h, 50.0),
+        p90: percentile_ms(h, 90.0),
+        p99: percentile_ms(h, 99.0),
+        max: round_ms(h.max()),
     }
 }
 
@@ -127,22 +115,6 @@ pub fn percentile_ms(h: &Histogram<u64>, percentile: f64) -> f64 {
 
 fn round_ms(us: u64) -> f64 {
     (us as f64 / 10.0).round() / 100.0
-}
-
-/// The figures of a step or a run: what DESIGN.md's results JSON calls a step's fields.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Summary {
-    /// Successful responses per second over the measured time.
-    pub rps: f64,
-    /// Requests that got an outcome (successes plus every error kind).
-    pub requests: u64,
-    pub success_ratio: f64,
-    pub errors: ErrorCounts,
-    pub latency_ms: LatencySummary,
-    /// Open-loop requests that could not be sent on time.
-    pub dropped: u64,
-    /// The measured time in seconds.
-    pub duration_s: f64,
 }
 
 /// Merges windows into the summary of the time they cover, plus the merged tally (for
@@ -170,7 +142,7 @@ fn summary_of(tally: &Tally, span: Duration) -> Summary {
         requests,
         success_ratio: (success_ratio * 10_000.0).round() / 10_000.0,
         errors: tally.errors,
-        latency_ms: LatencySummary::from_histogram(&tally.latency),
+        latency_ms: latency_summary(&tally.latency),
         dropped: tally.dropped,
         duration_s: round2(span.as_secs_f64()),
     }

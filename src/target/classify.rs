@@ -5,7 +5,7 @@
 
 use http::{HeaderMap, StatusCode};
 
-use crate::stats::ErrorKind;
+use crate::results::ErrorKind;
 
 /// `None` for a success (2xx), otherwise the kind of failure.
 pub fn classify_response(status: StatusCode, headers: &HeaderMap) -> Option<ErrorKind> {

@@ -4,53 +4,16 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::Error;
+use crate::aws::{Aws, sdk_error};
+use crate::results::{CloudWatchFigures, MetricSummary, VariantLatency};
 use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::types::{Datapoint, Dimension, DimensionFilter, Statistic};
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
-use serde::{Deserialize, Serialize};
-
-use crate::Error;
-use crate::aws::{Aws, sdk_error};
 
 pub const NAMESPACE: &str = "AWS/SageMaker";
 const PERIOD_S: i32 = 60;
-
-/// One metric over the test's span (milliseconds; CloudWatch reports microseconds).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MetricSummary {
-    /// Average over every invocation in the span (per-minute averages weighted by their counts).
-    pub average_ms: f64,
-    /// The largest per-minute maximum.
-    pub maximum_ms: f64,
-    /// Invocations the metric counted.
-    pub samples: f64,
-    /// Minutes with data.
-    pub minutes: u32,
-}
-
-/// SageMaker's figures for one variant.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct VariantLatency {
-    pub variant: String,
-    pub model_latency: Option<MetricSummary>,
-    pub overhead_latency: Option<MetricSummary>,
-}
-
-/// The `cloudwatch` field of the results documents.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CloudWatchFigures {
-    pub namespace: String,
-    pub endpoint: String,
-    /// The span queried, whole minutes (UTC).
-    pub start: String,
-    pub end: String,
-    pub period_s: u32,
-    pub variants: Vec<VariantLatency>,
-    /// Set when the data looked incomplete when we stopped waiting.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-}
 
 /// What to read.
 #[derive(Clone, Debug)]

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use super::{Endpoint, PayloadSet};
 use crate::Error;
 use crate::aws::Aws;
-use crate::stats::ErrorSample;
+use crate::results::ErrorSample;
 
 /// The SigV4 signing name of the SageMaker runtime.
 pub const SIGNING_NAME: &str = "sagemaker";
@@ -426,7 +426,7 @@ pub fn example_credentials() -> aws_credential_types::Credentials {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::ErrorKind;
+    use crate::results::ErrorKind;
     use aws_credential_types::Credentials;
 
     #[test]

@@ -43,7 +43,7 @@ fn desired(states: &[MinuteState]) -> Vec<u32> {
     states.iter().map(|s| s.desired).collect()
 }
 
-fn events(states: &[MinuteState]) -> Vec<(usize, Direction, u32, u32)> {
+fn events(states: &[MinuteState]) -> Vec<(u32, Direction, u32, u32)> {
     states
         .iter()
         .filter_map(|s| s.event.as_ref())

@@ -1,4 +1,5 @@
-//! Error kinds (DESIGN.md "Measuring honestly") and their counts.
+//! The figures every step, minute and run reports (DESIGN.md "Results JSON"): throughput,
+//! requests, success, latency percentiles and errors counted by kind.
 
 use serde::{Deserialize, Serialize};
 
@@ -108,6 +109,39 @@ pub struct ErrorSample {
     pub status: Option<u16>,
     /// The start of the response body, or the error's text.
     pub detail: String,
+}
+
+/// Latency percentiles in milliseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LatencySummary {
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+/// The figures of a step, a minute or a run: what DESIGN.md's results JSON calls a step's
+/// fields.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Successful responses per second over the measured time.
+    pub rps: f64,
+    /// Requests that got an outcome (successes plus every error kind).
+    pub requests: u64,
+    pub success_ratio: f64,
+    pub errors: ErrorCounts,
+    pub latency_ms: LatencySummary,
+    /// Open-loop requests that could not be sent on time.
+    pub dropped: u64,
+    /// The measured time in seconds.
+    pub duration_s: f64,
+}
+
+impl Summary {
+    /// Requests that succeeded: exact, since `requests` counts successes and every error.
+    pub fn successes(&self) -> u64 {
+        self.requests.saturating_sub(self.errors.total())
+    }
 }
 
 #[cfg(test)]

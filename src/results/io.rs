@@ -1,0 +1,81 @@
+//! Writing results to disk: complete documents atomically (a temporary file and a rename),
+//! and `FILE.partial.jsonl`, appended and flushed as each step ends so an interrupted or
+//! crashed run loses no finished step.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::Error;
+
+/// The current time as `2026-11-29T17:00:00Z`.
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+/// Writes `value` as pretty JSON to `path` through a temporary file and a rename, so a
+/// crash never leaves a half-written results file.
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
+    let fail =
+        |e: &dyn std::fmt::Display| Error::Run(format!("cannot write {}: {e}", path.display()));
+    let text = serde_json::to_string_pretty(value).map_err(|e| fail(&e))?;
+    write_text(path, &(text + "\n"))
+}
+
+/// Writes `text` to `path` through a temporary file and a rename.
+pub fn write_text(path: &Path, text: &str) -> Result<(), Error> {
+    let fail =
+        |e: &dyn std::fmt::Display| Error::Run(format!("cannot write {}: {e}", path.display()));
+    let tmp = sibling(path, ".tmp");
+    std::fs::write(&tmp, text).map_err(|e| fail(&e))?;
+    std::fs::rename(&tmp, path).map_err(|e| fail(&e))
+}
+
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// `FILE.partial.jsonl`: one JSON line per finished step, flushed as it is written.
+pub struct PartialLog {
+    path: PathBuf,
+    file: File,
+}
+
+impl PartialLog {
+    /// Creates (truncates) the log beside the results file `json_path`.
+    pub fn create(json_path: &Path) -> Result<Self, Error> {
+        let path = sibling(json_path, ".partial.jsonl");
+        let file = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .open(&path)
+            .map_err(|e| {
+                Error::Input(format!(
+                    "--json {}: cannot create {} ({e})",
+                    json_path.display(),
+                    path.display()
+                ))
+            })?;
+        Ok(PartialLog { path, file })
+    }
+
+    pub fn append<T: Serialize>(&mut self, record: &T) -> Result<(), Error> {
+        let fail = |e: &dyn std::fmt::Display| {
+            Error::Run(format!("cannot write {}: {e}", self.path.display()))
+        };
+        let mut line = serde_json::to_string(record).map_err(|e| fail(&e))?;
+        line.push('\n');
+        self.file.write_all(line.as_bytes()).map_err(|e| fail(&e))?;
+        self.file.sync_data().map_err(|e| fail(&e))
+    }
+
+    /// Removes the log once the complete document is written.
+    pub fn remove(self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
