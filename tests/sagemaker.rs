@@ -671,7 +671,7 @@ fn find_results(dir: &Path, schema: &str) -> std::path::PathBuf {
         "peak": {"rps": 301.7, "concurrency": 8, "offered_rps": null, "success_ratio": 1.0,
                  "latency_ms": {"p50": 26.1, "p90": 26.9, "p99": 29.8, "max": 31.2}, "reason": "r"},
         "recommendation": {"safety_factor": 0.5, "max_rps": 301.7, "invocations_per_instance": 9051.0, "per_minute": true},
-        "stop_reason": "done"
+        "stop_reason": "done", "interrupted": false
     });
     let path = dir.join(format!("{}.json", schema.replace(['/', '.'], "-")));
     std::fs::write(&path, doc.to_string()).unwrap();
