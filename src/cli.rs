@@ -6,9 +6,9 @@ use std::time::Duration;
 use clap::{ArgGroup, Args, Parser, Subcommand};
 
 use crate::Error;
-use crate::load::TlsOptions;
 use crate::results::Arrival;
 use crate::server::WhenFull;
+use crate::target::TlsOptions;
 use crate::units::{
     parse_duration, parse_fraction, parse_percentile, parse_positive, parse_price, parse_rate,
     parse_safety_factor, parse_speed,

@@ -14,9 +14,6 @@ use peakrps::cli::Cli;
 use peakrps::commands::{Completion, execute};
 
 fn main() -> ExitCode {
-    // rustls is built with ring (our load connections) and aws-lc-rs (the AWS SDK); with two
-    // providers compiled in it cannot pick a default by itself, so name one before any TLS.
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {

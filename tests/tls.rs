@@ -58,7 +58,7 @@ fn self_signed_localhost() -> Identity {
 /// An HTTPS server on 127.0.0.1 answering every request `200 ok`, keeping connections open.
 /// It lives on its own thread until the test process ends.
 fn https_server(identity: &Identity) -> SocketAddr {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()

@@ -6,16 +6,16 @@ use std::time::SystemTime;
 use super::prepare::{Prepared, prepare};
 use super::{Completion, Interrupt};
 use crate::Error;
+use crate::aws::runtime::{describe_error, parse_error};
 use crate::cli::{FindArgs, Mode};
-use crate::load::{Connector, Load, StepPlan, Verdict, run_step};
+use crate::load::{Load, StepPlan, Verdict, run_step};
 use crate::report::{self, Progress};
 use crate::results::{
     self, ErrorSample, FindResults, FindSettings, PartialLog, Recommendation, Step,
 };
 use crate::search::{Measured, PassRules, Schedule, judge, search};
 use crate::stats::{Window, Windows, percentile_ms};
-use crate::target::RequestTemplate;
-use crate::target::sagemaker::{describe_error, parse_error};
+use crate::target::{Connector, RequestTemplate};
 
 pub fn find(args: &FindArgs) -> Result<Completion, Error> {
     let schedule = schedule(args)?;
@@ -122,7 +122,7 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
             l.p50, l.p99, l.max
         );
         report::emit("\n");
-        report::emit(&crate::target::cloudwatch::describe(figures, &client));
+        report::emit(&report::cloudwatch_lines(figures, &client));
     }
     if let Some(path) = &args.target.json {
         results::write_json(path, &results)?;

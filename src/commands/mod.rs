@@ -9,7 +9,6 @@ mod report;
 mod run;
 mod serve;
 mod simulate;
-mod watch;
 
 pub use interrupt::Interrupt;
 
@@ -41,7 +40,7 @@ fn read_cloudwatch(
         .ok_or_else(|| {
             Error::Input("--cloudwatch only applies to sagemaker://ENDPOINT targets".into())
         })?;
-    let query = crate::target::cloudwatch::Query {
+    let query = crate::aws::cloudwatch::Query {
         endpoint,
         variant: args.sagemaker.target_variant.clone(),
         start,
@@ -49,7 +48,7 @@ fn read_cloudwatch(
         expected_invocations: successes,
         wait: args.sagemaker.cloudwatch_wait,
     };
-    crate::target::cloudwatch::read(aws, &query, |line| progress.note(line))
+    crate::aws::cloudwatch::read(aws, &query, |line| progress.note(line))
 }
 
 /// Runs a parsed command.

@@ -3,10 +3,10 @@
 
 use super::Completion;
 use crate::Error;
+use crate::aws::autoscaling::{Metric, apply};
 use crate::aws::{Aws, AwsOptions};
 use crate::cli::{PolicyArgs, PolicyFormat, PolicyMetric};
-use crate::scaling::apply::apply;
-use crate::scaling::policy::{Metric, PolicyChoices, PolicySpec, read_find_results};
+use crate::scaling::policy::{PolicyChoices, policy_spec, read_find_results};
 
 pub fn policy(args: &PolicyArgs) -> Result<Completion, Error> {
     let source = args.from.display().to_string();
@@ -28,7 +28,7 @@ pub fn policy(args: &PolicyArgs) -> Result<Completion, Error> {
         scale_out_cooldown_s: args.scale_out_cooldown.as_secs(),
         disable_scale_in: args.disable_scale_in,
     };
-    let spec = PolicySpec::new(&results, &choices)?;
+    let spec = policy_spec(&results, &choices)?;
     // The explanation goes to stderr so stdout stays one JSON document for jq and the AWS CLI.
     eprintln!("# {}", spec.explanation);
     if args.apply {

@@ -7,14 +7,18 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::Error;
+use crate::aws::credentials::{self, LiveCredentials};
+use crate::aws::runtime::{self, InvokeOptions, InvokeSigner, SIGNING_NAME};
+use crate::aws::sigv4::Signer;
 use crate::aws::{Aws, AwsOptions};
 use crate::cli::{SageMakerArgs, TargetArgs, TlsArgs};
-use crate::load::Connector;
 use crate::report::Progress;
 use crate::results::{SageMakerTarget, TargetInfo};
 use crate::server::{self, RunningServer, SAMPLE_PAYLOAD, ServerConfig, WhenFull};
-use crate::target::sagemaker::{self, InvokeOptions, Signer};
-use crate::target::{Endpoint, PayloadSet, RequestTemplate, SAGEMAKER_PAYLOAD_LIMIT, Scheme};
+use crate::target::sagemaker;
+use crate::target::{
+    Connector, Endpoint, PayloadSet, RequestTemplate, SAGEMAKER_PAYLOAD_LIMIT, Scheme,
+};
 
 /// The embedded server `find` and `run` use without a TARGET: four workers with a fixed
 /// 25 ms service time, so its capacity is known (160 req/s) and the demo can be checked.
@@ -41,12 +45,23 @@ pub struct Prepared {
     pub sagemaker: Option<SageMakerSession>,
 }
 
-/// What the calls beside a `sagemaker://` load need: the AWS configuration, the signer
-/// whose credentials are kept fresh, and the endpoint.
+/// What the calls beside a `sagemaker://` load need: the AWS configuration, the
+/// credentials kept fresh in the background, and the endpoint.
 pub struct SageMakerSession {
     pub aws: Aws,
-    pub signer: Arc<Signer>,
+    pub credentials: Arc<LiveCredentials>,
     pub target: SageMakerTarget,
+}
+
+impl SageMakerSession {
+    /// A signer for SageMaker's APIs in the endpoint's region.
+    pub fn signer(&self) -> Signer {
+        Signer::new(
+            SIGNING_NAME,
+            &self.target.region,
+            Arc::clone(&self.credentials),
+        )
+    }
 }
 
 /// A `sagemaker://` target resolved: where requests go, the headers InvokeEndpoint takes,
@@ -74,7 +89,7 @@ fn plan_sagemaker(name: String, args: &SageMakerArgs) -> Result<SageMakerPlan, E
     })?;
     let region = aws.region();
     let service_env = std::env::var("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME").ok();
-    let base = sagemaker::base_url(
+    let base = runtime::base_url(
         args.endpoint_url.as_deref(),
         service_env.as_deref(),
         aws.config.endpoint_url(),
@@ -221,20 +236,22 @@ pub fn prepare(args: &TargetArgs, progress: &Progress) -> Result<Prepared, Error
     let mut session = None;
     if let Some(plan) = sagemaker {
         eprintln!("{}", sagemaker::PRODUCTION_WARNING);
-        let (provider, identity) = sagemaker::credentials(&plan.aws)?;
-        let signer = Arc::new(Signer::new(
-            &plan.info.region,
-            &endpoint.url(),
-            &template.payloads,
-            identity,
-        ));
-        sagemaker::keep_fresh(&plan.aws, &signer, provider);
-        template = template.with_signer(Arc::clone(&signer));
-        session = Some(SageMakerSession {
+        let credentials = credentials::load(&plan.aws)?;
+        let session_plan = SageMakerSession {
             aws: plan.aws,
-            signer,
+            credentials,
             target: plan.info,
-        });
+        };
+        let bodies: Vec<Bytes> = (0..template.payloads.len())
+            .map(|i| template.payloads.body(i))
+            .collect();
+        let signer = InvokeSigner::new(
+            session_plan.signer(),
+            &endpoint.url(),
+            bodies.iter().map(|b| &b[..]),
+        );
+        template = template.with_signer(Arc::new(signer));
+        session = Some(session_plan);
     }
     let connector = Connector::new(&endpoint, &tls)?;
     if args.tls.insecure {

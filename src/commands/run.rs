@@ -3,18 +3,17 @@
 use std::time::{Duration, SystemTime};
 
 use super::prepare::{Prepared, prepare};
-use super::watch::Watch;
 use super::{Completion, Interrupt};
 use crate::Error;
+use crate::aws::runtime::{describe_error, parse_error};
 use crate::cli::RunArgs;
-use crate::load::Connector;
 use crate::load::{Load, StepPlan, StepRun, Verdict, run_step};
 use crate::report::{self, Progress};
 use crate::results::{self, ErrorKind, LoadInfo, ProfileMinute, RunResults};
 use crate::scaling::TrafficProfile;
+use crate::scaling::live::Watch;
 use crate::stats::{Window, Windows};
-use crate::target::RequestTemplate;
-use crate::target::sagemaker::{describe_error, parse_error};
+use crate::target::{Connector, RequestTemplate};
 use std::sync::Arc;
 
 /// How long a `--requests N` run may take at most.
@@ -54,7 +53,17 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         interrupt: &interrupt,
     };
     let mut watch = match (&profile, &sagemaker) {
-        (Some(_), Some(session)) => Watch::start(session, args.speed, &progress),
+        (Some(_), Some(session)) => {
+            match Watch::start(&session.aws, session.signer(), &session.target, args.speed) {
+                Ok(watch) => Some(watch),
+                Err(e) => {
+                    progress.note(&format!(
+                        "warning: cannot watch the endpoint's instance count ({e}); the minutes will show none"
+                    ));
+                    None
+                }
+            }
+        }
         _ => None,
     };
     for note in watch.iter().flat_map(Watch::notes) {
@@ -124,7 +133,7 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
             l.p50, l.p99, l.max
         );
         report::emit("\n");
-        report::emit(&crate::target::cloudwatch::describe(&figures, &client));
+        report::emit(&report::cloudwatch_lines(&figures, &client));
         results.cloudwatch = Some(figures);
     }
     if let Some(path) = &args.target.json {
@@ -280,7 +289,13 @@ fn play_profile(
         };
         interrupted = played.interrupted;
         let instances = match (watch.as_deref_mut(), poll) {
-            (Some(w), Some(poll)) => w.count(poll, progress),
+            (Some(w), Some(poll)) => {
+                let count = w.count(poll);
+                if let Some(warning) = w.warning() {
+                    progress.note(&warning);
+                }
+                count
+            }
             _ => None,
         };
         let summary = played.windows.summary();

@@ -14,13 +14,11 @@ use bytes::BytesMut;
 use tokio::sync::{Notify, watch};
 use tokio::task::LocalSet;
 
-use super::conn::Connector;
 use super::schedule::Schedule;
-use super::wire::{self, Io, WireError};
-use crate::results::Arrival;
-use crate::results::{ErrorKind, ErrorSample};
+use super::wire::{self, WireError};
+use crate::results::{Arrival, ErrorKind, ErrorSample};
 use crate::stats::{Tally, Window, Windows};
-use crate::target::{RequestTemplate, classify_response, error_detail};
+use crate::target::{Connector, Io, RequestTemplate, classify_response, error_detail};
 
 /// How much load a step applies.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -1,13 +1,9 @@
 //! The load engine: closed-loop users or open-loop arrivals on keep-alive connections, spread
 //! over one single-threaded runtime per core, each shard recording into its own tally.
 
-mod conn;
 mod engine;
 mod schedule;
-mod tls;
 mod wire;
 
-pub use conn::Connector;
 pub use engine::{Load, StepPlan, StepRun, Verdict, run_step};
 pub use schedule::Schedule;
-pub use tls::TlsOptions;

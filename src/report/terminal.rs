@@ -8,7 +8,10 @@ use comfy_table::presets::UTF8_BORDERS_ONLY;
 use comfy_table::{Attribute, Cell, CellAlignment, Color, Table};
 
 use super::comparison::has_instances;
-use crate::results::{FindResults, ProfileMinute, RunResults, SimulateResults, Step, Summary};
+use crate::results::{
+    CloudWatchFigures, FindResults, MetricSummary, ProfileMinute, RunResults, SimulateResults,
+    Step, Summary,
+};
 
 /// Writes to stdout; a closed pipe (`peakrps … | head`) is not an error worth a panic.
 pub fn emit(text: &str) {
@@ -262,6 +265,35 @@ pub fn simulate_summary(results: &SimulateResults, color: bool) -> String {
         p.scale_out_cooldown_s,
         p.scale_in_cooldown_s
     )
+}
+
+/// The figures as lines for the terminal, with the client's own latency beside them.
+pub fn cloudwatch_lines(figures: &CloudWatchFigures, client: &str) -> String {
+    let metric = |m: &Option<MetricSummary>| match m {
+        Some(m) => format!("avg {:.1} ms, max {:.1} ms", m.average_ms, m.maximum_ms),
+        None => "no data".to_string(),
+    };
+    let mut out = format!(
+        "CloudWatch ({}, EndpointName={}, per minute, {} to {}):\n",
+        figures.namespace, figures.endpoint, figures.start, figures.end
+    );
+    if figures.variants.is_empty() {
+        out.push_str("  no ModelLatency data for this endpoint yet\n");
+    }
+    for v in &figures.variants {
+        let invocations = v.model_latency.as_ref().map_or(0.0, |m| m.samples);
+        out.push_str(&format!(
+            "  {}: ModelLatency {}; OverheadLatency {}; {invocations:.0} invocations\n",
+            v.variant,
+            metric(&v.model_latency),
+            metric(&v.overhead_latency)
+        ));
+    }
+    out.push_str(&format!("  client (whole round trip): {client}\n"));
+    if let Some(note) = &figures.note {
+        out.push_str(&format!("  note: {note}\n"));
+    }
+    out
 }
 
 /// `run --profile`: one row per minute, offered against achieved. When the minutes carry

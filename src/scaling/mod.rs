@@ -1,12 +1,10 @@
-//! From a peak to autoscaling: the target value of `SageMakerVariantInvocationsPerInstance`
-//! (REFERENCE.md §1: MAX_RPS × SAFETY_FACTOR × 60).
-
-pub mod apply;
-pub mod policy;
+//! From a peak to autoscaling: the policy for a variant, the target-tracking controller, the
+//! simulator that runs it over a traffic profile, and the live comparison with a real endpoint.
 
 pub mod controller;
 pub mod instance;
 pub mod live;
+pub mod policy;
 pub mod profile;
 pub mod recommend;
 pub mod simulate;

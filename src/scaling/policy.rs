@@ -1,61 +1,10 @@
-//! The Application Auto Scaling documents for one SageMaker variant (REFERENCE.md §4): the
-//! RegisterScalableTarget and PutScalingPolicy requests as `--cli-input-json` takes them, and
-//! the same pair as a CloudFormation template.
-
-use serde::Serialize;
-use serde_json::{Value, json};
+//! From a find result to a target-tracking policy for one SageMaker variant: the target
+//! value for the chosen metric, with every value checked against Application Auto Scaling's limits.
 
 use crate::Error;
-use crate::results::FindResults;
-use crate::results::Recommendation;
-use crate::target::sagemaker::validate_name;
-
-pub const SERVICE_NAMESPACE: &str = "sagemaker";
-pub const SCALABLE_DIMENSION: &str = "sagemaker:variant:DesiredInstanceCount";
-pub const INVOCATIONS_METRIC: &str = "SageMakerVariantInvocationsPerInstance";
-pub const CONCURRENCY_METRIC: &str = "SageMakerVariantConcurrentRequestsPerModelHighResolution";
-
-/// Which predefined metric the policy tracks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Metric {
-    /// Invocations per instance per minute: MAX_RPS × SAFETY_FACTOR × 60.
-    Invocations,
-    /// In-flight requests per model copy: concurrency at the peak × SAFETY_FACTOR.
-    Concurrency,
-}
-
-impl Metric {
-    pub fn predefined_type(self) -> &'static str {
-        match self {
-            Metric::Invocations => INVOCATIONS_METRIC,
-            Metric::Concurrency => CONCURRENCY_METRIC,
-        }
-    }
-
-    fn short(self) -> &'static str {
-        match self {
-            Metric::Invocations => "invocations",
-            Metric::Concurrency => "concurrency",
-        }
-    }
-}
-
-/// Everything a policy is made of.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PolicySpec {
-    pub endpoint: String,
-    pub variant: String,
-    pub policy_name: String,
-    pub min_capacity: u32,
-    pub max_capacity: u32,
-    pub metric: Metric,
-    pub target_value: f64,
-    pub scale_in_cooldown_s: u64,
-    pub scale_out_cooldown_s: u64,
-    pub disable_scale_in: bool,
-    /// One line saying where the target value comes from.
-    pub explanation: String,
-}
+use crate::aws::autoscaling::{Metric, PolicySpec};
+use crate::aws::runtime::validate_name;
+use crate::results::{DEFAULT_SAFETY_FACTOR, FindResults, Recommendation};
 
 /// What the user chose beyond the results file.
 #[derive(Clone, Debug)]
@@ -77,180 +26,98 @@ pub fn read_find_results(text: &str, source: &str) -> Result<FindResults, Error>
     crate::results::find_results_from(text, source, "policy")
 }
 
-impl PolicySpec {
-    /// Builds the policy from a find result and the user's choices, checking every value
-    /// against Application Auto Scaling's limits.
-    pub fn new(results: &FindResults, choices: &PolicyChoices) -> Result<Self, Error> {
-        validate_name("--endpoint", &choices.endpoint)?;
-        validate_name("--variant", &choices.variant)?;
-        if choices.max_capacity < choices.min_capacity {
-            return Err(Error::Input(format!(
-                "--max-capacity {} is below --min-capacity {}",
-                choices.max_capacity, choices.min_capacity
-            )));
-        }
-        if choices.max_capacity == 0 {
-            return Err(Error::Input("--max-capacity must be at least 1".into()));
-        }
-        let peak = results.peak.as_ref().ok_or_else(|| {
-            Error::Input(format!(
-                "the results have no peak ({}); there is nothing to scale on",
-                results.stop_reason
-            ))
-        })?;
-        let safety_factor = match (choices.safety_factor, &results.recommendation) {
-            (Some(f), _) => f,
-            (None, Some(r)) => r.safety_factor,
-            (None, None) => crate::results::DEFAULT_SAFETY_FACTOR,
-        };
-        let recommendation = Recommendation::new(peak.rps, safety_factor)?;
-        let (target_value, explanation) = match choices.metric {
-            Metric::Invocations => (
-                recommendation.invocations_per_instance,
-                format!(
-                    "TargetValue {} = MAX_RPS {} × SAFETY_FACTOR {} × 60 (invocations per instance per minute)",
-                    recommendation.invocations_per_instance, peak.rps, safety_factor
-                ),
-            ),
-            Metric::Concurrency => {
-                let concurrency = peak.concurrency.ok_or_else(|| {
-                    Error::Input(
-                        "the peak has no concurrency (an open-loop run); use --metric invocations"
-                            .into(),
-                    )
-                })?;
-                let target = (f64::from(concurrency) * safety_factor * 100.0).round() / 100.0;
-                (
-                    target,
-                    format!(
-                        "TargetValue {target} = concurrency at the peak {concurrency} × SAFETY_FACTOR {safety_factor} (in-flight requests per model copy)"
-                    ),
-                )
-            }
-        };
-        if target_value <= 0.0 {
-            return Err(Error::Input(format!(
-                "the target value would be {target_value}; the peak is too small to scale on"
-            )));
-        }
-        let policy_name = choices.policy_name.clone().unwrap_or_else(|| {
+/// Builds the policy from a find result and the user's choices, checking every value
+/// against Application Auto Scaling's limits.
+pub fn policy_spec(results: &FindResults, choices: &PolicyChoices) -> Result<PolicySpec, Error> {
+    validate_name("--endpoint", &choices.endpoint)?;
+    validate_name("--variant", &choices.variant)?;
+    if choices.max_capacity < choices.min_capacity {
+        return Err(Error::Input(format!(
+            "--max-capacity {} is below --min-capacity {}",
+            choices.max_capacity, choices.min_capacity
+        )));
+    }
+    if choices.max_capacity == 0 {
+        return Err(Error::Input("--max-capacity must be at least 1".into()));
+    }
+    let peak = results.peak.as_ref().ok_or_else(|| {
+        Error::Input(format!(
+            "the results have no peak ({}); there is nothing to scale on",
+            results.stop_reason
+        ))
+    })?;
+    let safety_factor = match (choices.safety_factor, &results.recommendation) {
+        (Some(f), _) => f,
+        (None, Some(r)) => r.safety_factor,
+        (None, None) => DEFAULT_SAFETY_FACTOR,
+    };
+    let recommendation = Recommendation::new(peak.rps, safety_factor)?;
+    let (target_value, explanation) = match choices.metric {
+        Metric::Invocations => (
+            recommendation.invocations_per_instance,
             format!(
-                "peakrps-{}-{}-{}",
-                choices.endpoint,
-                choices.variant,
-                choices.metric.short()
+                "TargetValue {} = MAX_RPS {} × SAFETY_FACTOR {} × 60 (invocations per instance per minute)",
+                recommendation.invocations_per_instance, peak.rps, safety_factor
+            ),
+        ),
+        Metric::Concurrency => {
+            let concurrency = peak.concurrency.ok_or_else(|| {
+                Error::Input(
+                    "the peak has no concurrency (an open-loop run); use --metric invocations"
+                        .into(),
+                )
+            })?;
+            let target = (f64::from(concurrency) * safety_factor * 100.0).round() / 100.0;
+            (
+                target,
+                format!(
+                    "TargetValue {target} = concurrency at the peak {concurrency} × SAFETY_FACTOR {safety_factor} (in-flight requests per model copy)"
+                ),
             )
-        });
-        if policy_name.is_empty()
-            || policy_name.len() > 256
-            || policy_name.chars().any(|c| c.is_control())
-        {
-            return Err(Error::Input(
-                "--policy-name must be 1 to 256 printable characters".into(),
-            ));
         }
-        Ok(PolicySpec {
-            endpoint: choices.endpoint.clone(),
-            variant: choices.variant.clone(),
-            policy_name,
-            min_capacity: choices.min_capacity,
-            max_capacity: choices.max_capacity,
-            metric: choices.metric,
-            target_value,
-            scale_in_cooldown_s: choices.scale_in_cooldown_s,
-            scale_out_cooldown_s: choices.scale_out_cooldown_s,
-            disable_scale_in: choices.disable_scale_in,
-            explanation,
-        })
+    };
+    if target_value <= 0.0 {
+        return Err(Error::Input(format!(
+            "the target value would be {target_value}; the peak is too small to scale on"
+        )));
     }
-
-    /// `endpoint/NAME/variant/VARIANT`.
-    pub fn resource_id(&self) -> String {
-        format!("endpoint/{}/variant/{}", self.endpoint, self.variant)
+    let policy_name = choices.policy_name.clone().unwrap_or_else(|| {
+        format!(
+            "peakrps-{}-{}-{}",
+            choices.endpoint,
+            choices.variant,
+            choices.metric.short()
+        )
+    });
+    if policy_name.is_empty()
+        || policy_name.len() > 256
+        || policy_name.chars().any(|c| c.is_control())
+    {
+        return Err(Error::Input(
+            "--policy-name must be 1 to 256 printable characters".into(),
+        ));
     }
-
-    fn target_tracking(&self) -> Value {
-        json!({
-            "TargetValue": self.target_value,
-            "PredefinedMetricSpecification": {"PredefinedMetricType": self.metric.predefined_type()},
-            "ScaleInCooldown": self.scale_in_cooldown_s,
-            "ScaleOutCooldown": self.scale_out_cooldown_s,
-            "DisableScaleIn": self.disable_scale_in,
-        })
-    }
-
-    /// The RegisterScalableTarget request (`register-scalable-target --cli-input-json`).
-    pub fn register_scalable_target(&self) -> Value {
-        json!({
-            "ServiceNamespace": SERVICE_NAMESPACE,
-            "ResourceId": self.resource_id(),
-            "ScalableDimension": SCALABLE_DIMENSION,
-            "MinCapacity": self.min_capacity,
-            "MaxCapacity": self.max_capacity,
-        })
-    }
-
-    /// The PutScalingPolicy request (`put-scaling-policy --cli-input-json`).
-    pub fn put_scaling_policy(&self) -> Value {
-        json!({
-            "PolicyName": self.policy_name,
-            "ServiceNamespace": SERVICE_NAMESPACE,
-            "ResourceId": self.resource_id(),
-            "ScalableDimension": SCALABLE_DIMENSION,
-            "PolicyType": "TargetTrackingScaling",
-            "TargetTrackingScalingPolicyConfiguration": self.target_tracking(),
-        })
-    }
-
-    /// Both requests, keyed by operation name.
-    pub fn cli_input(&self) -> Value {
-        json!({
-            "RegisterScalableTarget": self.register_scalable_target(),
-            "PutScalingPolicy": self.put_scaling_policy(),
-        })
-    }
-
-    /// A CloudFormation template: the scalable target and the policy that refers to it.
-    pub fn cloudformation(&self) -> Value {
-        json!({
-            "AWSTemplateFormatVersion": "2010-09-09",
-            "Description": format!("Autoscaling of SageMaker variant {} (peakrps). {}", self.resource_id(), self.explanation),
-            "Resources": {
-                "ScalableTarget": {
-                    "Type": "AWS::ApplicationAutoScaling::ScalableTarget",
-                    "Properties": {
-                        "ServiceNamespace": SERVICE_NAMESPACE,
-                        "ResourceId": self.resource_id(),
-                        "ScalableDimension": SCALABLE_DIMENSION,
-                        "MinCapacity": self.min_capacity,
-                        "MaxCapacity": self.max_capacity,
-                    }
-                },
-                "ScalingPolicy": {
-                    "Type": "AWS::ApplicationAutoScaling::ScalingPolicy",
-                    "Properties": {
-                        "PolicyName": self.policy_name,
-                        "PolicyType": "TargetTrackingScaling",
-                        "ScalingTargetId": {"Ref": "ScalableTarget"},
-                        "TargetTrackingScalingPolicyConfiguration": self.target_tracking(),
-                    }
-                }
-            }
-        })
-    }
-}
-
-/// What Application Auto Scaling holds after `--apply` (read back with the Describe calls).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct AppliedPolicy {
-    pub scalable_targets: Vec<Value>,
-    pub scaling_policies: Vec<Value>,
+    Ok(PolicySpec {
+        endpoint: choices.endpoint.clone(),
+        variant: choices.variant.clone(),
+        policy_name,
+        min_capacity: choices.min_capacity,
+        max_capacity: choices.max_capacity,
+        metric: choices.metric,
+        target_value,
+        scale_in_cooldown_s: choices.scale_in_cooldown_s,
+        scale_out_cooldown_s: choices.scale_out_cooldown_s,
+        disable_scale_in: choices.disable_scale_in,
+        explanation,
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::{Value, json};
+
     use super::*;
+    use crate::aws::autoscaling::{CONCURRENCY_METRIC, INVOCATIONS_METRIC};
 
     fn results(schema: &str) -> String {
         json!({
@@ -294,7 +161,7 @@ mod tests {
     #[test]
     fn cli_input_documents_have_the_api_shape() {
         let r = read_find_results(&results("peakrps.find/v1"), "r.json").unwrap();
-        let p = PolicySpec::new(&r, &choices()).unwrap();
+        let p = policy_spec(&r, &choices()).unwrap();
         let register = p.register_scalable_target();
         // RegisterScalableTarget request members (Application Auto Scaling API reference).
         assert_eq!(
@@ -357,7 +224,7 @@ mod tests {
     #[test]
     fn cloudformation_pairs_target_and_policy() {
         let r = read_find_results(&results("peakrps.find/v1"), "r.json").unwrap();
-        let p = PolicySpec::new(&r, &choices()).unwrap();
+        let p = policy_spec(&r, &choices()).unwrap();
         let t = p.cloudformation();
         let res = &t["Resources"];
         assert_eq!(
@@ -390,10 +257,10 @@ mod tests {
         let r = read_find_results(&results("peakrps.find/v1"), "r.json").unwrap();
         let mut c = choices();
         c.safety_factor = Some(0.25);
-        let p = PolicySpec::new(&r, &c).unwrap();
+        let p = policy_spec(&r, &c).unwrap();
         assert_eq!(p.target_value, 4525.5);
         c.metric = Metric::Concurrency;
-        let p = PolicySpec::new(&r, &c).unwrap();
+        let p = policy_spec(&r, &c).unwrap();
         assert_eq!(p.target_value, 2.0);
         assert_eq!(
             p.put_scaling_policy()["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"]
@@ -401,7 +268,7 @@ mod tests {
             CONCURRENCY_METRIC
         );
         c.safety_factor = Some(1.5);
-        assert!(PolicySpec::new(&r, &c).is_err());
+        assert!(policy_spec(&r, &c).is_err());
     }
 
     #[test]
@@ -427,13 +294,13 @@ mod tests {
         let mut c = choices();
         c.min_capacity = 5;
         assert!(
-            PolicySpec::new(&r, &c)
+            policy_spec(&r, &c)
                 .unwrap_err()
                 .to_string()
                 .contains("below --min-capacity")
         );
         let mut c = choices();
         c.endpoint = "bad_name".into();
-        assert!(matches!(PolicySpec::new(&r, &c), Err(Error::Input(_))));
+        assert!(matches!(policy_spec(&r, &c), Err(Error::Input(_))));
     }
 }

@@ -1,25 +1,28 @@
 //! What requests are sent to and what they carry: the endpoint parsed from TARGET, the
-//! request template every virtual user sends (signed for `sagemaker://` targets), and how a
-//! response is classified.
+//! connection to it (TCP or TLS), the request template every virtual user sends (signed for
+//! `sagemaker://` targets), and how a response is classified.
 
 mod classify;
-pub mod cloudwatch;
-pub mod describe_endpoint;
+mod conn;
 mod endpoint;
 mod payload;
 pub mod sagemaker;
+mod tls;
 
 use std::sync::Arc;
 
 pub use classify::{classify_response, error_detail};
+pub use conn::{Connector, Io};
 pub use endpoint::{Endpoint, Scheme};
 pub use payload::{PayloadSet, SAGEMAKER_PAYLOAD_LIMIT, content_type_for};
+pub use tls::TlsOptions;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Request, header};
 use http_body_util::Full;
 
 use crate::Error;
+use crate::aws::runtime::InvokeSigner;
 
 /// The request a virtual user sends: always `POST` to the endpoint's path, with fixed
 /// headers and one body from the payload set in turn.
@@ -29,7 +32,7 @@ pub struct RequestTemplate {
     headers: HeaderMap,
     pub payloads: PayloadSet,
     /// Signs each request (SigV4) for `sagemaker://` targets.
-    signer: Option<Arc<sagemaker::Signer>>,
+    signer: Option<Arc<InvokeSigner>>,
     /// Unsigned requests as HTTP/1.1 bytes, one per body, prepared once.
     wires: Vec<Bytes>,
 }
@@ -77,7 +80,7 @@ impl RequestTemplate {
     }
 
     /// Every request will be signed by `signer` (built for this template's payloads).
-    pub fn with_signer(mut self, signer: Arc<sagemaker::Signer>) -> Self {
+    pub fn with_signer(mut self, signer: Arc<InvokeSigner>) -> Self {
         self.signer = Some(signer);
         self.wires.clear();
         self
@@ -102,7 +105,9 @@ impl RequestTemplate {
         *req.uri_mut() = self.endpoint.path.clone();
         *req.headers_mut() = self.headers.clone();
         if let Some(signer) = &self.signer {
-            signer.sign(&mut req, i);
+            // A request that cannot be signed goes out unsigned, and SageMaker's 403 counts
+            // it as a client error.
+            let _ = signer.sign(&mut req, i);
         }
         req
     }

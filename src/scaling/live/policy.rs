@@ -1,43 +1,12 @@
-//! The scaling configuration live on a SageMaker variant, read from Application Auto Scaling
-//! (DescribeScalableTargets, DescribeScalingPolicies) and turned into the controller's
-//! `Policy`, so `run --profile` can predict what the real autoscaler should do.
+//! The scaling configuration live on a SageMaker variant, as the simulator can follow it: a
+//! target-tracking policy on invocations per instance, and notes on whatever else acts on it.
 
-use aws_sdk_applicationautoscaling::Client;
-use aws_sdk_applicationautoscaling::operation::describe_scalable_targets::DescribeScalableTargetsOutput;
-use aws_sdk_applicationautoscaling::operation::describe_scaling_policies::DescribeScalingPoliciesOutput;
-use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
-
-use super::policy::{INVOCATIONS_METRIC, SCALABLE_DIMENSION, SERVICE_NAMESPACE};
-use crate::Error;
-use crate::aws::{Aws, sdk_error};
+use crate::aws::autoscaling::{INVOCATIONS_METRIC, ScalableTarget, ScalingPolicy};
 use crate::results::Policy;
 
 /// Application Auto Scaling's default cooldowns for SageMaker variants (PutScalingPolicy
 /// reference: 300 s when the policy gives none).
 const DEFAULT_COOLDOWN_S: u64 = 300;
-
-/// What the variant's registration says (DescribeScalableTargets).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct ScalableTarget {
-    pub min_capacity: u32,
-    pub max_capacity: u32,
-    pub scale_out_suspended: bool,
-    pub scale_in_suspended: bool,
-}
-
-/// One scaling policy on the variant (DescribeScalingPolicies).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct ScalingPolicy {
-    pub name: String,
-    /// `TargetTrackingScaling`, `StepScaling`, `PredictiveScaling`.
-    pub policy_type: String,
-    /// The predefined metric of a target-tracking policy (None for a customized metric).
-    pub metric: Option<String>,
-    pub target_value: Option<f64>,
-    pub scale_in_cooldown_s: Option<u64>,
-    pub scale_out_cooldown_s: Option<u64>,
-    pub disable_scale_in: bool,
-}
 
 /// The policy the simulator can follow, and what the user should know about the rest.
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -46,80 +15,6 @@ pub struct LivePolicy {
     /// capacity range; None when the variant has no such policy.
     pub policy: Option<Policy>,
     pub notes: Vec<String>,
-}
-
-/// `endpoint/NAME/variant/VARIANT`.
-pub fn resource_id(endpoint: &str, variant: &str) -> String {
-    format!("endpoint/{endpoint}/variant/{variant}")
-}
-
-/// What Application Auto Scaling holds for a variant: DescribeScalableTargets, then
-/// DescribeScalingPolicies (all of them, or only `policy_name`).
-pub(super) async fn describe(
-    client: &Client,
-    resource_id: &str,
-    policy_name: Option<&str>,
-) -> Result<(DescribeScalableTargetsOutput, DescribeScalingPoliciesOutput), Error> {
-    let namespace = ServiceNamespace::from(SERVICE_NAMESPACE);
-    let dimension = ScalableDimension::from(SCALABLE_DIMENSION);
-    let targets = client
-        .describe_scalable_targets()
-        .service_namespace(namespace.clone())
-        .resource_ids(resource_id)
-        .scalable_dimension(dimension.clone())
-        .send()
-        .await
-        .map_err(|e| sdk_error("DescribeScalableTargets", &e))?;
-    let policies = client
-        .describe_scaling_policies()
-        .service_namespace(namespace)
-        .resource_id(resource_id)
-        .scalable_dimension(dimension)
-        .set_policy_names(policy_name.map(|p| vec![p.to_string()]))
-        .send()
-        .await
-        .map_err(|e| sdk_error("DescribeScalingPolicies", &e))?;
-    Ok((targets, policies))
-}
-
-/// Reads the variant's registration and policies from Application Auto Scaling.
-pub fn read(aws: &Aws, endpoint: &str, variant: &str) -> Result<LivePolicy, Error> {
-    let client = Client::new(&aws.config);
-    let id = resource_id(endpoint, variant);
-    let (targets, policies) = aws.block_on(describe(&client, &id, None))?;
-    let target = targets.scalable_targets().first().map(|t| {
-        let suspended = t.suspended_state();
-        ScalableTarget {
-            min_capacity: u32::try_from(t.min_capacity()).unwrap_or(0),
-            max_capacity: u32::try_from(t.max_capacity()).unwrap_or(0),
-            scale_out_suspended: suspended
-                .and_then(|s| s.dynamic_scaling_out_suspended())
-                .unwrap_or(false),
-            scale_in_suspended: suspended
-                .and_then(|s| s.dynamic_scaling_in_suspended())
-                .unwrap_or(false),
-        }
-    });
-    let seconds = |s: Option<i32>| s.and_then(|s| u64::try_from(s).ok());
-    let policies: Vec<ScalingPolicy> = policies
-        .scaling_policies()
-        .iter()
-        .map(|p| {
-            let tracking = p.target_tracking_scaling_policy_configuration();
-            ScalingPolicy {
-                name: p.policy_name().to_string(),
-                policy_type: p.policy_type().as_str().to_string(),
-                metric: tracking
-                    .and_then(|t| t.predefined_metric_specification())
-                    .map(|m| m.predefined_metric_type().as_str().to_string()),
-                target_value: tracking.map(|t| t.target_value()),
-                scale_in_cooldown_s: seconds(tracking.and_then(|t| t.scale_in_cooldown())),
-                scale_out_cooldown_s: seconds(tracking.and_then(|t| t.scale_out_cooldown())),
-                disable_scale_in: tracking.and_then(|t| t.disable_scale_in()).unwrap_or(false),
-            }
-        })
-        .collect();
-    Ok(interpret(target.as_ref(), &policies, &id))
 }
 
 /// Picks the policy the simulator can follow and says what it cannot model.

@@ -2,18 +2,21 @@
 //! minute starts (DescribeEndpoint, polled beside the load) and the counts the simulator
 //! predicts for the same minutes under the policy that is live on the variant.
 
+mod policy;
+
+pub use policy::{LivePolicy, interpret};
+
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
 
-use super::prepare::SageMakerSession;
+use super::predict_instances;
 use crate::Error;
 use crate::aws::Aws;
-use crate::report::Progress;
-use crate::results::{LiveScaling, ProfileMinute, Timing};
-use crate::scaling::live::{self, LivePolicy};
-use crate::scaling::predict_instances;
-use crate::target::describe_endpoint::{DescribeEndpoint, EndpointState, control_url};
+use crate::aws::autoscaling;
+use crate::aws::control::{DescribeEndpoint, EndpointState, control_url};
+use crate::aws::sigv4::Signer;
+use crate::results::{LiveScaling, ProfileMinute, SageMakerTarget, Timing};
 
 /// The longest a minute's end waits for its DescribeEndpoint answer (the call itself gives
 /// up after 10 s).
@@ -30,42 +33,34 @@ pub struct Watch {
     /// Minutes whose DescribeEndpoint failed, and the first reason.
     failed: usize,
     first_failure: Option<String>,
+    /// The first failure, until the caller has shown it.
+    unshown: Option<String>,
 }
 
 /// A DescribeEndpoint under way on the AWS runtime.
 pub struct Poll(Receiver<Result<EndpointState, Error>>);
 
 impl Watch {
-    /// Reads the endpoint and its live policy before the traffic starts. A failure is a
-    /// warning, not an error: the load test goes on, without instance counts.
-    pub fn start(session: &SageMakerSession, speed: f64, progress: &Progress) -> Option<Watch> {
-        match Watch::try_start(session, speed) {
-            Ok(watch) => Some(watch),
-            Err(e) => {
-                progress.note(&format!(
-                    "warning: cannot watch the endpoint's instance count ({e}); the minutes will show none"
-                ));
-                None
-            }
-        }
-    }
-
-    fn try_start(session: &SageMakerSession, speed: f64) -> Result<Watch, Error> {
-        let aws = session.aws.clone();
+    /// Reads the endpoint and its live policy before the traffic starts. `signer` signs for
+    /// SageMaker in the endpoint's region. A failure here should be a warning, not an error:
+    /// the load test can go on without instance counts.
+    pub fn start(
+        aws: &Aws,
+        signer: Signer,
+        target: &SageMakerTarget,
+        speed: f64,
+    ) -> Result<Watch, Error> {
+        let aws = aws.clone();
         let service_env = std::env::var("AWS_ENDPOINT_URL_SAGEMAKER").ok();
         let base = control_url(
             service_env.as_deref(),
             aws.config.endpoint_url(),
-            &session.target.region,
+            &target.region,
         );
-        let endpoint = session.target.endpoint.clone();
-        let describe = Arc::new(DescribeEndpoint::new(
-            &base,
-            &endpoint,
-            Arc::clone(&session.signer),
-        )?);
+        let endpoint = target.endpoint.clone();
+        let describe = Arc::new(DescribeEndpoint::new(&base, &endpoint, signer)?);
         let state = aws.block_on(describe.call())?;
-        let (variant, mut notes) = choose_variant(&state, session.target.variant.as_deref())?;
+        let (variant, mut notes) = choose_variant(&state, target.variant.as_deref())?;
         let initial = state
             .variant(&variant)
             .and_then(|v| v.current)
@@ -75,7 +70,12 @@ impl Watch {
                     state.status
                 ))
             })?;
-        let mut live = live::read(&aws, &endpoint, &variant).unwrap_or_else(|e| LivePolicy {
+        let live =
+            autoscaling::read_variant(&aws, &endpoint, &variant).map(|(target, policies)| {
+                let id = autoscaling::resource_id(&endpoint, &variant);
+                interpret(target.as_ref(), &policies, &id)
+            });
+        let mut live = live.unwrap_or_else(|e| LivePolicy {
             policy: None,
             notes: vec![format!(
                 "cannot read the scaling policy ({e}): the prediction keeps the starting count"
@@ -97,6 +97,7 @@ impl Watch {
             live,
             failed: 0,
             first_failure: None,
+            unshown: None,
         })
     }
 
@@ -115,9 +116,9 @@ impl Watch {
         Poll(rx)
     }
 
-    /// The variant's count from a finished poll; None (and a warning the first time) when
-    /// the call failed.
-    pub fn count(&mut self, poll: Poll, progress: &Progress) -> Option<u32> {
+    /// The variant's count from a finished poll; None when the call failed (the first
+    /// failure is then waiting in `warning`).
+    pub fn count(&mut self, poll: Poll) -> Option<u32> {
         let answer = poll.0.recv_timeout(ANSWER_WAIT).unwrap_or_else(|_| {
             Err(Error::Run(
                 "DescribeEndpoint failed: no answer in time".into(),
@@ -139,14 +140,19 @@ impl Watch {
             Err(e) => {
                 self.failed += 1;
                 if self.first_failure.is_none() {
-                    progress.note(&format!(
+                    self.first_failure = Some(e.to_string());
+                    self.unshown = Some(format!(
                         "warning: {e}; minutes without an instance count show '-'"
                     ));
-                    self.first_failure = Some(e.to_string());
                 }
                 None
             }
         }
+    }
+
+    /// The first failed poll's warning, once.
+    pub fn warning(&mut self) -> Option<String> {
+        self.unshown.take()
     }
 
     /// Puts the prediction beside the counts and says what it was computed from.
@@ -205,7 +211,7 @@ fn choose_variant(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::target::describe_endpoint::VariantCounts;
+    use crate::aws::control::VariantCounts;
 
     fn state(names: &[&str]) -> EndpointState {
         EndpointState {

@@ -1,17 +1,21 @@
-//! Connections to the endpoint: one HTTP/1.1 connection per virtual user (no pool), plain TCP
-//! or TLS (rustls, see tls.rs), TCP_NODELAY set. The host is resolved once, before the load starts.
+//! Connections to the endpoint: plain TCP or TLS (rustls, see tls.rs), TCP_NODELAY set. The
+//! host is resolved once, before the load starts.
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use rustls::pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use super::tls::{self, TlsOptions};
-use super::wire::Io;
+use super::{Endpoint, Scheme};
 use crate::Error;
-use crate::target::{Endpoint, Scheme};
+
+/// A connection's byte stream: plain TCP or TLS.
+pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 /// Opens connections to one endpoint.
 #[derive(Clone)]

@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+use super::{Aws, sdk_error};
 use crate::Error;
-use crate::aws::{Aws, sdk_error};
 use crate::results::{CloudWatchFigures, MetricSummary, VariantLatency};
 use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::types::{Datapoint, Dimension, DimensionFilter, Statistic};
@@ -209,35 +209,6 @@ pub fn summarize(points: &[Datapoint]) -> Option<MetricSummary> {
         samples,
         minutes,
     })
-}
-
-/// The figures as lines for the terminal, with the client's own latency beside them.
-pub fn describe(figures: &CloudWatchFigures, client: &str) -> String {
-    let metric = |m: &Option<MetricSummary>| match m {
-        Some(m) => format!("avg {:.1} ms, max {:.1} ms", m.average_ms, m.maximum_ms),
-        None => "no data".to_string(),
-    };
-    let mut out = format!(
-        "CloudWatch ({}, EndpointName={}, per minute, {} to {}):\n",
-        figures.namespace, figures.endpoint, figures.start, figures.end
-    );
-    if figures.variants.is_empty() {
-        out.push_str("  no ModelLatency data for this endpoint yet\n");
-    }
-    for v in &figures.variants {
-        let invocations = v.model_latency.as_ref().map_or(0.0, |m| m.samples);
-        out.push_str(&format!(
-            "  {}: ModelLatency {}; OverheadLatency {}; {invocations:.0} invocations\n",
-            v.variant,
-            metric(&v.model_latency),
-            metric(&v.overhead_latency)
-        ));
-    }
-    out.push_str(&format!("  client (whole round trip): {client}\n"));
-    if let Some(note) = &figures.note {
-        out.push_str(&format!("  note: {note}\n"));
-    }
-    out
 }
 
 #[cfg(test)]

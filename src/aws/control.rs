@@ -1,22 +1,22 @@
-//! DescribeEndpoint on the SageMaker control plane: the instance counts of an endpoint's
-//! variants, for `run --profile` to put beside the simulator's prediction. One awsJson1_1
-//! POST signed with aws-sigv4 and sent with hyper: aws-sdk-sagemaker would cost minutes of
-//! build and gigabytes for this one call (REFERENCE.md §6).
+//! SageMaker's control plane: DescribeEndpoint, the instance counts of an endpoint's
+//! variants. One awsJson1_1 POST signed with our SigV4 signer and sent over a small hyper
+//! client: aws-sdk-sagemaker would cost minutes of build and gigabytes for this one call
+//! (REFERENCE.md §6).
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::Request;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper_util::rt::TokioIo;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
-use super::Endpoint;
-use super::sagemaker::{Signer, Signing, service_url, sign_request};
+use super::service_url;
+use super::sigv4::{Signer, body_hash};
 use crate::Error;
-use crate::load::{Connector, TlsOptions};
 
 /// The awsJson1_1 operation header.
 const TARGET: &str = "SageMaker.DescribeEndpoint";
@@ -116,63 +116,72 @@ pub fn parse_failure(status: u16, error_type: Option<&str>, body: &[u8]) -> Erro
     Error::Run(format!("DescribeEndpoint failed: {code}: {message}"))
 }
 
-/// DescribeEndpoint for one endpoint, signed with the credentials of the load's signer.
+/// DescribeEndpoint for one endpoint.
 pub struct DescribeEndpoint {
-    endpoint: Endpoint,
+    url: String,
     body: Bytes,
     body_hash: String,
-    signer: Arc<Signer>,
+    signer: Signer,
+    client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
     timeout: Duration,
 }
 
 impl DescribeEndpoint {
     /// `base` is the control plane's URL (see `control_url`); `name` the endpoint.
-    pub fn new(base: &str, name: &str, signer: Arc<Signer>) -> Result<Self, Error> {
+    pub fn new(base: &str, name: &str, signer: Signer) -> Result<Self, Error> {
         let url = format!("{base}/");
-        let endpoint = Endpoint::parse(&url)
-            .map_err(|e| Error::Input(format!("the SageMaker API URL {url} is not usable: {e}")))?;
+        url.parse::<http::Uri>()
+            .ok()
+            .filter(|u| u.host().is_some())
+            .ok_or_else(|| Error::Input(format!("the SageMaker API URL {url} is not usable")))?;
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_native_roots(provider)
+            .map_err(|e| Error::Run(format!("cannot set up TLS for the SageMaker API: {e}")))?
+            .https_or_http()
+            .enable_http1()
+            .build();
         let body = Bytes::from(serde_json::json!({ "EndpointName": name }).to_string());
-        let body_hash = hex::encode(Sha256::digest(&body));
         Ok(DescribeEndpoint {
-            endpoint,
+            url,
+            body_hash: body_hash(&body),
             body,
-            body_hash,
             signer,
+            client: Client::builder(TokioExecutor::new()).build(https),
             timeout: Duration::from_secs(10),
         })
     }
 
-    /// The signed request at `time`.
-    pub fn request(&self, time: SystemTime) -> Result<Request<Full<Bytes>>, Error> {
-        let mut request = Request::post(self.endpoint.path.clone())
-            .header(http::header::HOST, self.endpoint.authority())
+    /// The request, unsigned: POST to the API's root with the operation in `x-amz-target`.
+    fn unsigned(&self) -> Result<Request<Full<Bytes>>, Error> {
+        let mut request = Request::post(&self.url)
             .header(http::header::CONTENT_TYPE, CONTENT_TYPE)
             .header("x-amz-target", TARGET)
             .body(Full::new(self.body.clone()))
             .map_err(|e| Error::Run(format!("cannot build the DescribeEndpoint request: {e}")))?;
-        let identity = self.signer.identity();
-        let signing = Signing {
-            region: self.signer.region(),
-            identity: &identity,
-            time,
-            settings: &Default::default(),
-        };
-        sign_request(
-            &mut request,
-            &self.endpoint.url(),
-            self.body_hash.clone(),
-            &signing,
-        )?;
+        // Signed, so set here rather than left to the client.
+        if let Some(authority) = request.uri().authority() {
+            let host = http::HeaderValue::from_str(authority.as_str())
+                .map_err(|e| Error::Input(format!("the SageMaker API URL {}: {e}", self.url)))?;
+            request.headers_mut().insert(http::header::HOST, host);
+        }
         Ok(request)
     }
 
-    /// Calls DescribeEndpoint once (on a fresh connection, within 10 s).
+    /// The request signed now with the current credentials.
+    pub fn request(&self) -> Result<Request<Full<Bytes>>, Error> {
+        let mut request = self.unsigned()?;
+        self.signer.sign(&mut request, &self.url, &self.body_hash)?;
+        Ok(request)
+    }
+
+    /// Calls DescribeEndpoint once, within 10 s.
     pub async fn call(&self) -> Result<EndpointState, Error> {
         match tokio::time::timeout(self.timeout, self.exchange()).await {
             Ok(result) => result,
             Err(_) => Err(Error::Run(format!(
                 "DescribeEndpoint failed: no answer from {} within {} s",
-                self.endpoint.authority(),
+                self.url,
                 self.timeout.as_secs()
             ))),
         }
@@ -180,26 +189,10 @@ impl DescribeEndpoint {
 
     async fn exchange(&self) -> Result<EndpointState, Error> {
         let fail = |e: &dyn std::fmt::Display| {
-            Error::Run(format!(
-                "DescribeEndpoint failed: {} ({e})",
-                self.endpoint.authority()
-            ))
+            Error::Run(format!("DescribeEndpoint failed: {} ({e})", self.url))
         };
-        let request = self.request(SystemTime::now())?;
-        // Resolved on every call (once a minute): the API's addresses may change in a long run.
-        let endpoint = self.endpoint.clone();
-        let connector =
-            tokio::task::spawn_blocking(move || Connector::new(&endpoint, &TlsOptions::default()))
-                .await
-                .map_err(|e| fail(&e))??;
-        let io = connector.connect().await.map_err(|e| fail(&e))?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
-            .await
-            .map_err(|e| fail(&e))?;
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-        let response = sender.send_request(request).await.map_err(|e| fail(&e))?;
+        let request = self.request()?;
+        let response = self.client.request(request).await.map_err(|e| fail(&e))?;
         let status = response.status();
         let error_type = response
             .headers()
@@ -221,8 +214,11 @@ impl DescribeEndpoint {
 
 #[cfg(test)]
 mod tests {
+    use std::time::SystemTime;
+
     use super::*;
-    use crate::target::PayloadSet;
+    use crate::aws::credentials::{LiveCredentials, example_credentials};
+    use crate::aws::runtime::SIGNING_NAME;
 
     #[test]
     fn control_url_precedence() {
@@ -253,23 +249,30 @@ mod tests {
     /// the key pair of AWS's published SigV4 examples.
     #[test]
     fn signature_matches_botocore() {
-        let creds = crate::target::sagemaker::example_credentials();
-        let payloads = PayloadSet::from_bodies(vec![Bytes::from_static(b"x")], "text/csv");
-        let signer = Arc::new(Signer::new(
+        let creds = example_credentials();
+        let signer = Signer::new(
+            SIGNING_NAME,
             "us-east-1",
-            "https://runtime.sagemaker.us-east-1.amazonaws.com/endpoints/my-endpoint/invocations",
-            &payloads,
-            creds.into(),
-        ));
+            LiveCredentials::fixed(creds.clone().into()),
+        );
         let describe = DescribeEndpoint::new(
             "https://api.sagemaker.us-east-1.amazonaws.com",
             "my-endpoint",
-            signer,
+            signer.clone(),
         )
         .unwrap();
         let time = SystemTime::UNIX_EPOCH + Duration::from_secs(1_440_938_160);
-        let request = describe.request(time).unwrap();
-        assert_eq!(request.uri(), "/");
+        let mut request = describe.unsigned().unwrap();
+        signer
+            .sign_at(
+                &mut request,
+                &describe.url,
+                &describe.body_hash,
+                &creds.into(),
+                time,
+            )
+            .unwrap();
+        assert_eq!(request.uri().path(), "/");
         assert_eq!(
             request.headers()["x-amz-target"],
             "SageMaker.DescribeEndpoint"

@@ -1,4 +1,4 @@
-//! TLS for https:// targets: rustls with the ring provider, trusting the public roots plus a
+//! TLS for https:// targets: rustls with the aws-lc-rs provider, trusting the public roots plus a
 //! private CA (--ca-cert), or any certificate (--insecure); and what a failed handshake means.
 
 use std::path::Path;
@@ -45,7 +45,7 @@ pub fn connector(
     host: &str,
     options: &TlsOptions,
 ) -> Result<(TlsConnector, ServerName<'static>), Error> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::Run(format!("TLS setup failed: {e}")))?;

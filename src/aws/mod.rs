@@ -1,6 +1,12 @@
-//! The AWS side shared by `sagemaker://` targets, `policy --apply` and `--cloudwatch`: one
-//! background runtime, the standard configuration chain (region, credentials, endpoint URLs)
-//! with SDK retries off, and AWS errors turned into one readable line (code and message).
+//! Everything that talks to AWS, in one place: the configuration chain (region, credentials,
+//! endpoint URLs) on one background runtime with SDK retries off, and the services peakrps calls.
+//!
+//! - `credentials`: the standard credential chain, kept fresh in the background
+//! - `sigv4`: one Signature Version 4 signer for any service and body
+//! - `runtime`: SageMaker runtime (InvokeEndpoint): URLs, headers, error answers
+//! - `control`: SageMaker control plane (DescribeEndpoint), one signed awsJson1_1 call
+//! - `cloudwatch`: ModelLatency and OverheadLatency for a test's span
+//! - `autoscaling`: Application Auto Scaling (register, put, describe a variant's policy)
 
 use std::fmt;
 use std::sync::Arc;
@@ -11,6 +17,13 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_types::region::Region;
 
 use crate::Error;
+
+pub mod autoscaling;
+pub mod cloudwatch;
+pub mod control;
+pub mod credentials;
+pub mod runtime;
+pub mod sigv4;
 
 /// Where the AWS configuration comes from: `--region` and `--profile` override the chain
 /// (AWS_REGION, AWS_PROFILE, ~/.aws/config, SSO, web identity, ECS, IMDS).
@@ -109,5 +122,16 @@ where
             "{operation} failed: {}",
             aws_smithy_types::error::display::DisplayErrorContext(other)
         )),
+    }
+}
+
+/// A service's base URL: the first of `overrides` given (trimmed, without a trailing slash),
+/// else AWS's regional endpoint `https://HOST.REGION.amazonaws.com` (`.com.cn` in China).
+pub fn service_url(overrides: &[Option<&str>], host: &str, region: &str) -> String {
+    let chosen = overrides.iter().flatten().find(|s| !s.trim().is_empty());
+    match chosen {
+        Some(url) => url.trim().trim_end_matches('/').to_string(),
+        None if region.starts_with("cn-") => format!("https://{host}.{region}.amazonaws.com.cn"),
+        None => format!("https://{host}.{region}.amazonaws.com"),
     }
 }
