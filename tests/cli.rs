@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{FAST, exclusive, model_server, peakrps, url};
+use common::{FAST, exclusive, model_server, peakrps, url, with_json};
 use peakrps::server::WhenFull;
 use serde_json::Value;
 
@@ -207,24 +207,17 @@ fn a_target_rejecting_every_request_stops_at_once_and_shows_the_body() {
 fn run_counts_every_request_and_writes_the_summary() {
     let _guard = exclusive();
     let server = model_server(4, Duration::from_millis(2), 64, WhenFull::Unavailable);
-    let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("run.json");
-    let out = peakrps()
-        .args([
-            "run",
-            &url(&server),
-            "--concurrency",
-            "8",
-            "--requests",
-            "500",
-            "--quiet",
-            "--json",
-        ])
-        .arg(&json)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let out = with_json(&[
+        "run",
+        &url(&server),
+        "--concurrency",
+        "8",
+        "--requests",
+        "500",
+        "--quiet",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let doc = &out.doc;
     assert_eq!(doc["schema"], "peakrps.run/v1");
     let s = &doc["summary"];
     assert_eq!(s["requests"], 500, "{s}");
@@ -240,10 +233,10 @@ fn run_counts_every_request_and_writes_the_summary() {
     for field in ["rps", "latency_ms", "dropped"] {
         assert!(s.get(field).is_some(), "summary lacks {field}: {s}");
     }
-    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("req/s") && stdout.contains("500"),
-        "{stdout}"
+        out.stdout.contains("req/s") && out.stdout.contains("500"),
+        "{}",
+        out.stdout
     );
 }
 
@@ -252,28 +245,20 @@ fn run_against_an_overloaded_server_classifies_503s() {
     let _guard = exclusive();
     // One worker, no queue: of 8 users, most are refused with 503 at any moment.
     let server = model_server(1, Duration::from_millis(5), 0, WhenFull::Unavailable);
-    let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("run.json");
-    let out = peakrps()
-        .args([
-            "run",
-            &url(&server),
-            "-c",
-            "8",
-            "--duration",
-            "1s",
-            "--quiet",
-            "--json",
-        ])
-        .arg(&json)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    let s = &doc["summary"];
+    let out = with_json(&[
+        "run",
+        &url(&server),
+        "-c",
+        "8",
+        "--duration",
+        "1s",
+        "--quiet",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let s = &out.doc["summary"];
     assert!(s["errors"]["server_error"].as_u64().unwrap() > 0, "{s}");
     assert!(s["success_ratio"].as_f64().unwrap() < 0.9, "{s}");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("First error: server_error (HTTP 503)"));
+    assert!(out.stdout.contains("First error: server_error (HTTP 503)"));
 }
 
 #[test]

@@ -5,29 +5,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{FAST, exclusive, freezing_server, model_server, peakrps, url};
+use common::{exclusive, find, freezing_server, model_server, run_json, url};
 use peakrps::server::WhenFull;
-use serde_json::Value;
-
-fn run_json(args: &[&str]) -> Value {
-    let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("run.json");
-    let out = peakrps()
-        .arg("run")
-        .args(args)
-        .arg("--quiet")
-        .arg("--json")
-        .arg(&json)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap()
-}
 
 #[test]
 fn a_freezing_server_shows_in_p99_at_a_fixed_rate_but_not_in_p50() {
@@ -115,31 +94,11 @@ fn requests_beyond_max_inflight_are_dropped_not_delayed() {
 fn find_in_rate_mode_finds_the_capacity() {
     let _guard = exclusive();
     let server = model_server(8, Duration::from_millis(10), 64, WhenFull::Unavailable);
-    let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("find.json");
-    let out = peakrps()
-        .args([
-            "find",
-            &url(&server),
-            "--mode",
-            "rate",
-            "--start-rate",
-            "100",
-            "--max-rps",
-            "5000",
-            "--json",
-        ])
-        .arg(&json)
-        .args(FAST)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (code, _, stderr, doc) = find(
+        &url(&server),
+        &["--mode", "rate", "--start-rate", "100", "--max-rps", "5000"],
     );
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(code, 0, "{stderr}");
     assert_eq!(doc["mode"], "rate");
     let peak = doc["peak"]["rps"].as_f64().unwrap();
     eprintln!("rate mode: peak {peak} req/s vs capacity 800");

@@ -56,63 +56,101 @@ pub const FAST: &[&str] = &[
     "--quiet",
 ];
 
-/// Runs `find URL FAST… extra…` with `--json` and returns the exit code, stdout, stderr and
-/// the results document.
-pub fn find(url: &str, extra: &[&str]) -> (i32, String, String, serde_json::Value) {
+/// What one `peakrps` command did: its exit code, its output and the results document it
+/// wrote with `--json` (`Null` when it wrote none).
+pub struct Outcome {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub doc: serde_json::Value,
+}
+
+/// Runs `peakrps ARGS… --json FILE` with FILE in a fresh folder.
+pub fn with_json(args: &[&str]) -> Outcome {
     let dir = tempfile::tempdir().expect("temp dir");
     let json = dir.path().join("results.json");
     let out = peakrps()
-        .arg("find")
-        .arg(url)
-        .args(FAST)
-        .args(extra)
+        .args(args)
         .arg("--json")
         .arg(&json)
         .output()
         .expect("peakrps runs");
-    let doc = std::fs::read_to_string(&json)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(serde_json::Value::Null);
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        doc,
-    )
+    Outcome {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        doc: read_json(&json).unwrap_or(serde_json::Value::Null),
+    }
 }
 
-/// A server that answers at once, except that it freezes for `freeze` at the start of every
-/// `period`: requests arriving during a freeze are held until it ends.
-pub fn freezing_server(period: Duration, freeze: Duration) -> std::net::SocketAddr {
-    use axum::routing::post;
+/// Runs `peakrps run ARGS… --quiet --json FILE`, which must succeed, and returns its document.
+pub fn run_json(args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["run"];
+    all.extend_from_slice(args);
+    all.push("--quiet");
+    let out = with_json(&all);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.doc
+}
+
+/// Runs `find URL FAST… extra…` with `--json` and returns the exit code, stdout, stderr and
+/// the results document.
+pub fn find(url: &str, extra: &[&str]) -> (i32, String, String, serde_json::Value) {
+    let mut all = vec!["find", url];
+    all.extend_from_slice(FAST);
+    all.extend_from_slice(extra);
+    let out = with_json(&all);
+    (out.code, out.stdout, out.stderr, out.doc)
+}
+
+/// A JSON file read back; None when it is missing or not JSON.
+pub fn read_json(path: &std::path::Path) -> Option<serde_json::Value> {
+    let text = std::fs::read_to_string(path).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Serves on 127.0.0.1 (a port the OS picks) from a thread of its own: `serve` gets the
+/// listener and runs for the rest of the test process.
+pub fn serve_in_background<F, Fut>(serve: F) -> std::net::SocketAddr
+where
+    F: FnOnce(tokio::net::TcpListener) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.set_nonblocking(true).expect("nonblocking");
     let addr = listener.local_addr().expect("addr");
-    let start = std::time::Instant::now();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("runtime");
         rt.block_on(async move {
-            let app = axum::Router::new().route(
-                "/invocations",
-                post(move || async move {
-                    let phase = Duration::from_secs_f64(
-                        start.elapsed().as_secs_f64() % period.as_secs_f64(),
-                    );
-                    if let Some(rest) = freeze.checked_sub(phase) {
-                        tokio::time::sleep(rest).await;
-                    }
-                    "ok"
-                }),
-            );
             let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            let _ = axum::serve(listener, app).await;
+            serve(listener).await;
         });
     });
     addr
+}
+
+/// A server that answers at once, except that it freezes for `freeze` at the start of every
+/// `period`: requests arriving during a freeze are held until it ends.
+pub fn freezing_server(period: Duration, freeze: Duration) -> std::net::SocketAddr {
+    use axum::routing::post;
+    let start = std::time::Instant::now();
+    serve_in_background(move |listener| async move {
+        let app = axum::Router::new().route(
+            "/invocations",
+            post(move || async move {
+                let phase =
+                    Duration::from_secs_f64(start.elapsed().as_secs_f64() % period.as_secs_f64());
+                if let Some(rest) = freeze.checked_sub(phase) {
+                    tokio::time::sleep(rest).await;
+                }
+                "ok"
+            }),
+        );
+        let _ = axum::serve(listener, app).await;
+    })
 }
 
 /// What the fault server does with one request.
@@ -137,26 +175,16 @@ pub enum Fault {
 pub fn fault_server(plan: Vec<Fault>) -> std::net::SocketAddr {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.set_nonblocking(true).expect("nonblocking");
-    let addr = listener.local_addr().expect("addr");
     let plan = Arc::new(plan);
     let counter = Arc::new(AtomicUsize::new(0));
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            while let Ok((stream, _)) = listener.accept().await {
-                let plan = Arc::clone(&plan);
-                let counter = Arc::clone(&counter);
-                tokio::spawn(async move {
-                    let _ = serve_faults(stream, &plan, &counter).await;
-                });
-            }
-        });
+    let addr = serve_in_background(move |listener| async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let plan = Arc::clone(&plan);
+            let counter = Arc::clone(&counter);
+            tokio::spawn(async move {
+                let _ = serve_faults(stream, &plan, &counter).await;
+            });
+        }
     });
 
     async fn serve_faults(
