@@ -1,5 +1,22 @@
 //! peakrps: find the peak sustainable request rate of one inference endpoint instance and turn
 //! it into an autoscaling target. The binary in `main.rs` is a thin shell over this library.
+//!
+//! The map, one line a module, lowest layer first (a module uses only those above it;
+//! `tests/architecture.rs` checks it):
+//!
+//! - `error`    — the error type and the exit code of each kind
+//! - `results`  — the results documents (find, run, simulate), each defined once
+//! - `units`    — durations, rates, fractions as people write them
+//! - `stats`    — HDR histograms, measurement windows, step summaries, stability
+//! - `aws`      — credentials, SigV4, SageMaker runtime and control plane, CloudWatch, autoscaling
+//! - `target`   — what requests go to: URLs, connections (TCP, TLS), payloads, the request template
+//! - `server`   — the embedded SageMaker-contract model server
+//! - `load`     — the engine: closed-loop users, open-loop arrivals, HTTP/1.1 on the wire
+//! - `search`   — the step schedule, pass/fail rules, bisection, the peak
+//! - `scaling`  — policies, the target-tracking controller, the simulator, the live comparison
+//! - `report`   — terminal tables and progress, CSV, HTML from templates, SVG charts
+//! - `cli`      — every flag, its default and its help text
+//! - `commands` — one module per subcommand: flags in, library calls, how the command ended
 
 pub mod aws;
 pub mod cli;
