@@ -30,6 +30,32 @@ pub struct Series {
     pub step: bool,
 }
 
+impl Series {
+    /// Straight segments through `points`, every marker filled, no labels.
+    pub fn new(name: impl Into<String>, style: Style, points: Vec<Point>) -> Self {
+        Series {
+            name: name.into(),
+            style,
+            points,
+            hollow: Vec::new(),
+            labels: Vec::new(),
+            step: false,
+        }
+    }
+
+    /// Draws the markers where `hollow` is true hollow.
+    pub fn with_hollow(mut self, hollow: Vec<bool>) -> Self {
+        self.hollow = hollow;
+        self
+    }
+
+    /// Draws the series as a staircase.
+    pub fn stepped(mut self) -> Self {
+        self.step = true;
+        self
+    }
+}
+
 /// A reference line across the plot at a fixed x (vertical) or y (horizontal).
 #[derive(Clone, Debug)]
 pub struct Rule {
@@ -62,6 +88,19 @@ pub struct LineChart {
 }
 
 impl LineChart {
+    /// A chart of `series` with no rules or highlights yet.
+    pub fn new(id: &str, title: &str, x: Axis, y: Axis, series: Vec<Series>) -> Self {
+        LineChart {
+            id: id.into(),
+            title: title.into(),
+            x,
+            y,
+            series,
+            rules: Vec::new(),
+            highlights: Vec::new(),
+        }
+    }
+
     /// The chart as an `<svg>` element.
     pub fn render(&self) -> String {
         let (xm, x_ticks, ym, y_ticks) = self.mappings();
@@ -253,26 +292,19 @@ mod tests {
 
     #[test]
     fn degenerate_and_non_finite_data_do_not_panic() {
-        let chart = LineChart {
-            id: "t".into(),
-            title: "<t>".into(),
-            x: Axis::linear("x").with_scale(Scale::Log2),
-            y: Axis::linear("y").with_scale(Scale::Log10),
-            series: vec![Series {
-                name: "s".into(),
-                style: Style {
-                    color: "#000",
-                    dash: "",
-                    marker: Marker::Circle,
-                },
-                points: vec![point(0.0, 0.0, "a"), point(f64::NAN, f64::INFINITY, "b")],
-                hollow: vec![],
-                labels: vec![],
-                step: false,
-            }],
-            rules: vec![],
-            highlights: vec![],
+        let style = Style {
+            color: "#000",
+            dash: "",
+            marker: Marker::Circle,
         };
+        let points = vec![point(0.0, 0.0, "a"), point(f64::NAN, f64::INFINITY, "b")];
+        let chart = LineChart::new(
+            "t",
+            "<t>",
+            Axis::linear("x").with_scale(Scale::Log2),
+            Axis::linear("y").with_scale(Scale::Log10),
+            vec![Series::new("s", style, points)],
+        );
         let svg = chart.render();
         assert!(svg.contains("&lt;t&gt;") && !svg.contains("NaN"));
         assert_eq!(svg.matches(r#"class="mark point""#).count(), 1);
