@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::super::svg::num;
-use super::super::terminal::{ms as ms_figure, pct, rps};
+use super::super::terminal::{SUMMARY_HEADER, pct, summary_cells};
 use super::find_charts::{charts, level_value};
 use super::render::render;
 use super::view::{
@@ -85,21 +85,11 @@ fn step_table(r: &FindResults) -> Table {
     } else {
         "concurrency"
     };
+    let mut header = vec![level];
+    header.extend(SUMMARY_HEADER);
+    header.extend(["stable", "passed", "why it failed"]);
     Table {
-        header: vec![
-            level,
-            "req/s",
-            "requests",
-            "p50 ms",
-            "p90 ms",
-            "p99 ms",
-            "max ms",
-            "success",
-            "errors",
-            "stable",
-            "passed",
-            "why it failed",
-        ],
+        header,
         text_columns: &[8, 11],
         rows: r.steps.iter().map(|s| step_row(s, r.is_peak(s))).collect(),
     }
@@ -122,21 +112,13 @@ fn step_row(s: &Step, peak: bool) -> Row {
     } else {
         level
     };
-    let l = &s.summary.latency_ms;
-    let cells = vec![
-        level,
-        rps(s.summary.rps),
-        s.summary.requests.to_string(),
-        ms_figure(l.p50),
-        ms_figure(l.p90),
-        ms_figure(l.p99),
-        ms_figure(l.max),
-        pct(s.summary.success_ratio),
-        s.summary.errors.describe(),
+    let mut cells = vec![level];
+    cells.extend(summary_cells(&s.summary));
+    cells.extend([
         stable.into(),
         if s.passed { "yes" } else { "no" }.into(),
         s.failure.clone().unwrap_or_default(),
-    ];
+    ]);
     Row { class, cells }
 }
 

@@ -5,7 +5,10 @@ use serde::Serialize;
 
 use super::super::comparison::{comparison_sentence, has_instances, plural};
 use super::super::svg::num;
-use super::super::terminal::{DIFFERS, achieved, count, ms as ms_figure, pct, rps};
+use super::super::terminal::{
+    INSTANCE_HEADER, SUMMARY_HEADER, achieved, instance_cells, ms as ms_figure, pct, rps,
+    summary_cells,
+};
 use super::render::render;
 use super::run_charts::charts;
 use super::view::{
@@ -61,23 +64,12 @@ pub(super) fn page(r: &RunResults) -> Result<String, Error> {
 }
 
 fn summary_table(s: &Summary) -> Table {
-    let cells = vec![
-        rps(s.rps),
-        s.requests.to_string(),
-        ms_figure(s.latency_ms.p50),
-        ms_figure(s.latency_ms.p90),
-        ms_figure(s.latency_ms.p99),
-        ms_figure(s.latency_ms.max),
-        pct(s.success_ratio),
-        s.errors.describe(),
-        s.dropped.to_string(),
-        num(s.duration_s),
-    ];
+    let mut header = Vec::from(SUMMARY_HEADER);
+    header.extend(["dropped", "seconds"]);
+    let mut cells = Vec::from(summary_cells(s));
+    cells.extend([s.dropped.to_string(), num(s.duration_s)]);
     Table {
-        header: vec![
-            "req/s", "requests", "p50 ms", "p90 ms", "p99 ms", "max ms", "success", "errors",
-            "dropped", "seconds",
-        ],
+        header,
         text_columns: &[7],
         rows: vec![Row { class: "", cells }],
     }
@@ -162,7 +154,7 @@ fn minute_table(minutes: &[ProfileMinute]) -> Table {
         "dropped",
     ];
     if with_instances {
-        header.extend(["instances", "predicted", ""]);
+        header.extend(INSTANCE_HEADER);
     }
     Table {
         header,
@@ -188,14 +180,9 @@ fn minute_row(m: &ProfileMinute, with_instances: bool) -> Row {
         m.summary.errors.describe(),
         m.summary.dropped.to_string(),
     ];
-    let differs = m.instances_differ();
     if with_instances {
-        cells.extend([
-            count(m.instances),
-            count(m.predicted_instances),
-            if differs { DIFFERS } else { "" }.into(),
-        ]);
+        cells.extend(instance_cells(m));
     }
-    let class = if differs { "differs" } else { "" };
+    let class = if m.instances_differ() { "differs" } else { "" };
     Row { class, cells }
 }
