@@ -21,7 +21,8 @@ pub fn color_enabled() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
 }
 
-fn new_table(color: bool) -> Table {
+/// A table in the report's border style, coloured only when `color` is set.
+pub(super) fn new_table(color: bool) -> Table {
     let mut table = Table::new();
     table.load_style(UTF8_BORDERS_ONLY);
     if color {
