@@ -9,13 +9,19 @@ use crate::results::{Document, FindResults, RunResults, SimulateResults, write_t
 
 /// A results document that renders as an HTML page and a CSV table.
 pub trait Exportable {
-    fn html(&self) -> String;
+    /// The HTML page; a template that fails (a bug) is an error here.
+    fn try_html(&self) -> Result<String, Error>;
     fn csv(&self) -> Result<String, Error>;
+
+    /// The HTML page; a template that fails (a bug) gives a page that says so.
+    fn html(&self) -> String {
+        self.try_html().unwrap_or_else(|e| html::error_page(&e))
+    }
 }
 
 impl Exportable for FindResults {
-    fn html(&self) -> String {
-        html::find_html(self)
+    fn try_html(&self) -> Result<String, Error> {
+        html::find_page(self)
     }
     fn csv(&self) -> Result<String, Error> {
         csv::find_csv(self)
@@ -23,8 +29,8 @@ impl Exportable for FindResults {
 }
 
 impl Exportable for RunResults {
-    fn html(&self) -> String {
-        html::run_html(self)
+    fn try_html(&self) -> Result<String, Error> {
+        html::run_page(self)
     }
     fn csv(&self) -> Result<String, Error> {
         csv::run_csv(self)
@@ -32,8 +38,8 @@ impl Exportable for RunResults {
 }
 
 impl Exportable for SimulateResults {
-    fn html(&self) -> String {
-        html::simulate_html(self)
+    fn try_html(&self) -> Result<String, Error> {
+        html::simulate_page(self)
     }
     fn csv(&self) -> Result<String, Error> {
         csv::simulate_csv(self)
@@ -41,11 +47,11 @@ impl Exportable for SimulateResults {
 }
 
 impl Exportable for Document {
-    fn html(&self) -> String {
+    fn try_html(&self) -> Result<String, Error> {
         match self {
-            Document::Find(r) => r.html(),
-            Document::Run(r) => r.html(),
-            Document::Simulate(r) => r.html(),
+            Document::Find(r) => r.try_html(),
+            Document::Run(r) => r.try_html(),
+            Document::Simulate(r) => r.try_html(),
         }
     }
     fn csv(&self) -> Result<String, Error> {
@@ -95,7 +101,7 @@ pub fn check_report_files(files: ReportFiles) -> Result<(), Error> {
 pub fn write_reports(doc: &impl Exportable, files: ReportFiles) -> Result<Vec<String>, Error> {
     let mut written = Vec::new();
     if let Some(path) = files.html {
-        write_text(path, &doc.html())?;
+        write_text(path, &doc.try_html()?)?;
         written.push(format!("HTML report written to {}", path.display()));
     }
     if let Some(path) = files.csv {

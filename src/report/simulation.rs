@@ -1,8 +1,9 @@
 //! What `peakrps simulate` prints: the policy, a compact timeline with a text chart of traffic
 //! against in-service capacity, the summary, and with `--recommend` the safety-factor trade-off.
 
-use comfy_table::presets::UTF8_BORDERS_ONLY;
-use comfy_table::{Attribute, Cell, CellAlignment, Color, Table};
+use comfy_table::{Attribute, Cell, CellAlignment, Color};
+
+use super::terminal::new_table;
 
 use crate::results::{Direction, FactorSearch, SimMinute, SimulateResults, TradeOff};
 
@@ -236,13 +237,7 @@ pub fn recommendation_report(search: &FactorSearch, color: bool) -> String {
 }
 
 fn trade_off_table(search: &FactorSearch, color: bool) -> String {
-    let mut table = Table::new();
-    table.load_style(UTF8_BORDERS_ONLY);
-    if color {
-        table.enforce_styling();
-    } else {
-        table.force_no_tty();
-    }
+    let mut table = new_table(color);
     let with_cost = search.trade_off.iter().any(|t| t.cost.is_some());
     let mut header = vec![
         "safety factor",

@@ -24,7 +24,8 @@ pub fn color_enabled() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
 }
 
-fn new_table(color: bool) -> Table {
+/// A table in the report's border style, coloured only when `color` is set.
+pub(super) fn new_table(color: bool) -> Table {
     let mut table = Table::new();
     table.load_style(UTF8_BORDERS_ONLY);
     if color {
@@ -59,6 +60,26 @@ pub(super) fn rps(v: f64) -> String {
 /// step below --min-success never reads as reaching it.
 pub(super) fn pct(ratio: f64) -> String {
     format!("{:.1}%", (ratio * 1000.0 + 1e-6).floor() / 10.0)
+}
+
+/// The columns `summary_cells` fills, as every table that shows a whole summary heads them.
+pub(super) const SUMMARY_HEADER: [&str; 8] = [
+    "req/s", "requests", "p50 ms", "p90 ms", "p99 ms", "max ms", "success", "errors",
+];
+
+/// A summary's figures as table cells, the same in the terminal and the HTML report.
+pub(super) fn summary_cells(s: &Summary) -> [String; 8] {
+    let l = &s.latency_ms;
+    [
+        rps(s.rps),
+        s.requests.to_string(),
+        ms(l.p50),
+        ms(l.p90),
+        ms(l.p99),
+        ms(l.max),
+        pct(s.success_ratio),
+        s.errors.describe(),
+    ]
 }
 
 fn align_right(table: &mut Table, columns: &[usize]) {
@@ -216,20 +237,12 @@ pub fn run_report(results: &RunResults, color: bool) -> String {
 /// The summary of one `run`.
 pub fn run_summary(summary: &Summary, color: bool) -> String {
     let mut table = new_table(color);
-    table.set_header(vec![
-        "req/s", "requests", "p50 ms", "p90 ms", "p99 ms", "max ms", "success", "errors", "seconds",
-    ]);
-    table.add_row(vec![
-        rps(summary.rps),
-        summary.requests.to_string(),
-        ms(summary.latency_ms.p50),
-        ms(summary.latency_ms.p90),
-        ms(summary.latency_ms.p99),
-        ms(summary.latency_ms.max),
-        pct(summary.success_ratio),
-        summary.errors.describe(),
-        format!("{:.1}", summary.duration_s),
-    ]);
+    let mut header = Vec::from(SUMMARY_HEADER);
+    header.push("seconds");
+    table.set_header(header);
+    let mut row = Vec::from(summary_cells(summary));
+    row.push(format!("{:.1}", summary.duration_s));
+    table.add_row(row);
     align_right(&mut table, &[0, 1, 2, 3, 4, 5, 6, 8]);
     table.to_string()
 }
@@ -314,7 +327,7 @@ pub fn profile_table(minutes: &[ProfileMinute], color: bool) -> String {
         "dropped",
     ];
     if with_instances {
-        header.extend(["instances", "predicted", ""]);
+        header.extend(INSTANCE_HEADER);
     }
     table.set_header(header);
     for m in minutes {
@@ -334,12 +347,27 @@ pub(super) fn achieved(m: &ProfileMinute) -> String {
 }
 
 /// An instance count, "-" when it is not known.
-pub(super) fn count(value: Option<u32>) -> String {
+fn count(value: Option<u32>) -> String {
     value.map_or_else(|| "-".into(), |v| v.to_string())
 }
 
-/// The text beside a minute whose observed instance count is not the predicted one.
-pub(super) const DIFFERS: &str = "◀ differs";
+/// The columns `instance_cells` fills, after a minute's traffic columns.
+pub(super) const INSTANCE_HEADER: [&str; 3] = ["instances", "predicted", ""];
+
+/// A minute's instance counts, the endpoint's and the simulator's, and beside them
+/// "◀ differs" when the two are known and not the same.
+pub(super) fn instance_cells(m: &ProfileMinute) -> [String; 3] {
+    let differs = if m.instances_differ() {
+        "◀ differs"
+    } else {
+        ""
+    };
+    [
+        count(m.instances),
+        count(m.predicted_instances),
+        differs.into(),
+    ]
+}
 
 fn profile_row(m: &ProfileMinute, with_instances: bool, color: bool) -> Vec<Cell> {
     let s = &m.summary;
@@ -356,9 +384,7 @@ fn profile_row(m: &ProfileMinute, with_instances: bool, color: bool) -> Vec<Cell
     ];
     let differs = m.instances_differ();
     if with_instances {
-        texts.push(count(m.instances));
-        texts.push(count(m.predicted_instances));
-        texts.push(if differs { DIFFERS } else { "" }.into());
+        texts.extend(instance_cells(m));
     }
     texts
         .into_iter()

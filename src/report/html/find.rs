@@ -1,0 +1,175 @@
+//! The `find` page's view: the verdict with the scaling target, the steps as they ran, and
+//! what was tested; the charts come from `find_charts`.
+
+use serde::Serialize;
+
+use super::super::svg::num;
+use super::super::terminal::{SUMMARY_HEADER, pct, summary_cells};
+use super::find_charts::{charts, level_value};
+use super::render::render;
+use super::view::{
+    Fact, Figure, FigureBox, Head, Row, Table, fact, figure_box, ms, req_s, target_facts,
+};
+use crate::Error;
+use crate::results::{FindResults, Step};
+
+#[derive(Serialize)]
+struct FindPage<'a> {
+    head: Head,
+    /// None when no load level passed.
+    verdict: Option<Verdict>,
+    stop_reason: &'a str,
+    interrupted: bool,
+    charts: Vec<Figure>,
+    steps: Table,
+    tested: Vec<Fact>,
+}
+
+/// The peak and the scaling target, as figures and as formulas.
+#[derive(Serialize)]
+struct Verdict {
+    figures: Vec<FigureBox>,
+    formulas: [String; 2],
+}
+
+/// The report of a `find`: verdict and recommendation, charts, step table, what was tested.
+pub(super) fn page(r: &FindResults) -> Result<String, Error> {
+    let view = FindPage {
+        head: Head::new(
+            format!("peakrps find: {}", r.target.name()),
+            &r.started_at,
+            &r.version,
+        ),
+        verdict: verdict(r),
+        stop_reason: &r.stop_reason,
+        interrupted: r.interrupted,
+        charts: charts(r),
+        steps: step_table(r),
+        tested: tested(r),
+    };
+    render("find.html", &view)
+}
+
+fn verdict(r: &FindResults) -> Option<Verdict> {
+    let (peak, rec) = (r.peak.as_ref()?, r.recommendation.as_ref()?);
+    let at = peak.concurrency.map_or_else(
+        || format!("offered {} req/s", num(peak.offered_rps.unwrap_or(0.0))),
+        |c| format!("concurrency {c}"),
+    );
+    let operating = rec.operating_rps();
+    let figures = vec![
+        figure_box(req_s(peak.rps), format!("MAX_RPS: peak at {at}")),
+        figure_box(
+            rec.invocations_per_instance.to_string(),
+            "SageMakerVariantInvocationsPerInstance (per minute)",
+        ),
+        figure_box(req_s(operating), "per-instance operating point"),
+        figure_box(ms(peak.latency_ms.p99), "p99 latency at the peak"),
+    ];
+    let per_second = format!(
+        "Operating point = MAX_RPS × SAFETY_FACTOR = {} × {} = {} req/s per instance",
+        rec.max_rps,
+        rec.safety_factor,
+        num(operating)
+    );
+    Some(Verdict {
+        figures,
+        formulas: [rec.formula(), per_second],
+    })
+}
+
+/// One row per step in the order they ran, the peak and the failed steps marked.
+fn step_table(r: &FindResults) -> Table {
+    let level = if r.mode == "rate" {
+        "offered req/s"
+    } else {
+        "concurrency"
+    };
+    let mut header = vec![level];
+    header.extend(SUMMARY_HEADER);
+    header.extend(["stable", "passed", "why it failed"]);
+    Table {
+        header,
+        text_columns: &[8, 11],
+        rows: r.steps.iter().map(|s| step_row(s, r.is_peak(s))).collect(),
+    }
+}
+
+fn step_row(s: &Step, peak: bool) -> Row {
+    let class = match (peak, s.passed) {
+        (true, _) => "peak",
+        (false, true) => "",
+        (false, false) => "failed",
+    };
+    let level = num(level_value(s));
+    let stable = match (s.partial, s.stable) {
+        (true, _) => "partial",
+        (false, true) => "yes",
+        (false, false) => "no",
+    };
+    let level = if peak {
+        format!("◀ peak {level}")
+    } else {
+        level
+    };
+    let mut cells = vec![level];
+    cells.extend(summary_cells(&s.summary));
+    cells.extend([
+        stable.into(),
+        if s.passed { "yes" } else { "no" }.into(),
+        s.failure.clone().unwrap_or_default(),
+    ]);
+    Row { class, cells }
+}
+
+/// The target, the search settings and the rules a step had to pass.
+fn tested(r: &FindResults) -> Vec<Fact> {
+    let s = &r.settings;
+    let mut facts = Vec::from(target_facts(&r.target));
+    facts.extend([
+        fact("Mode", r.mode.clone()),
+        fact("Started", r.started_at.clone()),
+        fact("peakrps version", r.version.clone()),
+        fact(
+            "Steps",
+            format!(
+                "warm-up {} s, windows of {} s, at most {} s per step, stable within ±{}",
+                num(s.warmup_s),
+                num(s.window_s),
+                num(s.step_duration_s),
+                pct(s.stability / 2.0)
+            ),
+        ),
+        fact("Pass rules", pass_rules(r)),
+        fact(
+            "Search",
+            format!(
+                "doubling up to concurrency {}, then bisection to within {}",
+                s.max_concurrency,
+                pct(s.precision)
+            ),
+        ),
+        fact("Request timeout", format!("{} s", num(s.timeout_s))),
+    ]);
+    if let Some(rec) = &r.recommendation {
+        facts.push(fact("Safety factor", num(rec.safety_factor)));
+    }
+    if r.interrupted {
+        facts.push(fact("Interrupted", "yes"));
+    }
+    facts
+}
+
+fn pass_rules(r: &FindResults) -> String {
+    let s = &r.settings;
+    let percentile = num(s.percentile);
+    let mut text = format!(
+        "success ≥ {}; throughput must grow ≥ {} per doubling while p{percentile} latency rises",
+        pct(s.min_success),
+        pct(s.min_gain),
+    );
+    if let Some(limit) = s.max_latency_ms {
+        text += &format!("; p{percentile} ≤ {}", ms(limit));
+    }
+    text
+}

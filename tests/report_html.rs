@@ -1,0 +1,94 @@
+//! Every HTML template renders over the fixtures, through every branch a page has (peak or
+//! none, errors or none, profile or not, instance counts, policy, --recommend): a template
+//! error is a bug, and this is where it shows, not as a page that says so.
+
+mod fixtures;
+
+use fixtures::{find_fixture, run_fixture, run_profile_fixture, simulate_fixture};
+use peakrps::report::Exportable;
+use peakrps::results::{ErrorCounts, FactorSearch, TradeOff};
+
+/// The page, which must render without a template error and be a whole page.
+fn page(doc: &impl Exportable) -> String {
+    let html = match doc.try_html() {
+        Ok(html) => html,
+        Err(e) => panic!("a template failed: {e}"),
+    };
+    assert!(html.starts_with("<!DOCTYPE html>") && html.ends_with("</html>\n"));
+    assert_eq!(html, doc.html(), "the infallible form is the same page");
+    html
+}
+
+#[test]
+fn every_find_page_renders() {
+    let html = page(&find_fixture());
+    assert!(html.contains("<div class=\"formula\">") && html.contains("data-chart=\"errors\""));
+
+    let mut no_peak = find_fixture();
+    (no_peak.peak, no_peak.recommendation) = (None, None);
+    assert!(page(&no_peak).contains("<div class=\"verdict failed\">"));
+
+    let mut calm = find_fixture();
+    for step in &mut calm.steps {
+        step.summary.errors = ErrorCounts::default();
+    }
+    calm.interrupted = true;
+    let html = page(&calm);
+    assert!(
+        html.contains("<p class=\"note\" data-chart=\"errors\">Errors by kind: no request failed")
+    );
+    assert!(html.contains("<strong>Interrupted:</strong>"));
+}
+
+#[test]
+fn every_run_page_renders() {
+    assert!(!page(&run_fixture()).contains("id=\"scaling\""));
+    let html = page(&run_profile_fixture());
+    assert!(html.contains("id=\"scaling\"") && html.contains("id=\"minutes\""));
+
+    let mut no_policy = run_profile_fixture();
+    if let Some(scaling) = &mut no_policy.scaling {
+        scaling.policy = None;
+    }
+    assert!(page(&no_policy).contains("<dt>Live policy</dt>"));
+}
+
+#[test]
+fn every_simulate_page_renders() {
+    assert!(!page(&simulate_fixture()).contains("id=\"trade-off\""));
+    let factor = |safety_factor: f64, overloaded_minutes: u32| TradeOff {
+        safety_factor,
+        min_capacity: 1,
+        target_value: 9000.0 * safety_factor,
+        overloaded_minutes,
+        requests_at_risk: u64::from(overloaded_minutes) * 1000,
+        instance_minutes: 600,
+        instance_hours: 10.0,
+        cost: Some(12.5),
+    };
+    let mut recommended = simulate_fixture();
+    recommended.recommendation = Some(FactorSearch {
+        trade_off: vec![factor(0.45, 0), factor(0.47, 0), factor(0.5, 2)],
+        pick: Some(factor(0.47, 0)),
+        next: Some(factor(0.5, 2)),
+        min_capacity_lever: None,
+    });
+    let html = page(&recommended);
+    assert!(html.contains("<tr class=\"peak\"><td>0.47</td>") && html.contains("$12.50"));
+    assert_eq!(
+        html.matches("<tr class=").count(),
+        3,
+        "0.45, the pick, 0.50"
+    );
+}
+
+#[test]
+fn text_from_a_results_file_is_escaped() {
+    let mut hostile = find_fixture();
+    hostile.target.payload = "<script>alert('x')</script> & \"q\"".into();
+    hostile.stop_reason = "<img src=x>".into();
+    let html = page(&hostile);
+    assert!(!html.contains("<script>") && !html.contains("<img"));
+    assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"));
+    assert!(html.contains("Stopped because: &lt;img src=x&gt;"));
+}
