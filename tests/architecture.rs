@@ -1,0 +1,145 @@
+//! The layout rules of DESIGN.md, checked on the source: modules depend one way only
+//! (commands → search/scaling/report → load/target/aws → results/stats), so there is no
+//! module cycle, and no file in src/ grows past what a reader takes in at once.
+//!
+//! Run it alone with `cargo test --test architecture`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// Each top-level module and its layer: a module may use modules of lower layers only.
+const LAYERS: &[(&str, u32)] = &[
+    ("error", 0),
+    ("results", 1),
+    ("units", 2),
+    ("stats", 2),
+    ("aws", 3),
+    ("target", 4),
+    ("server", 4),
+    ("load", 5),
+    ("search", 6),
+    ("scaling", 6),
+    ("report", 6),
+    ("cli", 7),
+    ("commands", 8),
+];
+
+/// The most lines a file in src/ may have.
+const MAX_LINES: usize = 600;
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let entries = std::fs::read_dir(dir).expect("src/ is readable");
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+/// The top-level module a file belongs to (`src/aws/sigv4.rs` → `aws`); None for the crate
+/// roots.
+fn module_of(path: &Path) -> Option<String> {
+    let relative = path.strip_prefix(src()).ok()?;
+    let first = relative.components().next()?.as_os_str().to_str()?;
+    let name = first.trim_end_matches(".rs");
+    (!matches!(name, "lib" | "main")).then(|| name.to_string())
+}
+
+fn layer(module: &str) -> Option<u32> {
+    LAYERS.iter().find(|(m, _)| *m == module).map(|(_, l)| *l)
+}
+
+/// Every `crate::NAME` a file mentions (in `use` lines and in paths alike).
+fn uses(text: &str) -> BTreeSet<String> {
+    text.match_indices("crate::")
+        .filter(|(i, _)| {
+            // Not part of a longer identifier such as `peakrps_crate::`.
+            !text[..*i]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_')
+        })
+        .map(|(i, m)| {
+            text[i + m.len()..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect::<String>()
+        })
+        .filter(|name| !name.is_empty() && name != "Error" && name != "Result")
+        .collect()
+}
+
+#[test]
+fn modules_depend_one_way_only() {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let mut wrong = Vec::new();
+    for file in &files {
+        let Some(module) = module_of(file) else {
+            continue;
+        };
+        let Some(own) = layer(&module) else {
+            wrong.push(format!(
+                "{}: module `{module}` has no layer in tests/architecture.rs",
+                file.display()
+            ));
+            continue;
+        };
+        let text = std::fs::read_to_string(file).expect("readable");
+        for used in uses(&text) {
+            if used == module {
+                continue;
+            }
+            match layer(&used) {
+                Some(l) if l < own => {}
+                Some(l) => wrong.push(format!(
+                    "{}: `{module}` (layer {own}) uses `{used}` (layer {l})",
+                    file.display()
+                )),
+                None => wrong.push(format!(
+                    "{}: uses `crate::{used}`, which has no layer",
+                    file.display()
+                )),
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn no_file_in_src_is_longer_than_the_limit() {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let long: Vec<String> = files
+        .iter()
+        .filter_map(|f| {
+            let lines = std::fs::read_to_string(f).ok()?.lines().count();
+            (lines > MAX_LINES).then(|| format!("{}: {lines} lines", f.display()))
+        })
+        .collect();
+    assert!(
+        long.is_empty(),
+        "over {MAX_LINES} lines:\n{}",
+        long.join("\n")
+    );
+}
+
+#[test]
+fn the_checks_see_what_they_check() {
+    let text = "use crate::results::Step;\nlet x = crate::aws::runtime::f();\nuse crate::Error;";
+    let found: Vec<String> = uses(text).into_iter().collect();
+    assert_eq!(found, ["aws", "results"]);
+    assert_eq!(
+        module_of(&src().join("aws").join("sigv4.rs")).as_deref(),
+        Some("aws")
+    );
+    assert_eq!(module_of(&src().join("units.rs")).as_deref(), Some("units"));
+    assert_eq!(module_of(&src().join("lib.rs")), None);
+}
