@@ -19,9 +19,11 @@
 //!   *Source*: as for the high alarm (15 of 15, at about 90 % of the target).
 //! - **Proportional capacity.** `desired = ceil(current × metric / target)`, within
 //!   `[min_capacity, max_capacity]`, where `metric` is the latest visible datapoint
-//!   (Application Auto Scaling user guide, "target tracking"). `current` is the desired
-//!   count, which equals the instances in service whenever a decision can be made (see "one
-//!   activity at a time").
+//!   (Application Auto Scaling user guide, "target tracking"). `current` is the number of
+//!   instances that datapoint was divided by (those in service in its minute), so the
+//!   proposal is `ceil(invocations / target)`: a datapoint that reaches the alarms late is
+//!   never multiplied by capacity added since, which would overshoot whenever the cooldown
+//!   is shorter than the metric delay.
 //! - **Repeated evaluation.** While an alarm holds, the policy is evaluated again every
 //!   minute (alarms invoke their actions each period they stay in ALARM); each evaluation may
 //!   scale again, subject to the cooldowns.
@@ -34,10 +36,8 @@
 //!   ("the amount of time after a scale-out activity completes before another scale-out
 //!   activity can start", PutScalingPolicy reference). Within it only a larger scale-out is
 //!   taken, and "the capacity that has been added by the previous scale-out ... is calculated
-//!   as part of the desired capacity for the next scale-out": the proposal is computed from
-//!   the instances that produced the datapoint (`ceil(invocations / target)`), so a datapoint
-//!   from before the new instances served does not add them twice. After the cooldown the
-//!   plain rule applies again.
+//!   as part of the desired capacity for the next scale-out", which the proportional rule
+//!   above does by computing from the instances that produced the datapoint.
 //! - **Scale-in cooldown** (default 300 s), from the scale-in: no scale-in until it has
 //!   passed. A scale-out may interrupt it: "if another alarm triggers a scale-out policy
 //!   during the cooldown period after a scale-in, Application Auto Scaling scales out your
@@ -173,7 +173,7 @@ impl Controller {
         let visible = self.visible(minute);
         let latest = *visible.last()?.as_ref()?;
         if alarm(visible, HIGH_DATAPOINTS, |m| m > target) {
-            self.scale_out(minute, now, latest)
+            self.scale_out(minute, latest)
         } else if alarm(visible, LOW_DATAPOINTS, |m| m < LOW_THRESHOLD * target) {
             self.scale_in(minute, now, latest)
         } else {
@@ -181,14 +181,9 @@ impl Controller {
         }
     }
 
-    fn scale_out(&mut self, minute: usize, now: u64, latest: Datapoint) -> Option<ScaleEvent> {
-        let current = if now < self.scale_out_until {
-            latest.in_service
-        } else {
-            self.desired
-        };
+    fn scale_out(&mut self, minute: usize, latest: Datapoint) -> Option<ScaleEvent> {
         let proposal = clamp(
-            proportional(current, latest.metric, self.policy.target_value),
+            proportional(latest.in_service, latest.metric, self.policy.target_value),
             &self.policy,
         );
         if proposal <= self.desired {
@@ -219,7 +214,7 @@ impl Controller {
             return None;
         }
         let proposal = clamp(
-            proportional(self.desired, latest.metric, self.policy.target_value),
+            proportional(latest.in_service, latest.metric, self.policy.target_value),
             &self.policy,
         );
         if proposal >= self.desired {
