@@ -74,8 +74,13 @@ pub struct TargetArgs {
     #[arg(long, default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Duration,
 
-    /// Write the results document (JSON) to FILE; `find` also appends each finished step to
-    /// FILE.partial.jsonl as it ends.
+    /// How long requests still in flight at the end are waited for (at most --timeout); one
+    /// cut then counts as a timeout.
+    #[arg(long, default_value = "5s", value_parser = parse_duration, value_name = "DURATION")]
+    pub drain: Duration,
+
+    /// Write the results document (JSON) to FILE; each finished step (find), window or
+    /// minute (run) is appended to FILE.partial.jsonl as it ends.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
 
@@ -268,6 +273,10 @@ pub struct PolicyArgs {
 }
 
 impl TargetArgs {
+    /// --drain, but never longer than --timeout.
+    pub fn drain_limit(&self) -> Duration {
+        self.drain.min(self.timeout)
+    }
     /// The --html and --csv files.
     pub fn report_files(&self) -> crate::report::ReportFiles<'_> {
         self.reports.files()

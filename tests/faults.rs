@@ -7,7 +7,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{FAST, Fault, exclusive, fault_server, model_server, peakrps, url};
+use common::{
+    FAST, Fault, exclusive, fault_server, model_server, peakrps, run_json, url, with_json,
+};
 use peakrps::server::WhenFull;
 use serde_json::Value;
 
@@ -76,6 +78,32 @@ fn every_fault_is_classified_and_the_figures_add_up() {
         .map(|v| v.as_u64().unwrap())
         .sum();
     assert_eq!(successes + errors, 200);
+}
+
+/// A request that fails on a reused connection before any byte of its answer (the server
+/// closed or reset the connection under it) goes once more on a fresh connection, is
+/// counted in `reconnects` and not as an error; on a fresh connection the same failure is
+/// the server's (a connect error).
+#[test]
+fn a_reused_connection_that_fails_unanswered_is_retried_once() {
+    let _guard = exclusive();
+    // One user: request 1 is answered on connection A; request 2 on A is reset unanswered,
+    // goes again on B and is answered; request 3 on B is reset, goes again on C, and so on.
+    let addr = fault_server(vec![Fault::Ok, Fault::ResetUnanswered]);
+    let doc = run_json(&[&format!("http://{addr}/invocations"), "-c", "1", "-n", "10"]);
+    let s = &doc["summary"];
+    assert_eq!(s["requests"], 10, "{s}");
+    assert_eq!(s["success_ratio"], 1.0, "{s}");
+    assert_eq!(s["reconnects"], 9, "{s}");
+    assert_eq!(s["connections"], 10, "{s}");
+    // Every request unanswered on a fresh connection: the server's failure, not retried.
+    let addr = fault_server(vec![Fault::ResetUnanswered]);
+    let url = format!("http://{addr}/invocations");
+    let out = with_json(&["run", &url, "-c", "1", "-n", "5", "--quiet"]);
+    assert_eq!(out.code, 1, "no request succeeded: {}", out.stderr);
+    let s = &out.doc["summary"];
+    assert_eq!(s["errors"]["connect"], 5, "{s}");
+    assert_eq!(s["reconnects"], 0, "{s}");
 }
 
 #[test]

@@ -6,26 +6,33 @@ use std::time::{Duration, Instant};
 
 use crate::results::Arrival;
 
-/// The due times of one shard's share of an arrival process, up to `end`.
+/// The due times of one shard's share of an arrival process whose rate is constant over
+/// each segment of time (one segment for a fixed `--rate`, one per minute for a profile).
+///
+/// Arrivals are points of the cumulative expected count Λ(t) (the integral of the rate):
+/// the whole process has one at every whole Λ (constant) or at Poisson points of unit rate,
+/// and its due time is Λ⁻¹ of that point. A rate of zero over a segment puts nothing in it.
 #[derive(Debug)]
 pub struct Schedule {
     arrival: Arrival,
     start: Instant,
-    end: Instant,
-    /// Seconds from `start` to this shard's first arrival (constant) .
-    offset: f64,
-    /// Mean seconds between this shard's arrivals.
-    gap: f64,
-    index: u64,
-    /// Seconds from `start` of the next Poisson arrival.
-    poisson_at: f64,
+    /// Seconds per segment.
+    segment: f64,
+    /// Requests per second in each segment.
+    rates: Vec<f64>,
+    /// The segment the next arrival falls in, and Λ at its start.
+    cursor: usize,
+    count_before: f64,
+    /// Λ of this shard's next arrival.
+    next: f64,
+    /// Shards share the process: each takes every `shards`-th point (constant) or a Poisson
+    /// process of `1 / shards` the intensity (their sum is the whole).
+    shards: f64,
     rng: fastrand::Rng,
 }
 
 impl Schedule {
-    /// Shard `shard` of `shards` takes every `shards`-th arrival of a process at `rate`
-    /// (constant), or an independent Poisson process at `rate / shards` (their sum is a
-    /// Poisson process at `rate`).
+    /// A constant `rate` from `start` to `end`.
     pub fn new(
         arrival: Arrival,
         rate: f64,
@@ -34,35 +41,65 @@ impl Schedule {
         start: Instant,
         end: Instant,
     ) -> Self {
-        let rate = rate.max(1e-9);
+        let span = end.saturating_duration_since(start);
+        Schedule::piecewise(arrival, vec![rate], span, shard, shards, start)
+    }
+
+    /// `rates[m]` requests per second over segment m, each `segment` long, from `start`.
+    pub fn piecewise(
+        arrival: Arrival,
+        rates: Vec<f64>,
+        segment: Duration,
+        shard: usize,
+        shards: usize,
+        start: Instant,
+    ) -> Self {
         let mut rng = fastrand::Rng::with_seed(0x5eed_0000 + shard as u64);
-        let gap = shards as f64 / rate;
-        let poisson_at = exponential(&mut rng, gap);
+        let shards = shards.max(1) as f64;
+        let next = match arrival {
+            Arrival::Constant => shard as f64,
+            Arrival::Poisson => exponential(&mut rng, shards),
+        };
         Schedule {
             arrival,
             start,
-            end,
-            offset: shard as f64 / rate,
-            gap,
-            index: 0,
-            poisson_at,
+            segment: segment.as_secs_f64(),
+            rates: rates
+                .into_iter()
+                .map(|r| if r.is_finite() { r.max(0.0) } else { 0.0 })
+                .collect(),
+            cursor: 0,
+            count_before: 0.0,
+            next,
+            shards,
             rng,
         }
     }
 
-    /// The next due time, or `None` once the schedule reaches `end`.
+    /// The next due time, or `None` once the schedule has no more.
     pub fn next_due(&mut self) -> Option<Instant> {
-        let at = match self.arrival {
-            Arrival::Constant => self.offset + self.index as f64 * self.gap,
-            Arrival::Poisson => {
-                let at = self.poisson_at;
-                self.poisson_at += exponential(&mut self.rng, self.gap);
-                at
-            }
+        let point = self.next;
+        self.next += match self.arrival {
+            Arrival::Constant => self.shards,
+            Arrival::Poisson => exponential(&mut self.rng, self.shards),
         };
-        self.index += 1;
-        let due = self.start + Duration::from_secs_f64(at);
-        (due < self.end).then_some(due)
+        let at = self.invert(point)?;
+        Some(self.start + Duration::from_secs_f64(at))
+    }
+
+    /// Λ⁻¹(point) in seconds from the start; `None` past the last segment.
+    fn invert(&mut self, point: f64) -> Option<f64> {
+        loop {
+            let rate = *self.rates.get(self.cursor)?;
+            let in_segment = rate * self.segment;
+            if point < self.count_before + in_segment {
+                return Some(
+                    self.cursor as f64 * self.segment + (point - self.count_before) / rate,
+                );
+            }
+            self.count_before += in_segment;
+            self.cursor += 1;
+        }
     }
 }
 
@@ -95,6 +132,31 @@ mod tests {
         for (i, t) in d.iter().enumerate() {
             assert!((t - i as f64 / 1000.0).abs() < 1e-9, "arrival {i} at {t}");
         }
+    }
+
+    /// A profile of 10, 0 and 30 req/s over three 1 s segments: 10 evenly in the first,
+    /// none in the second, 30 evenly in the third, across two shards.
+    #[test]
+    fn piecewise_rates_put_each_segments_count_in_it() {
+        let start = Instant::now();
+        let mut all: Vec<f64> = (0..2)
+            .flat_map(|s| {
+                let mut sched = Schedule::piecewise(
+                    Arrival::Constant,
+                    vec![10.0, 0.0, 30.0],
+                    Duration::from_secs(1),
+                    s,
+                    2,
+                    start,
+                );
+                std::iter::from_fn(move || sched.next_due()).map(move |d| (d - start).as_secs_f64())
+            })
+            .collect();
+        all.sort_by(f64::total_cmp);
+        assert_eq!(all.len(), 40);
+        assert!(all[..10].iter().all(|t| *t < 1.0));
+        assert!(all[10..].iter().all(|t| *t >= 2.0 && *t < 3.0));
+        assert!((all[1] - 0.1).abs() < 1e-9 && (all[11] - (2.0 + 1.0 / 30.0)).abs() < 1e-9);
     }
 
     #[test]

@@ -35,6 +35,11 @@ pub struct Response {
 /// Why an exchange failed below HTTP.
 #[derive(Debug, thiserror::Error)]
 pub enum WireError {
+    /// The connection failed before a single byte of the response arrived (the write failed,
+    /// or the peer closed or reset it first): on a reused connection, the server most likely
+    /// closed it while idle, and the request can go again on a fresh one.
+    #[error("{0}")]
+    NoResponse(std::io::Error),
     /// The connection broke or closed early (reset, EOF mid-response).
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -50,9 +55,17 @@ pub async fn exchange(
     request: &[u8],
     buf: &mut BytesMut,
 ) -> Result<Response, WireError> {
-    io.write_all(request).await?;
+    io.write_all(request).await.map_err(WireError::NoResponse)?;
+    let mut first_head = true;
     loop {
-        let head = read_head(io, buf).await?;
+        let head = match read_head(io, buf).await {
+            Ok(head) => head,
+            Err(WireError::Io(e)) if first_head && buf.is_empty() => {
+                return Err(WireError::NoResponse(e));
+            }
+            Err(e) => return Err(e),
+        };
+        first_head = false;
         // 1xx responses (100 Continue) precede the real one.
         if head.status.is_informational() {
             continue;
@@ -320,6 +333,9 @@ mod tests {
                 one(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc").await,
                 Err(WireError::Io(_))
             ));
+            // Closed before the first byte of the response: the one failure worth a retry.
+            assert!(matches!(one(b"").await, Err(WireError::NoResponse(_))));
+            assert!(matches!(one(b"HTTP/1.1 2").await, Err(WireError::Io(_))));
             assert!(matches!(
                 one(b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n").await,
                 Err(WireError::Protocol(_))

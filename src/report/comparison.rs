@@ -130,6 +130,10 @@ mod tests {
             latency_ms: LatencySummary::default(),
             dropped: 0,
             duration_s: 10.0,
+            latency_ms_ok: None,
+            scheduled: None,
+            connections: None,
+            reconnects: None,
         }
     }
 

@@ -8,7 +8,7 @@ use crate::results::{
 };
 
 /// The header of the step rows: the level, the figures (units in the names), the verdict.
-const STEP_HEADER: [&str; 23] = [
+const STEP_HEADER: [&str; 26] = [
     "concurrency",
     "offered_rps",
     "rps",
@@ -25,7 +25,10 @@ const STEP_HEADER: [&str; 23] = [
     "timeout",
     "connect",
     "other",
+    "signing",
     "dropped",
+    "connections",
+    "reconnects",
     "duration_s",
     "windows",
     "stable",
@@ -38,7 +41,8 @@ fn opt<T: ToString>(value: Option<T>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
 }
 
-/// The figures every row has: rps to p99, errors by kind, dropped, duration.
+/// The figures every row has: rps to p99 (of every answered request), errors by kind,
+/// dropped, connections, duration.
 fn summary_fields(s: &Summary) -> Vec<String> {
     let mut fields = vec![
         s.rps.to_string(),
@@ -51,6 +55,8 @@ fn summary_fields(s: &Summary) -> Vec<String> {
     ];
     fields.extend(ErrorKind::ALL.iter().map(|k| s.errors.get(*k).to_string()));
     fields.push(s.dropped.to_string());
+    fields.push(opt(s.connections));
+    fields.push(opt(s.reconnects));
     fields.push(s.duration_s.to_string());
     fields
 }

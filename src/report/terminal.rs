@@ -213,6 +213,12 @@ pub fn find_verdict(results: &FindResults) -> String {
             results.settings.stability * 100.0 / 2.0
         );
     }
+    for step in &results.steps {
+        for note in &step.notes {
+            out += &format!("Note: at {}: {note}.\n", step.level_label());
+        }
+    }
+    out += "Latency counts every answered request, failures included (the successes' alone are latency_ms_ok in the JSON).\n";
     if results.interrupted {
         out += "Interrupted: the results cover the steps finished before the interruption.\n";
     }

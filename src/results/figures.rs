@@ -19,16 +19,19 @@ pub enum ErrorKind {
     Connect,
     /// Anything else: an unparsable response, a protocol error.
     Other,
+    /// The request could not be signed (SigV4): it was not sent.
+    Signing,
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 6] = [
+    pub const ALL: [ErrorKind; 7] = [
         ErrorKind::Throttled,
         ErrorKind::ServerError,
         ErrorKind::ClientError,
         ErrorKind::Timeout,
         ErrorKind::Connect,
         ErrorKind::Other,
+        ErrorKind::Signing,
     ];
 
     /// The name used in JSON, CSV and tables.
@@ -40,6 +43,7 @@ impl ErrorKind {
             ErrorKind::Timeout => "timeout",
             ErrorKind::Connect => "connect",
             ErrorKind::Other => "other",
+            ErrorKind::Signing => "signing",
         }
     }
 }
@@ -53,6 +57,9 @@ pub struct ErrorCounts {
     pub timeout: u64,
     pub connect: u64,
     pub other: u64,
+    /// Added after 0.1: absent (0) in documents older versions wrote.
+    #[serde(default)]
+    pub signing: u64,
 }
 
 impl ErrorCounts {
@@ -64,6 +71,7 @@ impl ErrorCounts {
             ErrorKind::Timeout => &mut self.timeout,
             ErrorKind::Connect => &mut self.connect,
             ErrorKind::Other => &mut self.other,
+            ErrorKind::Signing => &mut self.signing,
         }
     }
 
@@ -121,7 +129,8 @@ pub struct LatencySummary {
 }
 
 /// The figures of a step, a minute or a run: what DESIGN.md's results JSON calls a step's
-/// fields.
+/// fields. Fields added after 0.1 (`latency_ms_ok`, `scheduled`, `connections`,
+/// `reconnects`) read as absent from documents older versions wrote.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Successful responses per second over the measured time.
@@ -130,9 +139,25 @@ pub struct Summary {
     pub requests: u64,
     pub success_ratio: f64,
     pub errors: ErrorCounts,
+    /// Latency of every request that got an outcome, failures included (a timeout at the
+    /// time it took), as k6, Locust and wrk2 count it.
     pub latency_ms: LatencySummary,
-    /// Open-loop requests that could not be sent on time.
+    /// Latency of the successful requests only; absent when none succeeded.
+    #[serde(default)]
+    pub latency_ms_ok: Option<LatencySummary>,
+    /// Open loop: requests that fell due, each sent or dropped (`scheduled = requests +
+    /// dropped`); absent in closed loop.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled: Option<u64>,
+    /// Open-loop requests not sent because `--max-inflight` were outstanding.
     pub dropped: u64,
+    /// Connections opened.
+    #[serde(default)]
+    pub connections: Option<u64>,
+    /// Requests sent again on a fresh connection after a reused one failed before any
+    /// response byte arrived (the server had closed it while idle); not errors.
+    #[serde(default)]
+    pub reconnects: Option<u64>,
     /// The measured time in seconds.
     pub duration_s: f64,
 }

@@ -55,6 +55,10 @@ pub struct Step {
     /// The first failed request of the step, to show what went wrong.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_error: Option<ErrorSample>,
+    /// What else a reader should know about the step (e.g. the server had not recovered
+    /// from the step before).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl Step {

@@ -53,6 +53,10 @@ fn summary() -> Summary {
         },
         dropped: 0,
         duration_s: 20.0,
+        latency_ms_ok: None,
+        scheduled: None,
+        connections: None,
+        reconnects: None,
     }
 }
 
@@ -68,6 +72,7 @@ fn find() -> FindResults {
         windows: 3,
         partial: false,
         first_error: None,
+        notes: Vec::new(),
     };
     FindResults {
         schema: FindResults::SCHEMA.into(),

@@ -2,6 +2,7 @@
 //! passing and the first failing level), the pass/fail rules for a step, and the peak with
 //! the reason the search stopped there. Pure logic: steps are measured by the caller.
 
+pub mod recovery;
 mod rules;
 
 pub use rules::{Judgement, PassRules, judge};
@@ -67,7 +68,8 @@ pub fn search(
     for level in schedule.doubling() {
         match measure(level, last_pass.as_ref()) {
             Measured::Abort { step, reason } => return finish(steps, step, reason),
-            Measured::Step(step) => {
+            Measured::Step(mut step) => {
+                gate_on_stability(&mut step, last_pass.as_ref());
                 steps.push(step.clone());
                 if step.passed {
                     last_pass = Some(step);
@@ -99,7 +101,8 @@ pub fn search(
         let mid = pass.level() + (fail.level() - pass.level()) / 2;
         match measure(mid, Some(&pass)) {
             Measured::Abort { step, reason } => return finish(steps, step, reason),
-            Measured::Step(step) => {
+            Measured::Step(mut step) => {
+                gate_on_stability(&mut step, Some(&pass));
                 steps.push(step.clone());
                 if step.passed {
                     pass = step;
@@ -113,24 +116,54 @@ pub fn search(
     conclude(steps, reason)
 }
 
+/// A step whose windows never settled is not a level the target sustains: once a settled
+/// step has passed, an unsettled one fails, and the search looks below it. Before that (a
+/// target that never settles), it may pass, and the peak then says it is less certain.
+fn gate_on_stability(step: &mut Step, settled_pass: Option<&Step>) {
+    let gated =
+        step.passed && !step.stable && !step.partial && settled_pass.is_some_and(|p| p.stable);
+    if gated {
+        step.passed = false;
+        step.failure = Some(format!(
+            "the figures at {} did not settle within --step-duration (its last three windows did not agree within the stability band)",
+            step.level_label()
+        ));
+    }
+}
+
 fn finish(mut steps: Vec<Step>, last: Option<Step>, reason: String) -> Outcome {
     steps.extend(last);
     conclude(steps, reason)
 }
 
+/// The peak: the passing step with the highest throughput among those that settled; an
+/// unsettled step only when no passing step settled, and the reason then says so.
 fn conclude(steps: Vec<Step>, reason: String) -> Outcome {
-    let peak = steps
-        .iter()
-        .filter(|s| s.passed && !s.partial)
-        .max_by(|a, b| a.summary.rps.total_cmp(&b.summary.rps))
-        .map(|s| Peak {
-            rps: s.summary.rps,
-            concurrency: s.concurrency,
-            offered_rps: s.offered_rps,
-            latency_ms: s.summary.latency_ms,
-            success_ratio: s.summary.success_ratio,
-            reason: reason.clone(),
-        });
+    let best = |stable_only: bool| {
+        steps
+            .iter()
+            .filter(|s| s.passed && !s.partial && (s.stable || !stable_only))
+            .max_by(|a, b| a.summary.rps.total_cmp(&b.summary.rps))
+    };
+    let (chosen, reason) = match (best(true), best(false)) {
+        (Some(step), _) => (Some(step), reason),
+        (None, Some(step)) => {
+            let why = format!(
+                "{reason}; no passing step settled within --step-duration, so the peak is the unsettled {} and less certain",
+                step.level_label()
+            );
+            (Some(step), why)
+        }
+        (None, None) => (None, reason),
+    };
+    let peak = chosen.map(|s| Peak {
+        rps: s.summary.rps,
+        concurrency: s.concurrency,
+        offered_rps: s.offered_rps,
+        latency_ms: s.summary.latency_ms,
+        success_ratio: s.summary.success_ratio,
+        reason: reason.clone(),
+    });
     Outcome {
         steps,
         peak,

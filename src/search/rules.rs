@@ -86,8 +86,10 @@ pub fn judge(
 /// In rate mode a step must achieve this share of the offered rate.
 pub const MIN_ACHIEVED: f64 = 0.98;
 
-/// Rate mode: requests dropped (not sent on time) or an achieved rate under 98 % of the
-/// offered one mean the target (or the client) could not keep up.
+/// Rate mode: requests dropped (`--max-inflight` were out) or an achieved rate under 98 %
+/// of the one scheduled mean the target (or the client) could not keep up. The rate is
+/// compared with the requests that actually fell due, not `rate × duration`: a Poisson
+/// schedule's count itself varies by √N.
 fn short_of_offered(
     summary: &Summary,
     offered_rps: Option<f64>,
@@ -96,15 +98,20 @@ fn short_of_offered(
     let offered = offered_rps?;
     if summary.dropped > 0 {
         return Some(format!(
-            "{} requests could not be sent on time at {level_label} (all --max-inflight connections busy)",
+            "{} requests could not be sent at {level_label} (all --max-inflight were outstanding)",
             summary.dropped
         ));
     }
-    (summary.rps < offered * MIN_ACHIEVED).then(|| {
+    let scheduled = match summary.scheduled {
+        Some(n) if summary.duration_s > 0.0 => n as f64 / summary.duration_s,
+        _ => offered,
+    };
+    (summary.rps < scheduled * MIN_ACHIEVED).then(|| {
         format!(
-            "achieved {:.1} req/s at {level_label}, {:.1}% of the offered rate (at least {:.0}% needed)",
+            "achieved {:.1} req/s at {level_label}, {:.1}% of the {:.1} req/s that fell due (at least {:.0}% needed)",
             summary.rps,
-            summary.rps / offered * 100.0,
+            summary.rps / scheduled * 100.0,
+            scheduled,
             MIN_ACHIEVED * 100.0
         )
     })

@@ -30,6 +30,10 @@ fn step(level: u64, rps: f64, latency: f64, success_ratio: f64) -> Step {
             },
             dropped: 0,
             duration_s: 6.0,
+            latency_ms_ok: None,
+            scheduled: None,
+            connections: None,
+            reconnects: None,
         },
         latency_at_percentile_ms: latency,
         stable: true,
@@ -38,6 +42,7 @@ fn step(level: u64, rps: f64, latency: f64, success_ratio: f64) -> Step {
         windows: 3,
         partial: false,
         first_error: None,
+        notes: Vec::new(),
     }
 }
 
@@ -268,7 +273,7 @@ fn rate_steps_must_achieve_the_offered_rate_and_drop_nothing() {
     assert_eq!(
         j.failure.as_deref(),
         Some(
-            "achieved 975.0 req/s at rate 1000/s, 97.5% of the offered rate (at least 98% needed)"
+            "achieved 975.0 req/s at rate 1000/s, 97.5% of the 1000.0 req/s that fell due (at least 98% needed)"
         )
     );
     s.summary.rps = 1000.0;
@@ -285,6 +290,87 @@ fn rate_steps_must_achieve_the_offered_rate_and_drop_nothing() {
     assert!(
         j.failure
             .unwrap()
-            .starts_with("3 requests could not be sent on time")
+            .starts_with("3 requests could not be sent at rate 1000/s")
+    );
+}
+
+/// A Poisson schedule at 10 req/s for 30 s put 290 requests due, not 300: all answered is
+/// 9.67 req/s, which is every request that fell due and passes, though it is 96.7 % of 10.
+#[test]
+fn rate_steps_are_judged_on_the_requests_that_fell_due() {
+    let mut s = step(10, 290.0 / 30.0, 10.0, 1.0);
+    s.concurrency = None;
+    s.offered_rps = Some(10.0);
+    s.summary.duration_s = 30.0;
+    s.summary.scheduled = Some(290);
+    let j = judge(
+        &rules(),
+        10,
+        "rate 10/s",
+        &s.summary,
+        10.0,
+        Some(10.0),
+        None,
+    );
+    assert!(j.passed, "{j:?}");
+    s.summary.rps = 280.0 / 30.0;
+    let j = judge(
+        &rules(),
+        10,
+        "rate 10/s",
+        &s.summary,
+        10.0,
+        Some(10.0),
+        None,
+    );
+    assert!(!j.passed, "10 of 290 unanswered in time is short");
+}
+
+/// A passing step that never settled is not the peak while a settled one passed; it is
+/// when it is the only passing one, and the reason says so.
+#[test]
+fn an_unsettled_step_is_the_peak_only_when_no_settled_one_passed() {
+    let mut steps = Vec::new();
+    for (level, rps, stable) in [(1, 40.0, true), (2, 80.0, false), (4, 81.0, false)] {
+        let mut s = step(level, rps, 25.0, 1.0);
+        s.passed = level < 4;
+        s.stable = stable;
+        steps.push(s);
+    }
+    let outcome = conclude(steps.clone(), "stopped".into());
+    assert_eq!(outcome.peak.map(|p| p.concurrency), Some(Some(1)));
+    steps[0].stable = false;
+    let outcome = conclude(steps, "stopped".into());
+    let peak = outcome.peak.expect("a passing step");
+    assert_eq!(peak.concurrency, Some(2));
+    assert!(
+        peak.reason.contains("no passing step settled"),
+        "{}",
+        peak.reason
+    );
+}
+
+/// Levels 1, 2, 4 settle and pass; 8 passes its rules but never settles: it is not a level
+/// the target sustains, so the search bisects below it (6, then 5) instead of climbing on.
+#[test]
+fn an_unsettled_step_after_a_settled_one_is_a_failure_to_bisect_below() {
+    let mut tried = Vec::new();
+    let outcome = search(&schedule(64), |level, _| {
+        tried.push(level);
+        let mut s = step(level, 40.0 * level as f64, 25.0, 1.0);
+        s.passed = true;
+        s.stable = level < 8;
+        Measured::Step(s)
+    });
+    assert_eq!(tried, vec![1, 2, 4, 8, 6, 7]);
+    let peak = outcome.peak.expect("a peak");
+    assert_eq!(peak.concurrency, Some(7));
+    let eight = &outcome.steps[3];
+    assert!(!eight.passed);
+    assert!(
+        eight
+            .failure
+            .as_deref()
+            .is_some_and(|f| f.contains("did not settle"))
     );
 }

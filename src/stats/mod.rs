@@ -1,6 +1,8 @@
-//! Measurements: what one stretch of load produced (latency histogram, successes, errors by
-//! kind), measurement windows, the figures a step reports and the stability test.
+//! Measurements: what one stretch of load produced (latency histograms, successes, errors by
+//! kind, connections), measurement windows, the figures a step reports and the stability test.
 
+mod tally;
 mod window;
 
-pub use window::{Tally, Window, Windows, is_stable, latency_summary, percentile_ms, summarize};
+pub use tally::{Tally, latency_summary, per_second, percentile_ms, summary_of};
+pub use window::{Window, Windows, is_stable, summarize};

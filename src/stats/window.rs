@@ -1,79 +1,10 @@
-//! Tallies (what a stretch of load produced), measurement windows, step summaries and the
-//! stability test. Latency lives in HDR histograms (microseconds, 3 significant digits), so
-//! memory stays flat however many requests a run sends.
+//! Measurement windows: a tally over a known span of time, the windows of a step as they
+//! close (a running total and the latest three), and the stability test.
 
 use std::time::Duration;
 
-use crate::results::{ErrorCounts, ErrorKind, ErrorSample, LatencySummary, Summary};
-use hdrhistogram::Histogram;
-
-/// The largest latency a histogram holds: one hour, in microseconds. Longer ones saturate.
-const MAX_LATENCY_US: u64 = 3_600_000_000;
-
-/// What one stretch of load produced. Each load shard records into its own tally; tallies
-/// of the same window are merged.
-#[derive(Clone, Debug)]
-pub struct Tally {
-    /// Latency of successful requests, in microseconds.
-    pub latency: Histogram<u64>,
-    pub successes: u64,
-    pub errors: ErrorCounts,
-    /// Open-loop requests that could not be sent on time.
-    pub dropped: u64,
-    pub first_error: Option<ErrorSample>,
-}
-
-impl Default for Tally {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Tally {
-    pub fn new() -> Self {
-        let latency = Histogram::new_with_bounds(1, MAX_LATENCY_US, 3)
-            .unwrap_or_else(|_| unreachable!("constant histogram bounds are valid"));
-        Tally {
-            latency,
-            successes: 0,
-            errors: ErrorCounts::default(),
-            dropped: 0,
-            first_error: None,
-        }
-    }
-
-    pub fn record_success(&mut self, latency: Duration) {
-        let us = u64::try_from(latency.as_micros())
-            .unwrap_or(u64::MAX)
-            .max(1);
-        self.latency.saturating_record(us);
-        self.successes += 1;
-    }
-
-    /// Counts a failure; `sample` is only called for the first failure of the tally.
-    pub fn record_error(&mut self, kind: ErrorKind, sample: impl FnOnce() -> ErrorSample) {
-        self.errors.add(kind, 1);
-        if self.first_error.is_none() {
-            self.first_error = Some(sample());
-        }
-    }
-
-    /// Every request that got an outcome (success or error); dropped ones were never sent.
-    pub fn requests(&self) -> u64 {
-        self.successes + self.errors.total()
-    }
-
-    pub fn merge(&mut self, other: &Tally) {
-        // Both histograms share the same bounds, so adding cannot fail.
-        let _ = self.latency.add(&other.latency);
-        self.successes += other.successes;
-        self.errors.merge(&other.errors);
-        self.dropped += other.dropped;
-        if self.first_error.is_none() {
-            self.first_error.clone_from(&other.first_error);
-        }
-    }
-}
+use super::tally::{Tally, per_second, percentile_ms, summary_of};
+use crate::results::Summary;
 
 /// One measurement window: a tally over a known span of time.
 #[derive(Clone, Debug)]
@@ -84,37 +15,10 @@ pub struct Window {
 }
 
 impl Window {
-    /// Successful responses per second.
+    /// Successful answers per second.
     pub fn rps(&self) -> f64 {
-        per_second(self.tally.successes, self.duration)
+        per_second(self.tally.answered, self.duration)
     }
-}
-
-fn per_second(count: u64, span: Duration) -> f64 {
-    let secs = span.as_secs_f64();
-    if secs > 0.0 { count as f64 / secs } else { 0.0 }
-}
-
-/// The p50, p90, p99 and max of a histogram, in milliseconds.
-pub fn latency_summary(h: &Histogram<u64>) -> LatencySummary {
-    LatencySummary {
-        p50: percentile_ms(h, 50.0),
-        p90: percentile_ms(h, 90.0),
-        p99: percentile_ms(h, 99.0),
-        max: round_ms(h.max()),
-    }
-}
-
-/// The latency at a percentile (0-100] in milliseconds; 0 when nothing was recorded.
-pub fn percentile_ms(h: &Histogram<u64>, percentile: f64) -> f64 {
-    if h.is_empty() {
-        return 0.0;
-    }
-    round_ms(h.value_at_percentile(percentile))
-}
-
-fn round_ms(us: u64) -> f64 {
-    (us as f64 / 10.0).round() / 100.0
 }
 
 /// Merges windows into the summary of the time they cover, plus the merged tally (for
@@ -127,25 +31,6 @@ pub fn summarize(windows: &[Window]) -> (Summary, Tally) {
         span += w.duration;
     }
     (summary_of(&tally, span), tally)
-}
-
-/// The summary of a tally gathered over `span`.
-fn summary_of(tally: &Tally, span: Duration) -> Summary {
-    let requests = tally.requests();
-    let success_ratio = if requests > 0 {
-        tally.successes as f64 / requests as f64
-    } else {
-        0.0
-    };
-    Summary {
-        rps: round2(per_second(tally.successes, span)),
-        requests,
-        success_ratio: (success_ratio * 10_000.0).round() / 10_000.0,
-        errors: tally.errors,
-        latency_ms: latency_summary(&tally.latency),
-        dropped: tally.dropped,
-        duration_s: round2(span.as_secs_f64()),
-    }
 }
 
 /// How many of the latest windows [`Windows`] keeps in full: the stability test's three.
@@ -182,6 +67,11 @@ impl Windows {
         }
     }
 
+    /// The time all the windows span.
+    pub fn span(&self) -> Duration {
+        self.span
+    }
+
     /// How many windows closed.
     pub fn len(&self) -> u32 {
         self.count
@@ -206,14 +96,21 @@ impl Windows {
         summary_of(&self.total, self.span)
     }
 
+    /// The latest three windows merged, and the time they span: a settled step's figures.
+    pub fn recent(&self) -> (Tally, Duration) {
+        let mut tally = Tally::new();
+        let mut span = Duration::ZERO;
+        for w in &self.recent {
+            tally.merge(&w.tally);
+            span += w.duration;
+        }
+        (tally, span)
+    }
+
     /// Whether the latest three windows agree within `band` (see [`is_stable`]).
     pub fn is_stable(&self, band: f64) -> bool {
         is_stable(&self.recent, band)
     }
-}
-
-fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
 }
 
 /// Whether the last three windows agree within `band` (0.10 = 10 %): their throughput, and
@@ -223,6 +120,10 @@ pub fn is_stable(windows: &[Window], band: f64) -> bool {
     let Some(last) = windows.len().checked_sub(3).map(|i| &windows[i..]) else {
         return false;
     };
+    // Windows in which nothing was answered agree on nothing.
+    if last.iter().any(|w| w.tally.requests() == 0) {
+        return false;
+    }
     let rps: Vec<f64> = last.iter().map(Window::rps).collect();
     let p50: Vec<f64> = last
         .iter()
@@ -241,11 +142,13 @@ fn agree(values: &[f64], band: f64, absolute_slack: f64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::results::{ErrorKind, ErrorSample, LatencySummary};
 
     fn window(successes: u64, latency_ms: u64, secs: u64) -> Window {
         let mut tally = Tally::new();
         for _ in 0..successes {
             tally.record_success(Duration::from_millis(latency_ms));
+            tally.answered += 1;
         }
         Window {
             index: 0,
@@ -258,11 +161,14 @@ mod tests {
     fn summary_counts_rates_and_percentiles() {
         let mut w = window(90, 10, 2);
         for _ in 0..10 {
-            w.tally.record_error(ErrorKind::Throttled, || ErrorSample {
-                kind: ErrorKind::Throttled,
-                status: Some(429),
-                detail: "slow down".into(),
-            });
+            w.tally
+                .record_error(ErrorKind::Throttled, Duration::from_millis(100), || {
+                    ErrorSample {
+                        kind: ErrorKind::Throttled,
+                        status: Some(429),
+                        detail: "slow down".into(),
+                    }
+                });
         }
         let (s, tally) = summarize(&[w, window(50, 30, 2)]);
         assert_eq!(s.requests, 150);
@@ -275,12 +181,17 @@ mod tests {
             "{}",
             s.latency_ms.p50
         );
-        assert!(
-            (s.latency_ms.p99 - 30.0).abs() <= 0.03,
-            "{}",
-            s.latency_ms.p99
-        );
         assert_eq!(tally.first_error.map(|e| e.status), Some(Some(429)));
+        // The 10 throttled answers took 100 ms: they are the slowest 6.7 %, so they are the
+        // p99 of every answered request, while the successes' p99 stays at 30 ms.
+        assert!(
+            (s.latency_ms.p99 - 100.0).abs() <= 0.1,
+            "{:?}",
+            s.latency_ms
+        );
+        let ok = s.latency_ms_ok.expect("successes have latencies");
+        assert!((ok.p99 - 30.0).abs() <= 0.03, "{ok:?}");
+        assert!((ok.max - 30.0).abs() <= 0.03, "{ok:?}");
     }
 
     #[test]
@@ -303,6 +214,11 @@ mod tests {
         // latency still climbing
         assert!(!is_stable(
             &[window(100, 10, 1), window(100, 20, 1), window(100, 30, 1)],
+            0.1
+        ));
+        // nothing answered: three empty windows agree, but not on anything
+        assert!(!is_stable(
+            &[window(0, 10, 1), window(0, 10, 1), window(0, 10, 1)],
             0.1
         ));
     }

@@ -87,29 +87,33 @@ impl RequestTemplate {
     }
 
     /// Request number `i` as HTTP/1.1 bytes: prepared once per body, or built and signed
-    /// afresh for SageMaker targets (each signature carries its own time).
-    pub fn wire(&self, i: usize) -> Bytes {
+    /// afresh for SageMaker targets (each signature carries its own time). Fails only when a
+    /// SageMaker request cannot be signed; it is then not sent.
+    pub fn wire(&self, i: usize) -> Result<Bytes, Error> {
         match self.wires.get(i % self.wires.len().max(1)) {
-            Some(bytes) => bytes.clone(),
+            Some(bytes) => Ok(bytes.clone()),
             None => {
-                let request = self.request(i);
-                encode(request.uri(), request.headers(), &self.payloads.body(i))
+                let request = self.request(i)?;
+                Ok(encode(
+                    request.uri(),
+                    request.headers(),
+                    &self.payloads.body(i),
+                ))
             }
         }
     }
 
-    /// The request carrying body number `i` (modulo the payload count).
-    pub fn request(&self, i: usize) -> Request<Full<Bytes>> {
+    /// The request carrying body number `i` (modulo the payload count), signed for
+    /// SageMaker targets.
+    pub fn request(&self, i: usize) -> Result<Request<Full<Bytes>>, Error> {
         let mut req = Request::new(Full::new(self.payloads.body(i)));
         *req.method_mut() = http::Method::POST;
         *req.uri_mut() = self.endpoint.path.clone();
         *req.headers_mut() = self.headers.clone();
         if let Some(signer) = &self.signer {
-            // A request that cannot be signed goes out unsigned, and SageMaker's 403 counts
-            // it as a client error.
-            let _ = signer.sign(&mut req, i);
+            signer.sign(&mut req, i)?;
         }
-        req
+        Ok(req)
     }
 }
 
@@ -185,8 +189,8 @@ mod tests {
             &["X-Test: 1".into()],
         )
         .unwrap();
-        let r0 = t.request(0);
-        let r3 = t.request(3);
+        let r0 = t.request(0).unwrap();
+        let r3 = t.request(3).unwrap();
         assert_eq!(r0.uri(), "/invocations");
         assert_eq!(r0.headers()["host"], "127.0.0.1:8080");
         assert_eq!(r0.headers()["content-type"], "text/csv");

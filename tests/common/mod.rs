@@ -160,8 +160,11 @@ pub enum Fault {
     Ok,
     /// Answers with this status.
     Status(u16),
-    /// Resets the connection (RST) instead of answering.
+    /// Starts answering, then resets the connection (RST) halfway through the answer.
     Reset,
+    /// Resets the connection (RST) before a single byte of the answer: on a reused
+    /// connection a client retries such a request once on a fresh one.
+    ResetUnanswered,
     /// Waits this long, then answers 200.
     Stall(Duration),
     /// Answers with bytes that are not HTTP, then closes.
@@ -235,8 +238,15 @@ pub fn fault_server(plan: Vec<Fault>) -> std::net::SocketAddr {
                     stream.write_all(response.as_bytes()).await?
                 }
                 Fault::Reset => {
+                    stream.write_all(b"HTTP/1.1 200 OK\r\n").await?;
+                    stream.flush().await?;
+                    tokio::time::sleep(Duration::from_millis(5)).await;
                     stream.set_zero_linger()?;
                     return Ok(()); // dropped with linger 0: the peer gets a RST
+                }
+                Fault::ResetUnanswered => {
+                    stream.set_zero_linger()?;
+                    return Ok(());
                 }
                 Fault::Stall(d) => {
                     tokio::time::sleep(d).await;

@@ -65,6 +65,7 @@ pub(super) fn error_fill(kind: ErrorKind) -> (&'static str, &'static str) {
         ErrorKind::Timeout => ("#222222", "dots"),
         ErrorKind::Connect => ("#9a9a9a", "horizontal"),
         ErrorKind::Other => ("#4a6fa5", "vertical"),
+        ErrorKind::Signing => ("#5a3a1a", "cross"),
     }
 }
 

@@ -1,6 +1,12 @@
-//! `peakrps run`: one fixed load for a duration or a number of requests.
+//! `peakrps run`: one fixed load for a duration or a number of requests, or a traffic
+//! profile played minute by minute (`profile.rs`).
 
+mod profile;
+
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
 
 use super::prepare::{Prepared, prepare};
 use super::{Completion, Interrupt};
@@ -9,12 +15,11 @@ use crate::aws::runtime::{describe_error, parse_error};
 use crate::cli::RunArgs;
 use crate::load::{Load, StepPlan, StepRun, Verdict, run_step};
 use crate::report::{self, Progress};
-use crate::results::{self, ErrorKind, LoadInfo, ProfileMinute, RunResults};
+use crate::results::{self, ErrorKind, LoadInfo, PartialLog, RunResults, Summary};
 use crate::scaling::TrafficProfile;
 use crate::scaling::live::Watch;
-use crate::stats::{Window, Windows};
+use crate::stats::{Windows, summary_of};
 use crate::target::{Connector, RequestTemplate};
-use std::sync::Arc;
 
 /// How long a `--requests N` run may take at most.
 const REQUESTS_RUN_LIMIT: Duration = Duration::from_secs(24 * 3600);
@@ -45,12 +50,21 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         _server,
         sagemaker,
     } = prepare(&args.target, &progress)?;
+    // Only once the target is ready: bad input leaves no partial file behind.
+    let mut partial = args
+        .target
+        .json
+        .as_deref()
+        .map(PartialLog::create)
+        .transpose()?;
     let interrupt = Interrupt::install();
     let started_at = results::now_rfc3339();
-    let target = Target {
+    let mut target = Target {
         template: &template,
         connector: &connector,
         interrupt: &interrupt,
+        partial: partial.as_mut(),
+        failure: None,
     };
     let mut watch = match (&profile, &sagemaker) {
         (Some(_), Some(session)) => {
@@ -71,9 +85,12 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
     }
     let started = SystemTime::now();
     let (run, mut minutes) = match &profile {
-        Some(profile) => play_profile(&target, args, profile, watch.as_mut(), &mut progress),
-        None => (fixed_load(&target, args, &mut progress)?, Vec::new()),
+        Some(profile) => profile::play(&mut target, args, profile, watch.as_mut(), &mut progress),
+        None => (fixed_load(&mut target, args, &mut progress)?, Vec::new()),
     };
+    if let Some(e) = target.failure.take() {
+        return Err(e);
+    }
     let scaling = watch.map(|w| w.finish(&mut minutes, args.timing.timing()));
     let ended = SystemTime::now();
     let tally = run.windows.total();
@@ -138,6 +155,9 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
     }
     if let Some(path) = &args.target.json {
         results::write_json(path, &results)?;
+        if let Some(log) = partial {
+            log.remove();
+        }
         progress.note(&format!("Results written to {}", path.display()));
     }
     for line in report::write_reports(&results, args.target.report_files())? {
@@ -194,15 +214,47 @@ fn label(args: &RunArgs) -> String {
     }
 }
 
-/// What every load of a run goes to.
+/// What every load of a run goes to, and where finished stretches are logged.
 struct Target<'a> {
     template: &'a Arc<RequestTemplate>,
     connector: &'a Connector,
     interrupt: &'a Interrupt,
+    /// `FILE.partial.jsonl`: each finished window (fixed load) or minute (profile).
+    partial: Option<&'a mut PartialLog>,
+    /// Writing the partial log failed: the run stopped, and this is why.
+    failure: Option<Error>,
+}
+
+impl Target<'_> {
+    /// Appends `record` to the partial log; a failure stops the run.
+    fn log<T: Serialize>(&mut self, record: &T) -> Verdict {
+        let Some(log) = self.partial.as_deref_mut() else {
+            return Verdict::Continue;
+        };
+        match log.append(record) {
+            Ok(()) => Verdict::Continue,
+            Err(e) => {
+                self.failure = Some(e);
+                Verdict::Stop
+            }
+        }
+    }
+}
+
+/// One window of a fixed-load run, as `FILE.partial.jsonl` records it.
+#[derive(Serialize)]
+struct WindowRecord {
+    window: u32,
+    #[serde(flatten)]
+    summary: Summary,
 }
 
 /// One load (--concurrency or --rate) for --duration or --requests.
-fn fixed_load(target: &Target, args: &RunArgs, progress: &mut Progress) -> Result<StepRun, Error> {
+fn fixed_load(
+    target: &mut Target,
+    args: &RunArgs,
+    progress: &mut Progress,
+) -> Result<StepRun, Error> {
     let duration = match (args.duration, args.requests) {
         (Some(d), _) => d,
         (None, Some(_)) => REQUESTS_RUN_LIMIT,
@@ -218,136 +270,27 @@ fn fixed_load(target: &Target, args: &RunArgs, progress: &mut Progress) -> Resul
         max_duration: duration,
         max_requests: args.requests,
         timeout: args.target.timeout,
+        drain: args.target.drain_limit(),
     };
     progress.start(&label(args));
-    let run = run_step(
-        target.template,
-        target.connector,
-        &plan,
-        target.interrupt.flag(),
-        |windows| {
-            progress.window(windows);
-            if rejected_by_validation(windows) {
-                Verdict::Stop
-            } else {
-                Verdict::Continue
-            }
-        },
-    );
+    let (template, connector, flag) = (target.template, target.connector, target.interrupt.flag());
+    let run = run_step(template, connector, &plan, flag, |windows| {
+        progress.window(windows);
+        let Some(last) = windows.last() else {
+            return Verdict::Continue;
+        };
+        let record = WindowRecord {
+            window: last.index,
+            summary: summary_of(&last.tally, last.duration),
+        };
+        if target.log(&record) == Verdict::Stop || rejected_by_validation(windows) {
+            Verdict::Stop
+        } else {
+            Verdict::Continue
+        }
+    });
     progress.abandon();
     Ok(run)
-}
-
-/// Plays the profile minute by minute, open loop at each minute's rate, `--speed` times
-/// faster than real time. Returns all windows and one summary per minute played.
-fn play_profile(
-    target: &Target,
-    args: &RunArgs,
-    profile: &TrafficProfile,
-    mut watch: Option<&mut Watch>,
-    progress: &mut Progress,
-) -> (StepRun, Vec<ProfileMinute>) {
-    let minute_length = Duration::from_secs_f64(60.0 / args.speed);
-    let mut windows = Windows::default();
-    let mut minutes = Vec::new();
-    let mut interrupted = false;
-    for (minute, &rate) in profile.rps.iter().enumerate() {
-        let label = format!(
-            "minute {}/{} at {rate:.0} req/s",
-            minute + 1,
-            profile.rps.len()
-        );
-        let poll = watch.as_deref().map(Watch::poll);
-        let played = if rate > 0.0 {
-            let plan = StepPlan {
-                load: Load::Rate {
-                    rate,
-                    arrival: args.arrival,
-                    max_inflight: args.max_inflight,
-                },
-                warmup: Duration::ZERO,
-                window: minute_length / 6,
-                max_duration: minute_length,
-                max_requests: None,
-                timeout: args.target.timeout,
-            };
-            progress.start(&label);
-            let run = run_step(
-                target.template,
-                target.connector,
-                &plan,
-                target.interrupt.flag(),
-                |w| {
-                    progress.window(w);
-                    Verdict::Continue
-                },
-            );
-            progress.abandon();
-            run
-        } else {
-            idle(minute_length, target.interrupt)
-        };
-        interrupted = played.interrupted;
-        let instances = match (watch.as_deref_mut(), poll) {
-            (Some(w), Some(poll)) => {
-                let count = w.count(poll);
-                if let Some(warning) = w.warning() {
-                    progress.note(&warning);
-                }
-                count
-            }
-            _ => None,
-        };
-        let summary = played.windows.summary();
-        progress.note(&format!(
-            "  {label}: achieved {:.1} req/s, p99 {} ms, ok {:.1}%{}",
-            summary.rps,
-            summary.latency_ms.p99,
-            summary.success_ratio * 100.0,
-            instances
-                .map(|n| format!(", {n} instances in service"))
-                .unwrap_or_default()
-        ));
-        minutes.push(ProfileMinute {
-            minute: u32::try_from(minute).unwrap_or(u32::MAX),
-            offered_rps: rate,
-            summary,
-            instances,
-            predicted_instances: None,
-        });
-        windows.absorb(played.windows);
-        if interrupted {
-            break;
-        }
-    }
-    (
-        StepRun {
-            windows,
-            interrupted,
-        },
-        minutes,
-    )
-}
-
-/// A minute without traffic: wait it out (or until interrupted).
-fn idle(length: Duration, interrupt: &Interrupt) -> StepRun {
-    let until = std::time::Instant::now() + length;
-    while std::time::Instant::now() < until && !interrupt.is_set() {
-        std::thread::sleep(
-            Duration::from_millis(50)
-                .min(until.saturating_duration_since(std::time::Instant::now())),
-        );
-    }
-    let mut windows = Windows::default();
-    windows.push(Window {
-        index: 0,
-        duration: length,
-        tally: crate::stats::Tally::new(),
-    });
-    StepRun {
-        windows,
-        interrupted: interrupt.is_set(),
-    }
 }
 
 /// Every request so far failed with a SageMaker ValidationError (the run stops after the

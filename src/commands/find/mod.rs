@@ -1,21 +1,23 @@
 //! `peakrps find`: step the load up, find the peak, print the scaling target.
 
-use std::sync::Arc;
+mod step;
+
+use std::cell::Cell;
 use std::time::SystemTime;
+
+use step::StepRunner;
 
 use super::prepare::{Prepared, prepare};
 use super::{Completion, Interrupt};
 use crate::Error;
 use crate::aws::runtime::{describe_error, parse_error};
 use crate::cli::{FindArgs, Mode};
-use crate::load::{Load, StepPlan, Verdict, run_step};
+use crate::load::Prober;
 use crate::report::{self, Progress};
 use crate::results::{
-    self, ErrorSample, FindResults, FindSettings, PartialLog, Recommendation, Step,
+    self, ErrorKind, ErrorSample, FindResults, FindSettings, PartialLog, Recommendation, Step,
 };
-use crate::search::{Measured, PassRules, Schedule, judge, search};
-use crate::stats::{Window, Windows, percentile_ms};
-use crate::target::{Connector, RequestTemplate};
+use crate::search::{Measured, PassRules, Schedule, search};
 
 pub fn find(args: &FindArgs) -> Result<Completion, Error> {
     let schedule = schedule(args)?;
@@ -41,7 +43,7 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
     let interrupt = Interrupt::install();
     let started_at = results::now_rfc3339();
     let started = SystemTime::now();
-    let mut model_error_shown = false;
+    let mut error_shown = false;
 
     let runner = StepRunner {
         template: &template,
@@ -50,16 +52,19 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         rules: rules(args),
         interrupt: &interrupt,
         first_level: schedule.start,
+        prober: Prober::new(&template, &connector, args.target.timeout).ok(),
+        baseline_ms: Cell::new(None),
     };
+    let url = template.endpoint.url();
     let mut fatal: Option<Error> = None;
     let outcome = search(&schedule, |level, reference| {
         let measured = runner.measure(level, reference, &mut progress);
-        if !model_error_shown
+        if !error_shown
             && let Some(text) =
-                model_error(measured_step(&measured).and_then(|s| s.first_error.as_ref()))
+                notable_error(measured_step(&measured).and_then(|s| s.first_error.as_ref()))
         {
-            progress.note(&format!("{text} (shown once; counted as server_error)"));
-            model_error_shown = true;
+            progress.note(&text);
+            error_shown = true;
         }
         if let Err(e) = log_step(partial.as_mut(), &measured) {
             fatal = Some(e);
@@ -68,7 +73,7 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
                 reason: "cannot write the partial log".into(),
             };
         }
-        if let Some(e) = runner.hopeless(&measured) {
+        if let Some(e) = hopeless(&measured, schedule.start, &url) {
             fatal = Some(e);
             return Measured::Abort {
                 step: None,
@@ -227,161 +232,33 @@ fn settings(args: &FindArgs) -> FindSettings {
     }
 }
 
-/// Measures one load level: runs the step until stable or out of time, then judges it.
-struct StepRunner<'a> {
-    template: &'a Arc<RequestTemplate>,
-    connector: &'a Connector,
-    args: &'a FindArgs,
-    rules: PassRules,
-    interrupt: &'a Interrupt,
-    /// The level of the first step.
-    first_level: u64,
-}
-
-impl StepRunner<'_> {
-    /// The load of a level, and its label ("concurrency 8", "rate 400/s").
-    fn load(&self, level: u64) -> (Load, String) {
-        match self.args.mode {
-            Mode::Concurrency => {
-                let concurrency = u32::try_from(level).unwrap_or(u32::MAX);
-                (
-                    Load::Concurrency(concurrency),
-                    format!("concurrency {concurrency}"),
-                )
-            }
-            Mode::Rate => (
-                Load::Rate {
-                    rate: level as f64,
-                    arrival: self.args.arrival,
-                    max_inflight: self.args.max_inflight,
-                },
-                format!("rate {level}/s"),
-            ),
-        }
-    }
-
-    fn measure(&self, level: u64, reference: Option<&Step>, progress: &mut Progress) -> Measured {
-        let (load, label) = self.load(level);
-        let plan = StepPlan {
-            load,
-            warmup: self.args.warmup,
-            window: self.args.window,
-            max_duration: self.args.step_duration.max(self.args.window * 3),
-            max_requests: None,
-            timeout: self.args.target.timeout,
-        };
-        progress.start(&label);
-        let mut failed_outright = false;
-        let run = run_step(
-            self.template,
-            self.connector,
-            &plan,
-            self.interrupt.flag(),
-            |windows| {
-                progress.window(windows);
-                failed_outright = windows.last().is_some_and(every_request_failed);
-                if failed_outright || windows.is_stable(self.args.stability) {
-                    Verdict::Stop
-                } else {
-                    Verdict::Continue
-                }
-            },
-        );
-        let mut step = self.step(load, &label, &run.windows, reference, run.interrupted);
-        if failed_outright {
-            step.passed = false;
-            step.failure = Some(format!(
-                "the target failed outright at {label}: every request of a whole window failed ({})",
-                run.windows
-                    .last()
-                    .map(|w| w.tally.errors.describe())
-                    .unwrap_or_default()
-            ));
-        }
-        progress.finish(&step);
-        if run.interrupted {
-            Measured::Abort {
-                step: Some(step),
-                reason: "interrupted by the user".into(),
-            }
-        } else if failed_outright {
-            // Climbing further would only hammer a target that already fails everything.
-            let reason = step.failure.clone().unwrap_or_default();
-            Measured::Abort {
-                step: Some(step),
-                reason,
-            }
-        } else {
-            Measured::Step(step)
-        }
-    }
-
-    fn step(
-        &self,
-        load: Load,
-        label: &str,
-        windows: &Windows,
-        reference: Option<&Step>,
-        partial: bool,
-    ) -> Step {
-        let summary = windows.summary();
-        let tally = windows.total();
-        let latency = percentile_ms(&tally.latency, self.rules.percentile);
-        let (concurrency, offered_rps, level) = match load {
-            Load::Concurrency(c) => (Some(c), None, u64::from(c)),
-            Load::Rate { rate, .. } => (None, Some(rate), rate.round() as u64),
-        };
-        let verdict = judge(
-            &self.rules,
-            level,
-            label,
-            &summary,
-            latency,
-            offered_rps,
-            reference,
-        );
-        Step {
-            concurrency,
-            offered_rps,
-            latency_at_percentile_ms: latency,
-            stable: windows.is_stable(self.args.stability),
-            passed: verdict.passed && !partial,
-            failure: verdict.failure,
-            windows: windows.len(),
-            partial,
-            summary,
-            first_error: tally.first_error.clone(),
-        }
-    }
-
-    /// A first step whose every request was rejected with 4xx means a wrong URL or payload,
-    /// not a load limit: stop at once and show what the server said.
-    fn hopeless(&self, measured: &Measured) -> Option<Error> {
-        let step = measured_step(measured)?;
-        let s = &step.summary;
-        let all_rejected = s.requests > 0 && s.errors.client_error == s.requests;
-        if !all_rejected || step.level() != self.first_level {
-            return None;
-        }
-        Some(rejected_error(
-            step.first_error.as_ref(),
-            &self.template.endpoint.url(),
-        ))
-    }
-}
-
-/// A window in which requests completed and none succeeded.
-fn every_request_failed(window: &Window) -> bool {
-    window.tally.requests() > 0 && window.tally.successes == 0
-}
-
-/// A SageMaker ModelError as one line, with the container's own message.
-fn model_error(sample: Option<&ErrorSample>) -> Option<String> {
+/// A failure worth one line the first time it happens: a SageMaker ModelError with the
+/// container's own message, or a request that could not be signed.
+fn notable_error(sample: Option<&ErrorSample>) -> Option<String> {
     let sample = sample?;
+    if sample.kind == ErrorKind::Signing {
+        return Some(format!(
+            "{} (shown once; counted as signing, and not sent)",
+            sample.detail
+        ));
+    }
     let parsed = parse_error(sample)?;
     (parsed.code == "ModelError")
         .then(|| describe_error(sample))
         .flatten()
+        .map(|text| format!("{text} (shown once; counted as server_error)"))
+}
+
+/// A first step whose every request was rejected with 4xx means a wrong URL or payload,
+/// not a load limit: stop at once and show what the server said.
+fn hopeless(measured: &Measured, first_level: u64, url: &str) -> Option<Error> {
+    let step = measured_step(measured)?;
+    let s = &step.summary;
+    let all_rejected = s.requests > 0 && s.errors.client_error == s.requests;
+    if !all_rejected || step.level() != first_level {
+        return None;
+    }
+    Some(rejected_error(step.first_error.as_ref(), url))
 }
 
 fn rejected_error(sample: Option<&ErrorSample>, url: &str) -> Error {

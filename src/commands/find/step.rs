@@ -1,0 +1,215 @@
+//! One level of the search measured: recover from the step before, run the step until its
+//! windows settle or its time is up, take its figures and judge it.
+
+use std::cell::Cell;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::super::Interrupt;
+use crate::cli::{FindArgs, Mode};
+use crate::load::{Load, Prober, StepPlan, Verdict, run_step};
+use crate::report::Progress;
+use crate::results::Step;
+use crate::search::recovery::{self, PROBE_GAP};
+use crate::search::{Measured, PassRules, judge};
+use crate::stats::{Window, Windows, percentile_ms, summary_of};
+use crate::target::{Connector, RequestTemplate};
+
+/// The longest the search waits for a server to work off the last step's backlog.
+const RECOVERY_LIMIT: Duration = Duration::from_secs(30);
+
+/// Measures one load level: runs the step until stable or out of time, then judges it.
+pub struct StepRunner<'a> {
+    pub template: &'a Arc<RequestTemplate>,
+    pub connector: &'a Connector,
+    pub args: &'a FindArgs,
+    pub rules: PassRules,
+    pub interrupt: &'a Interrupt,
+    /// The level of the first step.
+    pub first_level: u64,
+    /// Single requests between steps; `None` when it could not be set up.
+    pub prober: Option<Prober>,
+    /// The median latency of the first step: what "recovered" means.
+    pub baseline_ms: Cell<Option<f64>>,
+}
+
+impl StepRunner<'_> {
+    /// The load of a level, and its label ("concurrency 8", "rate 400/s").
+    fn load(&self, level: u64) -> (Load, String) {
+        match self.args.mode {
+            Mode::Concurrency => {
+                let concurrency = u32::try_from(level).unwrap_or(u32::MAX);
+                (
+                    Load::Concurrency(concurrency),
+                    format!("concurrency {concurrency}"),
+                )
+            }
+            Mode::Rate => (
+                Load::Rate {
+                    rate: level as f64,
+                    arrival: self.args.arrival,
+                    max_inflight: self.args.max_inflight,
+                },
+                format!("rate {level}/s"),
+            ),
+        }
+    }
+
+    pub fn measure(
+        &self,
+        level: u64,
+        reference: Option<&Step>,
+        progress: &mut Progress,
+    ) -> Measured {
+        let (load, label) = self.load(level);
+        let recovery_note = self.recover(progress);
+        let plan = StepPlan {
+            load: load.clone(),
+            warmup: self.args.warmup,
+            window: self.args.window,
+            max_duration: self.args.step_duration.max(self.args.window * 3),
+            max_requests: None,
+            timeout: self.args.target.timeout,
+            drain: self.args.target.drain_limit(),
+        };
+        progress.start(&label);
+        let mut failed_outright = false;
+        let run = run_step(
+            self.template,
+            self.connector,
+            &plan,
+            self.interrupt.flag(),
+            |windows| {
+                progress.window(windows);
+                failed_outright = windows.last().is_some_and(every_request_failed);
+                if failed_outright || windows.is_stable(self.args.stability) {
+                    Verdict::Stop
+                } else {
+                    Verdict::Continue
+                }
+            },
+        );
+        let mut step = self.step(load, &label, &run.windows, reference, run.interrupted);
+        step.notes.extend(recovery_note);
+        if failed_outright {
+            step.passed = false;
+            step.failure = Some(format!(
+                "the target failed outright at {label}: every request of a whole window failed ({})",
+                run.windows
+                    .last()
+                    .map(|w| w.tally.errors.describe())
+                    .unwrap_or_default()
+            ));
+        }
+        self.remember_baseline(&step);
+        progress.finish(&step);
+        if run.interrupted {
+            Measured::Abort {
+                step: Some(step),
+                reason: "interrupted by the user".into(),
+            }
+        } else if failed_outright && level == self.first_level {
+            // There is no lower level to bisect to: the target fails even the first load.
+            let reason = step.failure.clone().unwrap_or_default();
+            Measured::Abort {
+                step: Some(step),
+                reason,
+            }
+        } else {
+            // A level where everything failed is a failing step like any other: the search
+            // stops climbing and bisects below it.
+            Measured::Step(step)
+        }
+    }
+
+    /// The first measured step's median latency becomes the baseline recovery waits for.
+    fn remember_baseline(&self, step: &Step) {
+        if self.baseline_ms.get().is_none() && step.summary.successes() > 0 {
+            let latency = step
+                .summary
+                .latency_ms_ok
+                .unwrap_or(step.summary.latency_ms);
+            self.baseline_ms.set(Some(latency.p50));
+        }
+    }
+
+    /// Before a step other than the first: waits until single requests answer near the
+    /// baseline again. Returns the note for the step when the wait ran out.
+    fn recover(&self, progress: &Progress) -> Option<String> {
+        let (Some(prober), Some(baseline)) = (&self.prober, self.baseline_ms.get()) else {
+            return None;
+        };
+        let started = Instant::now();
+        let result = recovery::recover(
+            baseline,
+            RECOVERY_LIMIT,
+            || {
+                if self.interrupt.is_set() {
+                    return Some(baseline);
+                }
+                prober.once().map(|d| d.as_secs_f64() * 1000.0)
+            },
+            || std::thread::sleep(PROBE_GAP),
+            || started.elapsed(),
+        );
+        if result.waited > Duration::from_secs(2) {
+            progress.note(&format!(
+                "  waited {:.1} s for the server to work off the last step's backlog",
+                result.waited.as_secs_f64()
+            ));
+        }
+        result.note(baseline)
+    }
+
+    /// The step's figures and verdict: from its last three windows when they settled,
+    /// from all of them when they did not.
+    fn step(
+        &self,
+        load: Load,
+        label: &str,
+        windows: &Windows,
+        reference: Option<&Step>,
+        partial: bool,
+    ) -> Step {
+        let stable = windows.is_stable(self.args.stability);
+        let (tally, span) = if stable {
+            windows.recent()
+        } else {
+            (windows.total().clone(), windows.span())
+        };
+        let summary = summary_of(&tally, span);
+        let latency = percentile_ms(&tally.latency, self.rules.percentile);
+        let (concurrency, offered_rps, level) = match load {
+            Load::Concurrency(c) => (Some(c), None, u64::from(c)),
+            Load::Rate { rate, .. } => (None, Some(rate), rate.round() as u64),
+            Load::Profile { .. } => (None, None, 0),
+        };
+        let verdict = judge(
+            &self.rules,
+            level,
+            label,
+            &summary,
+            latency,
+            offered_rps,
+            reference,
+        );
+        Step {
+            concurrency,
+            offered_rps,
+            latency_at_percentile_ms: latency,
+            stable,
+            passed: verdict.passed && !partial,
+            failure: verdict.failure,
+            windows: windows.len(),
+            partial,
+            summary,
+            first_error: tally.first_error.clone(),
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// A window in which requests completed and none succeeded.
+fn every_request_failed(window: &Window) -> bool {
+    window.tally.requests() > 0 && window.tally.successes == 0
+}
