@@ -372,3 +372,144 @@ fn every_subcommand_help_says_what_it_does() {
         );
     }
 }
+
+/// `--json -`: the document alone on stdout (`peakrps run … --json - | jq` works); the
+/// table a person reads goes to stderr.
+#[test]
+fn json_dash_puts_the_document_alone_on_stdout() {
+    let _guard = exclusive();
+    let server = model_server(2, Duration::from_millis(2), 16, WhenFull::Unavailable);
+    let out = peakrps()
+        .args(["run", &url(&server), "-c", "2", "-n", "40", "--json", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    assert_eq!(doc["schema"], "peakrps.run/v1");
+    assert_eq!(doc["summary"]["requests"], 40);
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains("req/s"),
+        "the table goes to stderr: {stderr}"
+    );
+    assert!(
+        stderr.contains("Results written to standard output"),
+        "{stderr}"
+    );
+    assert!(!std::path::Path::new("-").exists(), "no file named '-'");
+
+    // find with --json - and --csv to a file: stdout is the document only.
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("steps.csv");
+    let out = peakrps()
+        .args([
+            "find",
+            &url(&server),
+            "--max-concurrency",
+            "2",
+            "--json",
+            "-",
+        ])
+        .arg("--csv")
+        .arg(&csv)
+        .args(FAST)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    assert_eq!(doc["schema"], "peakrps.find/v1");
+    assert!(
+        stderr_of(&out).contains("Scaling target"),
+        "the verdict is on stderr"
+    );
+    assert!(
+        std::fs::read_to_string(&csv)
+            .unwrap()
+            .starts_with("concurrency,")
+    );
+}
+
+#[test]
+fn csv_dash_writes_the_csv_to_stdout_and_two_dashes_are_refused() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/find-results.json");
+    let out = peakrps()
+        .args(["report", example, "--csv", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(csv.starts_with("concurrency,"), "{csv}");
+    assert!(!csv.contains('┌'), "no table on stdout: {csv}");
+
+    let out = peakrps()
+        .args(["run", "--json", "-", "--csv", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = stderr_of(&out);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("--json - and --csv -: only one document can go to standard output"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+/// `report -`, `policy --from -` and `simulate --from -` read the document from stdin.
+#[test]
+fn dash_reads_results_from_stdin() {
+    let example = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/find-results.json"
+    ))
+    .unwrap();
+    let traffic = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/traffic-rise-fall.toml"
+    );
+    let report = peakrps()
+        .args(["report", "-"])
+        .write_stdin(example.clone())
+        .output()
+        .unwrap();
+    assert_eq!(report.status.code(), Some(0), "{}", stderr_of(&report));
+    assert!(String::from_utf8_lossy(&report.stdout).contains("Peak (MAX_RPS): 314.67 req/s"));
+
+    let policy = peakrps()
+        .args(["policy", "--from", "-", "--endpoint", "my-endpoint"])
+        .write_stdin(example.clone())
+        .output()
+        .unwrap();
+    assert_eq!(policy.status.code(), Some(0), "{}", stderr_of(&policy));
+    let doc: Value = serde_json::from_slice(&policy.stdout).unwrap();
+    assert_eq!(
+        doc["PutScalingPolicy"]["TargetTrackingScalingPolicyConfiguration"]["TargetValue"],
+        9440.1
+    );
+
+    let simulate = peakrps()
+        .args([
+            "simulate",
+            "--from",
+            "-",
+            "--traffic",
+            traffic,
+            "--json",
+            "-",
+        ])
+        .write_stdin(example)
+        .output()
+        .unwrap();
+    assert_eq!(simulate.status.code(), Some(0), "{}", stderr_of(&simulate));
+    let doc: Value = serde_json::from_slice(&simulate.stdout).unwrap();
+    assert_eq!(doc["schema"], "peakrps.simulate/v1");
+    assert_eq!(doc["capacity"]["source"], "-");
+
+    let garbage = peakrps()
+        .args(["report", "-"])
+        .write_stdin("not json")
+        .output()
+        .unwrap();
+    assert_eq!(garbage.status.code(), Some(2));
+    assert!(stderr_of(&garbage).contains("-: not a peakrps results file"));
+}

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use super::output::{self, Output};
 use super::prepare::{Prepared, prepare};
 use super::{Completion, Interrupt};
 use crate::Error;
@@ -19,6 +20,7 @@ use crate::target::{Connector, RequestTemplate};
 
 pub fn find(args: &FindArgs) -> Result<Completion, Error> {
     let schedule = schedule(args)?;
+    let out = Output::of(args.target.json.as_deref(), &args.target.reports)?;
     let mut progress = Progress::new(args.target.quiet);
     let Prepared {
         template,
@@ -32,6 +34,7 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         .target
         .json
         .as_deref()
+        .filter(|path| !results::is_stdio(path))
         .map(PartialLog::create)
         .transpose()?;
     progress.note(&format!(
@@ -112,24 +115,24 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
             &progress,
         )?);
     }
-    report::emit(&report::find_table(&results, report::color_enabled()));
-    report::emit("\n\n");
-    report::emit(&report::find_verdict(&results));
+    out.emit(&report::find_table(&results, out.color()));
+    out.emit("\n\n");
+    out.emit(&report::find_verdict(&results));
     if let (Some(figures), Some(peak)) = (&results.cloudwatch, &results.peak) {
         let l = &peak.latency_ms;
         let client = format!(
             "at the peak p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
             l.p50, l.p99, l.max
         );
-        report::emit("\n");
-        report::emit(&report::cloudwatch_lines(figures, &client));
+        out.emit("\n");
+        out.emit(&report::cloudwatch_lines(figures, &client));
     }
     if let Some(path) = &args.target.json {
         results::write_json(path, &results)?;
         if let Some(log) = partial {
             log.remove();
         }
-        progress.note(&format!("Results written to {}", path.display()));
+        progress.note(&output::written("Results", path));
     }
     for line in report::write_reports(&results, args.target.report_files())? {
         progress.note(&line);

@@ -3,6 +3,7 @@
 
 mod find;
 mod interrupt;
+mod output;
 mod policy;
 mod prepare;
 mod report;

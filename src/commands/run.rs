@@ -2,6 +2,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use super::output::{self, Output};
 use super::prepare::{Prepared, prepare};
 use super::{Completion, Interrupt};
 use crate::Error;
@@ -20,6 +21,7 @@ use std::sync::Arc;
 const REQUESTS_RUN_LIMIT: Duration = Duration::from_secs(24 * 3600);
 
 pub fn run(args: &RunArgs) -> Result<Completion, Error> {
+    let out = Output::of(args.target.json.as_deref(), &args.target.reports)?;
     let mut progress = Progress::new(args.target.quiet);
     // A bad profile is bad input: say so before any load is sent.
     let profile = args
@@ -89,11 +91,11 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         cloudwatch: None,
         scaling,
     };
-    report::emit(&report::run_report(&results, report::color_enabled()));
-    report::emit("\n");
+    out.emit(&report::run_report(&results, out.color()));
+    out.emit("\n");
     let summary = &results.summary;
     if let Some(rate) = args.rate {
-        report::emit(&format!(
+        out.emit(&format!(
             "Offered {rate:.1} req/s, achieved {:.1} req/s ({:.1}%), dropped {} (could not be sent on time).\n",
             summary.rps,
             summary.rps / rate * 100.0,
@@ -101,7 +103,7 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         ));
     }
     if let Some(e) = &tally.first_error {
-        report::emit(&format!(
+        out.emit(&format!(
             "First error: {}{}: {}\n",
             e.kind.name(),
             e.status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(),
@@ -132,13 +134,13 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
             "p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
             l.p50, l.p99, l.max
         );
-        report::emit("\n");
-        report::emit(&report::cloudwatch_lines(&figures, &client));
+        out.emit("\n");
+        out.emit(&report::cloudwatch_lines(&figures, &client));
         results.cloudwatch = Some(figures);
     }
     if let Some(path) = &args.target.json {
         results::write_json(path, &results)?;
-        progress.note(&format!("Results written to {}", path.display()));
+        progress.note(&output::written("Results", path));
     }
     for line in report::write_reports(&results, args.target.report_files())? {
         progress.note(&line);

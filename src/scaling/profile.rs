@@ -24,11 +24,11 @@ impl TrafficProfile {
         TrafficProfile { rps }
     }
 
-    /// Reads a profile: `.csv` files are CSV, `.toml` files TOML, anything else is judged by
-    /// its first line (a `minute,rps` header means CSV).
+    /// Reads a profile: `.csv` files are CSV, `.toml` files TOML, anything else (and `-`,
+    /// standard input) is judged by its first line (a `minute,rps` header means CSV).
     pub fn load(path: &Path) -> Result<Self, Error> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path)
+        let text = crate::results::read_text(path)
             .map_err(|e| Error::Input(format!("--traffic {name}: cannot read it ({e})")))?;
         let ext = path
             .extension()
