@@ -360,6 +360,8 @@ fn every_subcommand_help_says_what_it_does() {
         ("simulate", "Replay a traffic profile"),
         ("report", "Render a results file again"),
         ("serve", "Run the embedded model server"),
+        ("completions", "Print the shell completion script"),
+        ("man", "Print the man page"),
     ];
     for (command, first_words) in expected {
         let out = peakrps().args([command, "--help"]).output().unwrap();
@@ -512,4 +514,105 @@ fn dash_reads_results_from_stdin() {
         .unwrap();
     assert_eq!(garbage.status.code(), Some(2));
     assert!(stderr_of(&garbage).contains("-: not a peakrps results file"));
+}
+
+const SUBCOMMANDS: [&str; 8] = [
+    "find",
+    "run",
+    "policy",
+    "simulate",
+    "report",
+    "serve",
+    "completions",
+    "man",
+];
+
+#[test]
+fn completions_name_every_subcommand_in_every_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = peakrps().args(["completions", shell]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", stderr_of(&out));
+        let script = String::from_utf8_lossy(&out.stdout);
+        for command in SUBCOMMANDS {
+            assert!(script.contains(command), "{shell} lacks {command}");
+        }
+        assert!(
+            script.contains("max-concurrency"),
+            "{shell} lacks the flags"
+        );
+    }
+    let out = peakrps().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("possible values: bash, elvish, fish, powershell, zsh"));
+}
+
+/// The bash script, loaded into a real bash, completes `peakrps si` and `peakrps find --max-c`.
+#[test]
+fn bash_completes_subcommands_and_flags() {
+    if std::process::Command::new("bash")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("bash is not installed: skipping the live completion check");
+        return;
+    }
+    let script = peakrps()
+        .args(["completions", "bash"])
+        .output()
+        .unwrap()
+        .stdout;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("peakrps.bash");
+    std::fs::write(&path, script).unwrap();
+    let complete = |words: &str| {
+        let program = format!(
+            "source '{}'; COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); \
+             _peakrps peakrps \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; \
+             echo \"${{COMPREPLY[@]}}\"",
+            path.display()
+        );
+        let out = std::process::Command::new("bash")
+            .args(["--norc", "-c", &program])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(complete("peakrps si"), "simulate");
+    assert_eq!(complete("peakrps find --max-c"), "--max-concurrency");
+}
+
+#[test]
+fn man_prints_the_pages_or_writes_them_all() {
+    let out = peakrps().arg("man").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(page.contains(".TH peakrps 1"), "{page}");
+    for command in SUBCOMMANDS {
+        assert!(
+            page.contains(&format!("peakrps\\-{command}(1)")),
+            "{command}"
+        );
+    }
+    let find = peakrps().args(["man", "find"]).output().unwrap();
+    let find = String::from_utf8_lossy(&find.stdout);
+    assert!(find.contains(".TH peakrps-find 1"), "{find}");
+    assert!(find.contains("\\-\\-max\\-concurrency"), "{find}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = peakrps()
+        .args(["man", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    for name in std::iter::once("peakrps.1".to_string())
+        .chain(SUBCOMMANDS.iter().map(|c| format!("peakrps-{c}.1")))
+    {
+        assert!(dir.path().join(&name).is_file(), "{name} missing");
+    }
+
+    let out = peakrps().args(["man", "nope"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr_of(&out).lines().count(), 1);
 }
