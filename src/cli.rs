@@ -17,10 +17,14 @@ mod scaling;
 
 pub use scaling::{PolicyArgs, PolicyFormat, PolicyMetric, SimulateArgs, TimingArgs};
 
+/// What `peakrps --version` prints after the name: the version and the commit it was built
+/// from, e.g. "0.1.0 (ed007e7a1b2c 2026-12-01)" (see build.rs).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("PEAKRPS_BUILD"), ")");
+
 /// Find the peak sustainable request rate of one instance of an inference endpoint, and the
 /// autoscaling target that follows from it (SageMakerVariantInvocationsPerInstance).
 #[derive(Debug, Parser)]
-#[command(name = "peakrps", version, about, long_about = None)]
+#[command(name = "peakrps", version = VERSION, about, long_about = None)]
 #[command(
     after_help = "Exit codes: 0 success; 1 the run failed or a gate failed; 2 bad usage or input; 130 interrupted.\n\
 Start with `peakrps find`: with no TARGET it runs the whole procedure against an embedded model server."

@@ -616,3 +616,29 @@ fn man_prints_the_pages_or_writes_them_all() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(stderr_of(&out).lines().count(), 1);
 }
+
+/// `--version`: the version and the commit built from (build.rs), as bug reports need.
+#[test]
+fn version_names_the_commit_it_was_built_from() {
+    let out = peakrps().arg("--version").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let inside = stdout
+        .trim()
+        .strip_prefix(concat!("peakrps ", env!("CARGO_PKG_VERSION"), " ("))
+        .and_then(|rest| rest.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("unexpected: {stdout}"));
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    match head {
+        // "ed007e7a1b2c 2026-12-01", or "ed007e7a1b2c-dirty 2026-12-01" with local changes.
+        Some(head) => assert!(inside.starts_with(&head), "{inside} is not {head}"),
+        None => assert!(!inside.is_empty(), "{stdout}"),
+    }
+}
