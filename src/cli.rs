@@ -87,7 +87,8 @@ pub struct TargetArgs {
     #[arg(long, value_name = "FILE|DIR|JSONL")]
     pub payload: Option<PathBuf>,
 
-    /// Content-Type of the requests (default: from the payload's extension).
+    /// Content-Type of the requests (default: from the payload's extension, or from its bytes
+    /// when the extension names no format: JSON or CSV).
     #[arg(long, value_name = "TYPE")]
     pub content_type: Option<String>,
 

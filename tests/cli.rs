@@ -642,3 +642,44 @@ fn version_names_the_commit_it_was_built_from() {
         None => assert!(!inside.is_empty(), "{stdout}"),
     }
 }
+
+/// A JSON body in `body.txt` (or CSV rows in a file without an extension) is sent with the
+/// content type its bytes show, said once; `--content-type` still wins. The embedded server
+/// refuses other types with HTTP 415, as MLflow does.
+#[test]
+fn the_body_decides_the_content_type_when_the_extension_does_not() {
+    let _guard = exclusive();
+    let server = model_server(2, Duration::ZERO, 16, WhenFull::Unavailable);
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("body.txt");
+    std::fs::write(&json, peakrps::server::SAMPLE_PAYLOAD).unwrap();
+    let rows = dir.path().join("rows");
+    std::fs::write(&rows, "5.9,3.0,4.2,1.5\n").unwrap();
+    for (file, chosen) in [(&json, "application/json"), (&rows, "text/csv")] {
+        let out = peakrps()
+            .args(["run", &url(&server), "-n", "20", "--payload"])
+            .arg(file)
+            .output()
+            .unwrap();
+        let stderr = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(0), "{chosen}: {stderr}");
+        let note = format!("sending Content-Type {chosen}, as the body is");
+        assert_eq!(stderr.matches(&note).count(), 1, "{stderr}");
+    }
+    let out = peakrps()
+        .args([
+            "run",
+            &url(&server),
+            "-n",
+            "5",
+            "--content-type",
+            "text/plain",
+        ])
+        .arg("--payload")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!stderr_of(&out).contains("sending Content-Type"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(HTTP 415)"));
+}
