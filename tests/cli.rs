@@ -683,3 +683,60 @@ fn the_body_decides_the_content_type_when_the_extension_does_not() {
     assert!(!stderr_of(&out).contains("sending Content-Type"));
     assert!(String::from_utf8_lossy(&out.stdout).contains("(HTTP 415)"));
 }
+
+/// A wrong request (here every answer is HTTP 422, as MLflow gives a bad payload) stops
+/// `find` after its first 20 answers, not after a whole step of them; `--json FILE` still
+/// holds what was measured and the error, and no partial log is left.
+#[test]
+fn a_wrong_request_costs_the_server_twenty_requests_and_leaves_the_document() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let _guard = exclusive();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&seen);
+    let addr = common::serve_in_background(move |listener| async move {
+        let app = axum::Router::new().route(
+            "/invocations",
+            axum::routing::post(move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+                async {
+                    (
+                        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                        "Invalid input. Expected dataframe_split",
+                    )
+                }
+            }),
+        );
+        let _ = axum::serve(listener, app).await;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("find.json");
+    let started = std::time::Instant::now();
+    // The default windows (1 s warm-up, 2 s windows): the stop must not wait for them.
+    let out = peakrps()
+        .args(["find", &format!("http://{addr}/invocations"), "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    let stderr = stderr_of(&out);
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: every request at the first step was rejected with HTTP 422")
+            && last.contains("Invalid input. Expected dataframe_split"),
+        "{stderr}"
+    );
+    // The connection probe sends no request: the server saw the 20 answers and no more.
+    assert_eq!(seen.load(Ordering::SeqCst), 20, "{stderr}");
+    assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(doc["schema"], "peakrps.find/v1");
+    assert!(doc["peak"].is_null());
+    assert_eq!(doc["error"].as_str(), last.strip_prefix("error: "));
+    let step = &doc["steps"][0];
+    assert_eq!(step["requests"], 20);
+    assert_eq!(step["errors"]["client_error"], 20);
+    assert_eq!(step["first_error"]["status"], 422);
+    assert!(!dir.path().join("find.json.partial.jsonl").exists());
+}

@@ -1,7 +1,7 @@
 //! `peakrps find`: step the load up, find the peak, print the scaling target.
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use super::output::{self, Output};
 use super::prepare::{Prepared, prepare};
@@ -12,7 +12,7 @@ use crate::cli::{FindArgs, Mode};
 use crate::load::{Load, StepPlan, Verdict, run_step};
 use crate::report::{self, Progress};
 use crate::results::{
-    self, ErrorSample, FindResults, FindSettings, PartialLog, Recommendation, Step,
+    self, ErrorKind, ErrorSample, FindResults, FindSettings, PartialLog, Recommendation, Step,
 };
 use crate::search::{Measured, PassRules, Schedule, judge, search};
 use crate::stats::{Window, Windows, percentile_ms};
@@ -72,17 +72,15 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
             };
         }
         if let Some(e) = runner.hopeless(&measured) {
+            let reason = e.to_string();
             fatal = Some(e);
             return Measured::Abort {
-                step: None,
-                reason: "every request was rejected".into(),
+                step: measured_step(&measured).cloned(),
+                reason,
             };
         }
         measured
     });
-    if let Some(e) = fatal {
-        return Err(e);
-    }
 
     let recommendation = outcome
         .peak
@@ -103,18 +101,42 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         stop_reason: outcome.reason,
         interrupted: interrupt.is_set(),
         cloudwatch: None,
+        error: None,
     };
+    if let Some(e) = fatal {
+        return Err(keep_what_was_measured(
+            &mut results,
+            e,
+            args,
+            partial,
+            &progress,
+        ));
+    }
     if let (true, Some(session)) = (args.target.sagemaker.cloudwatch, &sagemaker) {
         let successes = results.steps.iter().map(|s| s.summary.successes()).sum();
-        results.cloudwatch = Some(super::read_cloudwatch(
+        match super::read_cloudwatch(
             &session.aws,
             &args.target,
             started,
             ended,
             successes,
             &progress,
-        )?);
+        ) {
+            Ok(figures) => results.cloudwatch = Some(figures),
+            Err(e) => {
+                return Err(keep_what_was_measured(
+                    &mut results,
+                    e,
+                    args,
+                    partial,
+                    &progress,
+                ));
+            }
+        }
     }
+    let failure = (results.peak.is_none() && !results.interrupted)
+        .then(|| Error::Failed(format!("no load level passed: {}", results.stop_reason)));
+    results.error = failure.as_ref().map(Error::to_string);
     out.emit(&report::find_table(&results, out.color()));
     out.emit("\n\n");
     out.emit(&report::find_verdict(&results));
@@ -140,13 +162,34 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
     if results.interrupted {
         return Ok(Completion::Interrupted);
     }
-    match results.peak {
-        Some(_) => Ok(Completion::Done),
-        None => Err(Error::Failed(format!(
-            "no load level passed: {}",
-            results.stop_reason
-        ))),
+    match failure {
+        None => Ok(Completion::Done),
+        Some(e) => Err(e),
     }
+}
+
+/// A search that ends in an error still writes `--json FILE`: the steps measured, and the
+/// error as `error` (and, when it stopped the search, as `stop_reason`). Returns the error.
+fn keep_what_was_measured(
+    results: &mut FindResults,
+    error: Error,
+    args: &FindArgs,
+    partial: Option<PartialLog>,
+    progress: &Progress,
+) -> Error {
+    results.error = Some(error.to_string());
+    if let Some(path) = &args.target.json {
+        match results::write_json(path, results) {
+            Ok(()) => {
+                if let Some(log) = partial {
+                    log.remove();
+                }
+                progress.note(&output::written("What was measured until then", path));
+            }
+            Err(e) => progress.note(&format!("warning: {e}")),
+        }
+    }
+    error
 }
 
 /// Appends a finished (or interrupted) step to `FILE.partial.jsonl`.
@@ -265,6 +308,16 @@ impl StepRunner<'_> {
 
     fn measure(&self, level: u64, reference: Option<&Step>, progress: &mut Progress) -> Measured {
         let (load, label) = self.load(level);
+        if level == self.first_level
+            && let Some(step) = self.first_answers(load, &label)
+        {
+            progress.finish(&step);
+            let reason = step.failure.clone().unwrap_or_default();
+            return Measured::Abort {
+                step: Some(step),
+                reason,
+            };
+        }
         let plan = StepPlan {
             load,
             warmup: self.args.warmup,
@@ -357,6 +410,53 @@ impl StepRunner<'_> {
         }
     }
 
+    /// Before the first step warms up: its first answers, up to `FIRST_ANSWERS`, within one
+    /// window. All of them rejected with 4xx means a wrong URL, payload or content type, not
+    /// a load limit: they come back as a step cut short (for `hopeless` to stop the search),
+    /// so a wrong request costs the server 20 requests, not a whole step of them. Any other
+    /// answer ends this at once and the step runs as usual.
+    fn first_answers(&self, load: Load, label: &str) -> Option<Step> {
+        let users = match load {
+            Load::Concurrency(users) => users.min(FIRST_ANSWERS as u32),
+            Load::Rate { .. } => 1,
+        };
+        let plan = StepPlan {
+            load: Load::Concurrency(users),
+            warmup: Duration::ZERO,
+            window: Duration::from_millis(100),
+            max_duration: self.args.window,
+            max_requests: Some(FIRST_ANSWERS),
+            timeout: self.args.target.timeout,
+        };
+        let all_rejected = |t: &crate::stats::Tally| {
+            t.requests() > 0 && t.errors.get(ErrorKind::ClientError) == t.requests()
+        };
+        let run = run_step(
+            self.template,
+            self.connector,
+            &plan,
+            self.interrupt.flag(),
+            |windows| {
+                if all_rejected(windows.total()) {
+                    Verdict::Continue
+                } else {
+                    Verdict::Stop
+                }
+            },
+        );
+        let tally = run.windows.total();
+        if run.interrupted || tally.requests() < FIRST_ANSWERS || !all_rejected(tally) {
+            return None;
+        }
+        let mut step = self.step(load, label, &run.windows, None, true);
+        step.failure = Some(format!(
+            "the first {} answers at {label} were all rejected ({})",
+            tally.requests(),
+            tally.errors.describe()
+        ));
+        Some(step)
+    }
+
     /// A first step whose every request was rejected with 4xx means a wrong URL or payload,
     /// not a load limit: stop at once and show what the server said.
     fn hopeless(&self, measured: &Measured) -> Option<Error> {
@@ -372,6 +472,9 @@ impl StepRunner<'_> {
         ))
     }
 }
+
+/// How many answers, all rejected with 4xx, stop `find` before its first step.
+const FIRST_ANSWERS: u64 = 20;
 
 /// A window in which requests completed and none succeeded.
 fn every_request_failed(window: &Window) -> bool {
