@@ -10,7 +10,8 @@ use crate::results::Arrival;
 use crate::server::WhenFull;
 use crate::target::TlsOptions;
 use crate::units::{
-    parse_duration, parse_fraction, parse_percentile, parse_rate, parse_safety_factor, parse_speed,
+    parse_duration, parse_fraction, parse_nonzero_duration, parse_percentile, parse_rate,
+    parse_safety_factor, parse_speed,
 };
 
 mod scaling;
@@ -101,7 +102,7 @@ pub struct TargetArgs {
     pub headers: Vec<String>,
 
     /// Per-request timeout (SageMaker gives a model 60 s).
-    #[arg(long, default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "60s", value_parser = parse_nonzero_duration, value_name = "DURATION")]
     pub timeout: Duration,
 
     /// Write the results document (JSON) to FILE; `find` also appends each finished step to
@@ -276,7 +277,7 @@ pub struct FindArgs {
     pub precision: f64,
 
     /// Length of one measurement window.
-    #[arg(long, default_value = "2s", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "2s", value_parser = parse_nonzero_duration, value_name = "DURATION")]
     pub window: Duration,
 
     /// Load sent at each step before measuring starts.
@@ -288,7 +289,7 @@ pub struct FindArgs {
     pub stability: f64,
 
     /// The longest a step measures before it is marked unstable and judged as it is.
-    #[arg(long, default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "30s", value_parser = parse_nonzero_duration, value_name = "DURATION")]
     pub step_duration: Duration,
 
     /// A step passes only if at least this share of its requests succeed.
@@ -300,7 +301,7 @@ pub struct FindArgs {
     pub percentile: f64,
 
     /// A step fails if its latency at --percentile exceeds this (an SLO), e.g. 200ms.
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, value_parser = parse_nonzero_duration, value_name = "DURATION")]
     pub max_latency: Option<Duration>,
 
     /// The knee: once latency rises beyond --stability, a doubling of load must add this much
@@ -348,7 +349,7 @@ pub struct RunArgs {
     pub max_inflight: u32,
 
     /// How long to apply the load (default 10s unless --requests is given).
-    #[arg(short, long, value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(short, long, value_parser = parse_nonzero_duration, value_name = "DURATION")]
     pub duration: Option<Duration>,
 
     /// Stop after this many requests.
@@ -378,8 +379,9 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
 
-    /// Inference workers (requests served at once). Default: the number of CPUs.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    /// Inference workers (requests served at once, a thread each; at most 4096). Default: the
+    /// number of CPUs.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096), value_name = "N")]
     pub workers: Option<u32>,
 
     /// Requests that may wait for a free worker; past that the server answers 503.

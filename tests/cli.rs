@@ -23,7 +23,67 @@ fn bad_input_gets_one_line_and_exit_2() {
     let empty = dir.path().join("empty.json");
     std::fs::write(&empty, "").unwrap();
     let missing = dir.path().join("missing.json");
-    let cases: Vec<(Vec<String>, &str)> = vec![
+    let huge = dir.path().join("huge.csv");
+    std::fs::write(&huge, "minute,rps\n0,100\n1,1e30\n").unwrap();
+    let huge_toml = dir.path().join("huge.toml");
+    std::fs::write(&huge_toml, "[[stage]]\nduration = \"5m\"\nrps = 1e30\n").unwrap();
+    let s = |v: &[&str]| v.iter().map(|a| a.to_string()).collect::<Vec<String>>();
+    let huge_path = huge.display().to_string();
+    let huge_toml_path = huge_toml.display().to_string();
+    let mut cases: Vec<(Vec<String>, &str)> = vec![
+        // Absurd loads and limits: refused before any connection, the limit named.
+        (
+            s(&["simulate", "--max-rps", "100", "--traffic", &huge_path]),
+            "huge.csv:3:3: rps 1e30 is above the limit of 10,000,000 req/s",
+        ),
+        (
+            s(&["simulate", "--max-rps", "100", "--traffic", &huge_toml_path]),
+            "rps 1e30 is above the limit of 10,000,000 req/s",
+        ),
+        (
+            s(&["run", "--profile", &huge_path]),
+            "rps 1e30 is above the limit of 10,000,000 req/s",
+        ),
+        (
+            s(&["simulate", "--max-rps", "1e30", "--traffic", &huge_path]),
+            "1e30 req/s is above the limit of 10,000,000 req/s",
+        ),
+        (
+            s(&["run", "--rate", "2e7"]),
+            "2e7 req/s is above the limit of 10,000,000 req/s",
+        ),
+        (
+            s(&["run", "--duration", "0s"]),
+            "'--duration <DURATION>': 0s is no time at all",
+        ),
+        (
+            s(&["run", "--timeout", "0s"]),
+            "'--timeout <DURATION>': 0s is no time at all",
+        ),
+        (
+            s(&["find", "--timeout", "0ms"]),
+            "'--timeout <DURATION>': 0ms is no time at all",
+        ),
+        (s(&["find", "--window", "0s"]), "'--window <DURATION>'"),
+        (
+            s(&["run", "--duration", "400d"]),
+            "longer than the limit of 366 days",
+        ),
+        (
+            s(&["run", "-c", "4000000000", "http://127.0.0.1:9/invocations"]),
+            "--concurrency 4000000000 needs about 4000000064 open files, above this system's limit of",
+        ),
+        (
+            s(&["find", "--max-concurrency", "4000000000"]),
+            "--max-concurrency 4000000000 needs about 8000000064 open files (two a connection",
+        ),
+        (
+            s(&["run", "--rate", "10", "--max-inflight", "4000000000"]),
+            "--max-inflight 4000000000 needs about",
+        ),
+        (s(&["serve", "--workers", "100000"]), "is not in 1..=4096"),
+    ];
+    cases.extend(vec![
         (
             vec!["find".into(), "localhost:8080/invocations".into()],
             "no scheme",
@@ -138,7 +198,7 @@ fn bad_input_gets_one_line_and_exit_2() {
             ],
             "above --max-rps",
         ),
-    ];
+    ]);
     for (args, expected) in cases {
         let out = peakrps().args(&args).output().unwrap();
         let stderr = stderr_of(&out);
@@ -739,4 +799,64 @@ fn a_wrong_request_costs_the_server_twenty_requests_and_leaves_the_document() {
     assert_eq!(step["errors"]["client_error"], 20);
     assert_eq!(step["first_error"]["status"], 422);
     assert!(!dir.path().join("find.json.partial.jsonl").exists());
+}
+
+/// The soft limit on open files is raised to the hard limit at start (as wrk and oha do): 300
+/// connections work under a soft limit of 100. Past the hard limit the load is refused before
+/// any connection, with the limit named.
+#[cfg(unix)]
+#[test]
+fn open_files_are_raised_to_the_hard_limit_and_refused_past_it() {
+    let bin = assert_cmd::cargo::cargo_bin("peakrps");
+    let shell = |script: &str, args: &[&str]| {
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("{script} && exec \"$0\" \"$@\""))
+            .arg(&bin)
+            .args(args)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    // Port 9 (discard) has no listener: a refusal that connected would say so instead.
+    let out = shell(
+        "ulimit -n 200",
+        &["run", "http://127.0.0.1:9/invocations", "-c", "500"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out).trim(),
+        "error: --concurrency 500 needs about 564 open files, above this system's limit of 200 \
+         (ulimit -Hn); use at most 136, or raise the hard limit"
+    );
+
+    let hard = std::process::Command::new("sh")
+        .args(["-c", "ulimit -Hn"])
+        .output()
+        .unwrap();
+    let hard = String::from_utf8_lossy(&hard.stdout).trim().to_string();
+    if hard.parse::<u64>().is_ok_and(|h| h < 1000) {
+        eprintln!("hard limit {hard}: skipping the raise check");
+        return;
+    }
+    let _guard = exclusive();
+    let server = model_server(4, Duration::ZERO, 512, WhenFull::Unavailable);
+    let out = shell(
+        "ulimit -Sn 100",
+        &[
+            "run",
+            &url(&server),
+            "-c",
+            "300",
+            "-n",
+            "600",
+            "--quiet",
+            "--json",
+            "-",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["summary"]["requests"], 600);
+    assert_eq!(doc["summary"]["success_ratio"], 1.0, "{}", doc["summary"]);
 }

@@ -7,7 +7,9 @@ use std::time::Duration;
 use clap::{ArgGroup, Args};
 
 use super::{AwsArgs, ReportFileArgs};
-use crate::units::{parse_duration, parse_positive, parse_price, parse_safety_factor};
+use crate::units::{
+    parse_duration, parse_positive, parse_positive_rate, parse_price, parse_safety_factor,
+};
 
 /// What `policy --format` prints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -97,7 +99,7 @@ pub struct SimulateArgs {
     pub from: Option<PathBuf>,
 
     /// MAX_RPS of one instance, instead of a results file (then no latency is predicted).
-    #[arg(long, value_parser = parse_positive, value_name = "RPS")]
+    #[arg(long, value_parser = parse_positive_rate, value_name = "RPS")]
     pub max_rps: Option<f64>,
 
     /// The traffic: a CSV with header `minute,rps` (one row per minute), or a TOML list of

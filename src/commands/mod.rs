@@ -3,6 +3,7 @@
 
 mod find;
 mod interrupt;
+mod limits;
 mod output;
 mod policy;
 mod prepare;
