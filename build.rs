@@ -58,7 +58,8 @@ fn from_git() -> Option<String> {
     Some(format!("{hash} {date}").trim().to_string())
 }
 
-/// `cargo package` records the commit in `.cargo_vcs_info.json`: `{"git": {"sha1": "…"}}`.
+/// `cargo package` records the commit in `.cargo_vcs_info.json`:
+/// `{"git": {"sha1": "…", "dirty": true}}` ("dirty" only when it was).
 fn from_vcs_info() -> Option<String> {
     let text = std::fs::read_to_string(".cargo_vcs_info.json").ok()?;
     let at = text.find("\"sha1\"")?;
@@ -68,5 +69,6 @@ fn from_vcs_info() -> Option<String> {
         .take_while(char::is_ascii_hexdigit)
         .take(12)
         .collect();
-    (hash.len() == 12).then_some(hash)
+    let dirty = text.replace(' ', "").contains("\"dirty\":true");
+    (hash.len() == 12).then(|| if dirty { format!("{hash}-dirty") } else { hash })
 }
