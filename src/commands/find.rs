@@ -21,7 +21,7 @@ use crate::target::{Connector, RequestTemplate};
 pub fn find(args: &FindArgs) -> Result<Completion, Error> {
     let schedule = schedule(args)?;
     let out = Output::of(args.target.json.as_deref(), &args.target.reports)?;
-    super::limits::check(&connections(args))?;
+    super::limits::check(&super::limits::Connections::of_find(args))?;
     let mut progress = Progress::new(args.target.quiet);
     let Prepared {
         template,
@@ -244,19 +244,6 @@ fn schedule(args: &FindArgs) -> Result<Schedule, Error> {
         max,
         precision: args.precision,
     })
-}
-
-/// The most connections the search may open: its highest level, or the in-flight cap.
-fn connections(args: &FindArgs) -> super::limits::Connections {
-    let (count, flag) = match args.mode {
-        Mode::Concurrency => (args.max_concurrency, "--max-concurrency"),
-        Mode::Rate => (args.max_inflight, "--max-inflight"),
-    };
-    super::limits::Connections {
-        count: u64::from(count),
-        flag,
-        embedded: args.target.target.is_none(),
-    }
 }
 
 fn rules(args: &FindArgs) -> PassRules {

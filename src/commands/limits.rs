@@ -3,6 +3,7 @@
 //! limit, as wrk and oha do, and a load that needs more is refused before any connection.
 
 use crate::Error;
+use crate::cli::{FindArgs, Mode, RunArgs};
 
 /// Open files kept for everything but connections: standard streams, the runtimes' event
 /// queues, the signal thread, DNS, the results files.
@@ -14,6 +15,35 @@ pub struct Connections {
     pub flag: &'static str,
     /// The target is the embedded server, in this process: two open files a connection.
     pub embedded: bool,
+}
+
+impl Connections {
+    /// `run`: one a user, or the in-flight cap open loop (--rate, --profile).
+    pub fn of_run(args: &RunArgs) -> Self {
+        let open_loop = args.rate.is_some() || args.profile.is_some();
+        let (count, flag) = match args.concurrency {
+            _ if open_loop => (args.max_inflight, "--max-inflight"),
+            users => (users.unwrap_or(1), "--concurrency"),
+        };
+        Connections {
+            count: u64::from(count),
+            flag,
+            embedded: args.target.target.is_none(),
+        }
+    }
+
+    /// `find`: its highest level, or the in-flight cap in rate mode.
+    pub fn of_find(args: &FindArgs) -> Self {
+        let (count, flag) = match args.mode {
+            Mode::Concurrency => (args.max_concurrency, "--max-concurrency"),
+            Mode::Rate => (args.max_inflight, "--max-inflight"),
+        };
+        Connections {
+            count: u64::from(count),
+            flag,
+            embedded: args.target.target.is_none(),
+        }
+    }
 }
 
 /// Raises the open-files limit as far as allowed and refuses a load past it (exit 2), naming

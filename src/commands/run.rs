@@ -22,7 +22,7 @@ const REQUESTS_RUN_LIMIT: Duration = Duration::from_secs(24 * 3600);
 
 pub fn run(args: &RunArgs) -> Result<Completion, Error> {
     let out = Output::of(args.target.json.as_deref(), &args.target.reports)?;
-    super::limits::check(&connections(args))?;
+    super::limits::check(&super::limits::Connections::of_run(args))?;
     let mut progress = Progress::new(args.target.quiet);
     // A bad profile is bad input: say so before any load is sent.
     let profile = args
@@ -176,22 +176,6 @@ fn load_info(args: &RunArgs) -> LoadInfo {
         speed: args.profile.as_ref().map(|_| args.speed),
         duration_s: args.duration.map(|d| d.as_secs_f64()),
         requests: args.requests,
-    }
-}
-
-/// The most connections the run may open: one a user, or the in-flight cap open loop.
-fn connections(args: &RunArgs) -> super::limits::Connections {
-    let (count, flag) = match (
-        args.rate.is_some() || args.profile.is_some(),
-        args.concurrency,
-    ) {
-        (true, _) => (args.max_inflight, "--max-inflight"),
-        (false, c) => (c.unwrap_or(1), "--concurrency"),
-    };
-    super::limits::Connections {
-        count: u64::from(count),
-        flag,
-        embedded: args.target.target.is_none(),
     }
 }
 
