@@ -3,21 +3,29 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{ArgGroup, Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 use crate::Error;
 use crate::results::Arrival;
 use crate::server::WhenFull;
 use crate::target::TlsOptions;
 use crate::units::{
-    parse_duration, parse_fraction, parse_percentile, parse_positive, parse_price, parse_rate,
+    parse_duration, parse_fraction, parse_nonzero_duration, parse_percentile, parse_rate,
     parse_safety_factor, parse_speed,
 };
+
+mod scaling;
+
+pub use scaling::{PolicyArgs, PolicyFormat, PolicyMetric, SimulateArgs, TimingArgs};
+
+/// What `peakrps --version` prints after the name: the version and the commit it was built
+/// from, e.g. "0.1.0 (ed007e7a1b2c 2026-12-01)" (see build.rs).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("PEAKRPS_BUILD"), ")");
 
 /// Find the peak sustainable request rate of one instance of an inference endpoint, and the
 /// autoscaling target that follows from it (SageMakerVariantInvocationsPerInstance).
 #[derive(Debug, Parser)]
-#[command(name = "peakrps", version, about, long_about = None)]
+#[command(name = "peakrps", version = VERSION, about, long_about = None)]
 #[command(
     after_help = "Exit codes: 0 success; 1 the run failed or a gate failed; 2 bad usage or input; 130 interrupted.\n\
 Start with `peakrps find`: with no TARGET it runs the whole procedure against an embedded model server."
@@ -43,6 +51,28 @@ pub enum Command {
     Report(ReportArgs),
     /// Run the embedded model server (SageMaker container contract: GET /ping, POST /invocations).
     Serve(ServeArgs),
+    /// Print the shell completion script for bash, zsh, fish, powershell or elvish.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) of peakrps or of one subcommand, or write them all to --dir.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (e.g. `find`); default: the page of peakrps itself.
+    #[arg(value_name = "COMMAND", conflicts_with = "dir")]
+    pub command: Option<String>,
+
+    /// Write every page (peakrps.1, peakrps-find.1, …) into this folder instead.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// What to send requests to and what they carry (shared by `find` and `run`).
@@ -58,7 +88,8 @@ pub struct TargetArgs {
     #[arg(long, value_name = "FILE|DIR|JSONL")]
     pub payload: Option<PathBuf>,
 
-    /// Content-Type of the requests (default: from the payload's extension).
+    /// Content-Type of the requests (default: from the payload's extension, or from its bytes
+    /// when the extension names no format: JSON or CSV).
     #[arg(long, value_name = "TYPE")]
     pub content_type: Option<String>,
 
@@ -71,7 +102,7 @@ pub struct TargetArgs {
     pub headers: Vec<String>,
 
     /// Per-request timeout (SageMaker gives a model 60 s).
-    #[arg(long, default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "60s", value_parser = parse_nonzero_duration, value_name = "DURATION")]
     pub timeout: Duration,
 
     /// How long requests still in flight at the end are waited for (at most --timeout); one
@@ -192,86 +223,6 @@ pub struct AwsArgs {
     pub profile: Option<String>,
 }
 
-/// What `policy --format` prints.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum PolicyFormat {
-    /// {"RegisterScalableTarget": {...}, "PutScalingPolicy": {...}}: each part is what
-    /// `aws application-autoscaling ... --cli-input-json` takes.
-    CliInput,
-    /// A CloudFormation template with an AWS::ApplicationAutoScaling::ScalableTarget and an
-    /// AWS::ApplicationAutoScaling::ScalingPolicy.
-    Cloudformation,
-}
-
-/// Which metric the target-tracking policy follows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum PolicyMetric {
-    /// SageMakerVariantInvocationsPerInstance, target MAX_RPS × SAFETY_FACTOR × 60 (per minute).
-    Invocations,
-    /// SageMakerVariantConcurrentRequestsPerModelHighResolution, target the concurrency at
-    /// the peak × SAFETY_FACTOR.
-    Concurrency,
-}
-
-#[derive(Debug, Args)]
-pub struct PolicyArgs {
-    /// A results file written by `peakrps find --json`.
-    #[arg(long, value_name = "RESULTS")]
-    pub from: PathBuf,
-
-    /// The SageMaker endpoint to scale.
-    #[arg(long, value_name = "NAME")]
-    pub endpoint: String,
-
-    /// Its production variant.
-    #[arg(long, default_value = "AllTraffic", value_name = "VARIANT")]
-    pub variant: String,
-
-    /// The fewest instances the variant may scale in to.
-    #[arg(long, default_value_t = 1, value_name = "N")]
-    pub min_capacity: u32,
-
-    /// The most instances the variant may scale out to.
-    #[arg(long, default_value_t = 4, value_name = "N")]
-    pub max_capacity: u32,
-
-    /// SAFETY_FACTOR in (0, 1]; default: the one the results were computed with.
-    #[arg(long, value_parser = parse_safety_factor, value_name = "FACTOR")]
-    pub safety_factor: Option<f64>,
-
-    /// The metric to track.
-    #[arg(long, value_enum, default_value_t = PolicyMetric::Invocations)]
-    pub metric: PolicyMetric,
-
-    /// Seconds after a scale-in before another scale-in may start.
-    #[arg(long, default_value = "300s", value_parser = parse_duration, value_name = "DURATION")]
-    pub scale_in_cooldown: Duration,
-
-    /// Seconds after a scale-out before another scale-out may start.
-    #[arg(long, default_value = "300s", value_parser = parse_duration, value_name = "DURATION")]
-    pub scale_out_cooldown: Duration,
-
-    /// Never scale in (the policy only adds instances).
-    #[arg(long)]
-    pub disable_scale_in: bool,
-
-    /// The policy's name (default: peakrps-ENDPOINT-VARIANT-METRIC).
-    #[arg(long, value_name = "NAME")]
-    pub policy_name: Option<String>,
-
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = PolicyFormat::CliInput)]
-    pub format: PolicyFormat,
-
-    /// Send the documents to Application Auto Scaling (RegisterScalableTarget, then
-    /// PutScalingPolicy) and print what AWS then holds.
-    #[arg(long, conflicts_with = "format")]
-    pub apply: bool,
-
-    #[command(flatten)]
-    pub aws: AwsArgs,
-}
-
 impl TargetArgs {
     /// --drain, but never longer than --timeout.
     pub fn drain_limit(&self) -> Duration {
@@ -335,7 +286,7 @@ pub struct FindArgs {
     pub precision: f64,
 
     /// Length of one measurement window.
-    #[arg(long, default_value = "2s", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "2s", value_parser = parse_nonzero_duration, value_name = "DURATION")]
     pub window: Duration,
 
     /// Load sent at each step before measuring starts.
@@ -347,7 +298,7 @@ pub struct FindArgs {
     pub stability: f64,
 
     /// The longest a step measures before it is marked unstable and judged as it is.
-    #[arg(long, default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "30s", value_parser = parse_nonzero_duration, value_name = "DURATION")]
     pub step_duration: Duration,
 
     /// A step passes only if at least this share of its requests succeed.
@@ -359,7 +310,7 @@ pub struct FindArgs {
     pub percentile: f64,
 
     /// A step fails if its latency at --percentile exceeds this (an SLO), e.g. 200ms.
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, value_parser = parse_nonzero_duration, value_name = "DURATION")]
     pub max_latency: Option<Duration>,
 
     /// The knee: once latency rises beyond --stability, a doubling of load must add this much
@@ -407,7 +358,7 @@ pub struct RunArgs {
     pub max_inflight: u32,
 
     /// How long to apply the load (default 10s unless --requests is given).
-    #[arg(short, long, value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(short, long, value_parser = parse_nonzero_duration, value_name = "DURATION")]
     pub duration: Option<Duration>,
 
     /// Stop after this many requests.
@@ -437,8 +388,9 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
 
-    /// Inference workers (requests served at once). Default: the number of CPUs.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    /// Inference workers (requests served at once, a thread each; at most 4096). Default: the
+    /// number of CPUs.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096), value_name = "N")]
     pub workers: Option<u32>,
 
     /// Requests that may wait for a free worker; past that the server answers 503.
@@ -465,107 +417,6 @@ pub struct ServeArgs {
 pub enum Mode {
     Concurrency,
     Rate,
-}
-
-#[derive(Debug, Args)]
-#[command(group(ArgGroup::new("capacity").required(true).args(["from", "max_rps"])))]
-pub struct SimulateArgs {
-    /// A results file of `peakrps find --json`: MAX_RPS, the measured latency curve and the
-    /// safety factor.
-    #[arg(long, value_name = "RESULTS")]
-    pub from: Option<PathBuf>,
-
-    /// MAX_RPS of one instance, instead of a results file (then no latency is predicted).
-    #[arg(long, value_parser = parse_positive, value_name = "RPS")]
-    pub max_rps: Option<f64>,
-
-    /// The traffic: a CSV with header `minute,rps` (one row per minute), or a TOML list of
-    /// `[[stage]]` with `duration` and `rps` (or `from_rps` and `to_rps` for a ramp).
-    #[arg(long, value_name = "FILE")]
-    pub traffic: PathBuf,
-
-    /// SAFETY_FACTOR in MAX_RPS × SAFETY_FACTOR × 60, in (0, 1]. Default: the one in RESULTS,
-    /// else 0.5.
-    #[arg(long, value_parser = parse_safety_factor, value_name = "FACTOR")]
-    pub safety_factor: Option<f64>,
-
-    /// The policy's target value (invocations per instance per minute), instead of the one
-    /// the safety factor gives.
-    #[arg(long, value_parser = parse_positive, value_name = "N", conflicts_with = "safety_factor")]
-    pub target_value: Option<f64>,
-
-    /// The scalable target's MinCapacity.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
-    pub min_capacity: u32,
-
-    /// The scalable target's MaxCapacity.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
-    pub max_capacity: u32,
-
-    /// ScaleInCooldown: after a scale-in, the time before another scale-in.
-    #[arg(long, default_value = "300s", value_parser = parse_duration, value_name = "DURATION")]
-    pub scale_in_cooldown: Duration,
-
-    /// ScaleOutCooldown: after a scale-out completes, only a larger scale-out for this long.
-    #[arg(long, default_value = "300s", value_parser = parse_duration, value_name = "DURATION")]
-    pub scale_out_cooldown: Duration,
-
-    /// DisableScaleIn: the policy never removes instances.
-    #[arg(long)]
-    pub disable_scale_in: bool,
-
-    #[command(flatten)]
-    pub timing: TimingArgs,
-
-    /// Price of one instance in dollars per hour, to put a cost on instance-hours.
-    #[arg(long, value_parser = parse_price, value_name = "DOLLARS", allow_negative_numbers = true)]
-    pub instance_price: Option<f64>,
-
-    /// Search the safety factor for the cheapest setting with no overloaded minute, show the
-    /// trade-off, and simulate the pick.
-    #[arg(long, conflicts_with_all = ["safety_factor", "target_value"])]
-    pub recommend: bool,
-
-    /// Write the simulation document (peakrps.simulate/v1) to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-
-    #[command(flatten)]
-    pub reports: ReportFileArgs,
-}
-
-/// How late the simulated autoscaler sees and acts: shared by `simulate` and by `run
-/// --profile` on a `sagemaker://` target (for its predicted instance counts).
-#[derive(Debug, Args, Clone)]
-pub struct TimingArgs {
-    /// How late CloudWatch datapoints reach the alarms (rounded up to whole minutes)
-    /// [default: 1m].
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
-    pub metric_delay: Option<Duration>,
-
-    /// How long a new instance takes before it serves traffic (rounded up to whole minutes)
-    /// [default: 5m].
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
-    pub provisioning: Option<Duration>,
-}
-
-impl TimingArgs {
-    pub fn timing(&self) -> crate::results::Timing {
-        crate::results::Timing::from_durations(
-            self.metric_delay.unwrap_or(Duration::from_secs(60)),
-            self.provisioning.unwrap_or(Duration::from_secs(300)),
-        )
-    }
-
-    /// The first of these flags given, to refuse it where it does not apply.
-    pub fn given(&self) -> Option<&'static str> {
-        [
-            ("--metric-delay", self.metric_delay.is_some()),
-            ("--provisioning", self.provisioning.is_some()),
-        ]
-        .into_iter()
-        .find_map(|(flag, set)| set.then_some(flag))
-    }
 }
 
 /// `--html FILE` and `--csv FILE`, shared by find, run, simulate and report.

@@ -4,14 +4,38 @@
 
 use std::time::Duration;
 
-/// Durations read `500ms`, `30s`, `5m`, `1h`.
+/// The highest request rate peakrps takes anywhere (a flag, a traffic profile): ten million
+/// requests per second, far above any one endpoint, low enough that counts stay exact.
+pub const MAX_RATE: f64 = 10_000_000.0;
+
+/// The longest duration peakrps takes: a leap year, as the longest traffic profile.
+pub const MAX_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
+
+/// Durations read `500ms`, `30s`, `5m`, `1h`; at most a year.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     if s.chars().all(|c| c.is_ascii_digit()) && !s.is_empty() {
         return Err(format!("'{s}' has no unit; write e.g. {s}s or {s}ms"));
     }
-    humantime::parse_duration(s)
-        .map_err(|_| format!("'{s}' is not a duration; write e.g. 500ms, 30s or 5m"))
+    let d = humantime::parse_duration(s)
+        .map_err(|_| format!("'{s}' is not a duration; write e.g. 500ms, 30s or 5m"))?;
+    if d > MAX_DURATION {
+        return Err(format!("{s} is longer than the limit of 366 days"));
+    }
+    Ok(d)
+}
+
+/// A duration above zero (a timeout, a run's length, a window).
+pub fn parse_nonzero_duration(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d.is_zero() {
+        Err(format!(
+            "{} is no time at all; give a duration above 0, e.g. 30s",
+            s.trim()
+        ))
+    } else {
+        Ok(d)
+    }
 }
 
 fn parse_number(s: &str) -> Result<f64, String> {
@@ -91,16 +115,55 @@ pub fn parse_speed(s: &str) -> Result<f64, String> {
     }
 }
 
-/// A request rate in req/s: positive and finite.
+/// A request rate in req/s: above 0, at most `MAX_RATE`.
 pub fn parse_rate(s: &str) -> Result<f64, String> {
     let v = parse_number(s)?;
-    if v > 0.0 && v <= 10_000_000.0 {
-        Ok(v)
+    if v > 0.0 {
+        at_most_max_rate(s, v)
     } else {
         Err(format!(
             "{v} is not a usable rate; give requests per second above 0, e.g. 500"
         ))
     }
+}
+
+/// A number above zero that is a rate (`simulate --max-rps`): at most `MAX_RATE`.
+pub fn parse_positive_rate(s: &str) -> Result<f64, String> {
+    at_most_max_rate(s, parse_positive(s)?)
+}
+
+fn at_most_max_rate(s: &str, v: f64) -> Result<f64, String> {
+    if v > MAX_RATE {
+        Err(format!(
+            "{} req/s is above the limit of {} req/s",
+            s.trim(),
+            thousands(MAX_RATE)
+        ))
+    } else {
+        Ok(v)
+    }
+}
+
+/// A number as a person reads it: `2500.5`, and `1e30` rather than thirty-one digits.
+pub fn readable(v: f64) -> String {
+    if v.abs() >= 1e15 {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
+/// A whole number with thousands separators: 10,000,000.
+pub fn thousands(v: f64) -> String {
+    let digits = format!("{:.0}", v.abs());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if v < 0.0 { format!("-{out}") } else { out }
 }
 
 #[cfg(test)]
@@ -117,6 +180,42 @@ mod tests {
                 .unwrap_err()
                 .contains("not a duration")
         );
+        assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
+        assert!(
+            parse_nonzero_duration("0s")
+                .unwrap_err()
+                .contains("no time at all")
+        );
+        assert!(
+            parse_duration("400d")
+                .unwrap_err()
+                .contains("limit of 366 days")
+        );
+        assert!(parse_duration("100000000000y").is_err());
+    }
+
+    #[test]
+    fn rates_have_a_ceiling_that_is_named() {
+        assert_eq!(parse_rate("500"), Ok(500.0));
+        assert!(parse_rate("0").is_err());
+        assert_eq!(
+            parse_rate("1e30").unwrap_err(),
+            "1e30 req/s is above the limit of 10,000,000 req/s"
+        );
+        assert!(
+            parse_positive_rate("0")
+                .unwrap_err()
+                .contains("must be above 0")
+        );
+        assert!(
+            parse_positive_rate("2e7")
+                .unwrap_err()
+                .contains("above the limit")
+        );
+        assert_eq!(thousands(1234567.0), "1,234,567");
+        assert_eq!(thousands(999.0), "999");
+        assert_eq!(readable(1e30), "1e30");
+        assert_eq!(readable(2500.5), "2500.5");
     }
 
     #[test]

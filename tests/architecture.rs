@@ -1,6 +1,7 @@
 //! The layout rules of DESIGN.md, checked on the source: modules depend one way only
 //! (commands → search/scaling/report → load/target/aws → results/stats), so there is no
-//! module cycle, and no file in src/ grows past what a reader takes in at once.
+//! module cycle, no file in src/ grows past what a reader takes in at once, and no file the
+//! package ships passes 1 MB.
 //!
 //! Run it alone with `cargo test --test architecture`.
 
@@ -129,6 +130,68 @@ fn no_file_in_src_is_longer_than_the_limit() {
         "over {MAX_LINES} lines:\n{}",
         long.join("\n")
     );
+}
+
+/// The largest file the package may ship (Cargo.toml's `include`): fixtures stay small.
+const MAX_SHIPPED_BYTES: u64 = 1024 * 1024;
+
+#[test]
+fn no_shipped_file_passes_one_megabyte() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in ["src", "tests", "examples"] {
+        every_file(&root.join(dir), &mut files);
+    }
+    let large: Vec<String> = files
+        .iter()
+        .filter_map(|f| {
+            let bytes = std::fs::metadata(f).ok()?.len();
+            (bytes > MAX_SHIPPED_BYTES).then(|| format!("{}: {bytes} bytes", f.display()))
+        })
+        .collect();
+    assert!(large.is_empty(), "over 1 MB:\n{}", large.join("\n"));
+}
+
+/// `cargo package --list` runs clean: no warning, the sources, README and LICENSE in, the
+/// benchmark and CI scripts out.
+#[test]
+fn the_package_lists_cleanly() {
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["package", "--list", "--offline", "--allow-dirty"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+    let listed = String::from_utf8_lossy(&out.stdout);
+    let files: Vec<&str> = listed.lines().collect();
+    for wanted in [
+        "Cargo.toml",
+        "LICENSE",
+        "README.md",
+        "build.rs",
+        "src/main.rs",
+    ] {
+        assert!(files.contains(&wanted), "{wanted} missing from: {listed}");
+    }
+    for path in &files {
+        assert!(
+            !path.starts_with("bench/") && !path.starts_with(".ci/"),
+            "{path} is packaged"
+        );
+    }
+}
+
+fn every_file(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            every_file(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
 }
 
 #[test]

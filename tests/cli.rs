@@ -23,7 +23,67 @@ fn bad_input_gets_one_line_and_exit_2() {
     let empty = dir.path().join("empty.json");
     std::fs::write(&empty, "").unwrap();
     let missing = dir.path().join("missing.json");
-    let cases: Vec<(Vec<String>, &str)> = vec![
+    let huge = dir.path().join("huge.csv");
+    std::fs::write(&huge, "minute,rps\n0,100\n1,1e30\n").unwrap();
+    let huge_toml = dir.path().join("huge.toml");
+    std::fs::write(&huge_toml, "[[stage]]\nduration = \"5m\"\nrps = 1e30\n").unwrap();
+    let s = |v: &[&str]| v.iter().map(|a| a.to_string()).collect::<Vec<String>>();
+    let huge_path = huge.display().to_string();
+    let huge_toml_path = huge_toml.display().to_string();
+    let mut cases: Vec<(Vec<String>, &str)> = vec![
+        // Absurd loads and limits: refused before any connection, the limit named.
+        (
+            s(&["simulate", "--max-rps", "100", "--traffic", &huge_path]),
+            "huge.csv:3:3: rps 1e30 is above the limit of 10,000,000 req/s",
+        ),
+        (
+            s(&["simulate", "--max-rps", "100", "--traffic", &huge_toml_path]),
+            "rps 1e30 is above the limit of 10,000,000 req/s",
+        ),
+        (
+            s(&["run", "--profile", &huge_path]),
+            "rps 1e30 is above the limit of 10,000,000 req/s",
+        ),
+        (
+            s(&["simulate", "--max-rps", "1e30", "--traffic", &huge_path]),
+            "1e30 req/s is above the limit of 10,000,000 req/s",
+        ),
+        (
+            s(&["run", "--rate", "2e7"]),
+            "2e7 req/s is above the limit of 10,000,000 req/s",
+        ),
+        (
+            s(&["run", "--duration", "0s"]),
+            "'--duration <DURATION>': 0s is no time at all",
+        ),
+        (
+            s(&["run", "--timeout", "0s"]),
+            "'--timeout <DURATION>': 0s is no time at all",
+        ),
+        (
+            s(&["find", "--timeout", "0ms"]),
+            "'--timeout <DURATION>': 0ms is no time at all",
+        ),
+        (s(&["find", "--window", "0s"]), "'--window <DURATION>'"),
+        (
+            s(&["run", "--duration", "400d"]),
+            "longer than the limit of 366 days",
+        ),
+        (
+            s(&["run", "-c", "4000000000", "http://127.0.0.1:9/invocations"]),
+            "--concurrency 4000000000 needs about 4000000064 open files, above this system's limit of",
+        ),
+        (
+            s(&["find", "--max-concurrency", "4000000000"]),
+            "--max-concurrency 4000000000 needs about 8000000064 open files (two a connection",
+        ),
+        (
+            s(&["run", "--rate", "10", "--max-inflight", "4000000000"]),
+            "--max-inflight 4000000000 needs about",
+        ),
+        (s(&["serve", "--workers", "100000"]), "is not in 1..=4096"),
+    ];
+    cases.extend(vec![
         (
             vec!["find".into(), "localhost:8080/invocations".into()],
             "no scheme",
@@ -138,7 +198,7 @@ fn bad_input_gets_one_line_and_exit_2() {
             ],
             "above --max-rps",
         ),
-    ];
+    ]);
     for (args, expected) in cases {
         let out = peakrps().args(&args).output().unwrap();
         let stderr = stderr_of(&out);
@@ -360,6 +420,8 @@ fn every_subcommand_help_says_what_it_does() {
         ("simulate", "Replay a traffic profile"),
         ("report", "Render a results file again"),
         ("serve", "Run the embedded model server"),
+        ("completions", "Print the shell completion script"),
+        ("man", "Print the man page"),
     ];
     for (command, first_words) in expected {
         let out = peakrps().args([command, "--help"]).output().unwrap();
@@ -371,4 +433,430 @@ fn every_subcommand_help_says_what_it_does() {
             help.lines().next().unwrap_or("")
         );
     }
+}
+
+/// `--json -`: the document alone on stdout (`peakrps run … --json - | jq` works); the
+/// table a person reads goes to stderr.
+#[test]
+fn json_dash_puts_the_document_alone_on_stdout() {
+    let _guard = exclusive();
+    let server = model_server(2, Duration::from_millis(2), 16, WhenFull::Unavailable);
+    let out = peakrps()
+        .args(["run", &url(&server), "-c", "2", "-n", "40", "--json", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    assert_eq!(doc["schema"], "peakrps.run/v1");
+    assert_eq!(doc["summary"]["requests"], 40);
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains("req/s"),
+        "the table goes to stderr: {stderr}"
+    );
+    assert!(
+        stderr.contains("Results written to standard output"),
+        "{stderr}"
+    );
+    assert!(!std::path::Path::new("-").exists(), "no file named '-'");
+
+    // find with --json - and --csv to a file: stdout is the document only.
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("steps.csv");
+    let out = peakrps()
+        .args([
+            "find",
+            &url(&server),
+            "--max-concurrency",
+            "2",
+            "--json",
+            "-",
+        ])
+        .arg("--csv")
+        .arg(&csv)
+        .args(FAST)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    assert_eq!(doc["schema"], "peakrps.find/v1");
+    assert!(
+        stderr_of(&out).contains("Scaling target"),
+        "the verdict is on stderr"
+    );
+    assert!(
+        std::fs::read_to_string(&csv)
+            .unwrap()
+            .starts_with("concurrency,")
+    );
+}
+
+#[test]
+fn csv_dash_writes_the_csv_to_stdout_and_two_dashes_are_refused() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/find-results.json");
+    let out = peakrps()
+        .args(["report", example, "--csv", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(csv.starts_with("concurrency,"), "{csv}");
+    assert!(!csv.contains('┌'), "no table on stdout: {csv}");
+
+    let out = peakrps()
+        .args(["run", "--json", "-", "--csv", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = stderr_of(&out);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("--json - and --csv -: only one document can go to standard output"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+/// `report -`, `policy --from -` and `simulate --from -` read the document from stdin.
+#[test]
+fn dash_reads_results_from_stdin() {
+    let example = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/find-results.json"
+    ))
+    .unwrap();
+    let traffic = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/traffic-rise-fall.toml"
+    );
+    let report = peakrps()
+        .args(["report", "-"])
+        .write_stdin(example.clone())
+        .output()
+        .unwrap();
+    assert_eq!(report.status.code(), Some(0), "{}", stderr_of(&report));
+    assert!(String::from_utf8_lossy(&report.stdout).contains("Peak (MAX_RPS): 314.67 req/s"));
+
+    let policy = peakrps()
+        .args(["policy", "--from", "-", "--endpoint", "my-endpoint"])
+        .write_stdin(example.clone())
+        .output()
+        .unwrap();
+    assert_eq!(policy.status.code(), Some(0), "{}", stderr_of(&policy));
+    let doc: Value = serde_json::from_slice(&policy.stdout).unwrap();
+    assert_eq!(
+        doc["PutScalingPolicy"]["TargetTrackingScalingPolicyConfiguration"]["TargetValue"],
+        9440.1
+    );
+
+    let simulate = peakrps()
+        .args([
+            "simulate",
+            "--from",
+            "-",
+            "--traffic",
+            traffic,
+            "--json",
+            "-",
+        ])
+        .write_stdin(example)
+        .output()
+        .unwrap();
+    assert_eq!(simulate.status.code(), Some(0), "{}", stderr_of(&simulate));
+    let doc: Value = serde_json::from_slice(&simulate.stdout).unwrap();
+    assert_eq!(doc["schema"], "peakrps.simulate/v1");
+    assert_eq!(doc["capacity"]["source"], "-");
+
+    let garbage = peakrps()
+        .args(["report", "-"])
+        .write_stdin("not json")
+        .output()
+        .unwrap();
+    assert_eq!(garbage.status.code(), Some(2));
+    assert!(stderr_of(&garbage).contains("-: not a peakrps results file"));
+}
+
+const SUBCOMMANDS: [&str; 8] = [
+    "find",
+    "run",
+    "policy",
+    "simulate",
+    "report",
+    "serve",
+    "completions",
+    "man",
+];
+
+#[test]
+fn completions_name_every_subcommand_in_every_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = peakrps().args(["completions", shell]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", stderr_of(&out));
+        let script = String::from_utf8_lossy(&out.stdout);
+        for command in SUBCOMMANDS {
+            assert!(script.contains(command), "{shell} lacks {command}");
+        }
+        assert!(
+            script.contains("max-concurrency"),
+            "{shell} lacks the flags"
+        );
+    }
+    let out = peakrps().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("possible values: bash, elvish, fish, powershell, zsh"));
+}
+
+/// The bash script, loaded into a real bash, completes `peakrps si` and `peakrps find --max-c`.
+#[test]
+fn bash_completes_subcommands_and_flags() {
+    if std::process::Command::new("bash")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("bash is not installed: skipping the live completion check");
+        return;
+    }
+    let script = peakrps()
+        .args(["completions", "bash"])
+        .output()
+        .unwrap()
+        .stdout;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("peakrps.bash");
+    std::fs::write(&path, script).unwrap();
+    let complete = |words: &str| {
+        let program = format!(
+            "source '{}'; COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); \
+             _peakrps peakrps \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; \
+             echo \"${{COMPREPLY[@]}}\"",
+            path.display()
+        );
+        let out = std::process::Command::new("bash")
+            .args(["--norc", "-c", &program])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(complete("peakrps si"), "simulate");
+    assert_eq!(complete("peakrps find --max-c"), "--max-concurrency");
+}
+
+#[test]
+fn man_prints_the_pages_or_writes_them_all() {
+    let out = peakrps().arg("man").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(page.contains(".TH peakrps 1"), "{page}");
+    for command in SUBCOMMANDS {
+        assert!(
+            page.contains(&format!("peakrps\\-{command}(1)")),
+            "{command}"
+        );
+    }
+    let find = peakrps().args(["man", "find"]).output().unwrap();
+    let find = String::from_utf8_lossy(&find.stdout);
+    assert!(find.contains(".TH peakrps-find 1"), "{find}");
+    assert!(find.contains("\\-\\-max\\-concurrency"), "{find}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = peakrps()
+        .args(["man", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    for name in std::iter::once("peakrps.1".to_string())
+        .chain(SUBCOMMANDS.iter().map(|c| format!("peakrps-{c}.1")))
+    {
+        assert!(dir.path().join(&name).is_file(), "{name} missing");
+    }
+
+    let out = peakrps().args(["man", "nope"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr_of(&out).lines().count(), 1);
+}
+
+/// `--version`: the version and the commit built from (build.rs), as bug reports need.
+#[test]
+fn version_names_the_commit_it_was_built_from() {
+    let out = peakrps().arg("--version").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let inside = stdout
+        .trim()
+        .strip_prefix(concat!("peakrps ", env!("CARGO_PKG_VERSION"), " ("))
+        .and_then(|rest| rest.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("unexpected: {stdout}"));
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    match head {
+        // "ed007e7a1b2c 2026-12-01", or "ed007e7a1b2c-dirty 2026-12-01" with local changes.
+        Some(head) => assert!(inside.starts_with(&head), "{inside} is not {head}"),
+        None => assert!(!inside.is_empty(), "{stdout}"),
+    }
+}
+
+/// A JSON body in `body.txt` (or CSV rows in a file without an extension) is sent with the
+/// content type its bytes show, said once; `--content-type` still wins. The embedded server
+/// refuses other types with HTTP 415, as MLflow does.
+#[test]
+fn the_body_decides_the_content_type_when_the_extension_does_not() {
+    let _guard = exclusive();
+    let server = model_server(2, Duration::ZERO, 16, WhenFull::Unavailable);
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("body.txt");
+    std::fs::write(&json, peakrps::server::SAMPLE_PAYLOAD).unwrap();
+    let rows = dir.path().join("rows");
+    std::fs::write(&rows, "5.9,3.0,4.2,1.5\n").unwrap();
+    for (file, chosen) in [(&json, "application/json"), (&rows, "text/csv")] {
+        let out = peakrps()
+            .args(["run", &url(&server), "-n", "20", "--payload"])
+            .arg(file)
+            .output()
+            .unwrap();
+        let stderr = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(0), "{chosen}: {stderr}");
+        let note = format!("sending Content-Type {chosen}, as the body is");
+        assert_eq!(stderr.matches(&note).count(), 1, "{stderr}");
+    }
+    let out = peakrps()
+        .args([
+            "run",
+            &url(&server),
+            "-n",
+            "5",
+            "--content-type",
+            "text/plain",
+        ])
+        .arg("--payload")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!stderr_of(&out).contains("sending Content-Type"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(HTTP 415)"));
+}
+
+/// A wrong request (here every answer is HTTP 422, as MLflow gives a bad payload) stops
+/// `find` after its first 20 answers, not after a whole step of them; `--json FILE` still
+/// holds what was measured and the error, and no partial log is left.
+#[test]
+fn a_wrong_request_costs_the_server_twenty_requests_and_leaves_the_document() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let _guard = exclusive();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&seen);
+    let addr = common::serve_in_background(move |listener| async move {
+        let app = axum::Router::new().route(
+            "/invocations",
+            axum::routing::post(move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+                async {
+                    (
+                        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                        "Invalid input. Expected dataframe_split",
+                    )
+                }
+            }),
+        );
+        let _ = axum::serve(listener, app).await;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("find.json");
+    let started = std::time::Instant::now();
+    // The default windows (1 s warm-up, 2 s windows): the stop must not wait for them.
+    let out = peakrps()
+        .args(["find", &format!("http://{addr}/invocations"), "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    let stderr = stderr_of(&out);
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: every request at the first step was rejected with HTTP 422")
+            && last.contains("Invalid input. Expected dataframe_split"),
+        "{stderr}"
+    );
+    // The connection probe sends no request: the server saw the 20 answers and no more.
+    assert_eq!(seen.load(Ordering::SeqCst), 20, "{stderr}");
+    assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(doc["schema"], "peakrps.find/v1");
+    assert!(doc["peak"].is_null());
+    assert_eq!(doc["error"].as_str(), last.strip_prefix("error: "));
+    let step = &doc["steps"][0];
+    assert_eq!(step["requests"], 20);
+    assert_eq!(step["errors"]["client_error"], 20);
+    assert_eq!(step["first_error"]["status"], 422);
+    assert!(!dir.path().join("find.json.partial.jsonl").exists());
+}
+
+/// The soft limit on open files is raised to the hard limit at start (as wrk and oha do): 300
+/// connections work under a soft limit of 100. Past the hard limit the load is refused before
+/// any connection, with the limit named.
+#[cfg(unix)]
+#[test]
+fn open_files_are_raised_to_the_hard_limit_and_refused_past_it() {
+    let bin = assert_cmd::cargo::cargo_bin("peakrps");
+    let shell = |script: &str, args: &[&str]| {
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("{script} && exec \"$0\" \"$@\""))
+            .arg(&bin)
+            .args(args)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    // Port 9 (discard) has no listener: a refusal that connected would say so instead.
+    let out = shell(
+        "ulimit -n 200",
+        &["run", "http://127.0.0.1:9/invocations", "-c", "500"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out).trim(),
+        "error: --concurrency 500 needs about 564 open files, above this system's limit of 200 \
+         (ulimit -Hn); use at most 136, or raise the hard limit"
+    );
+
+    let hard = std::process::Command::new("sh")
+        .args(["-c", "ulimit -Hn"])
+        .output()
+        .unwrap();
+    let hard = String::from_utf8_lossy(&hard.stdout).trim().to_string();
+    if hard.parse::<u64>().is_ok_and(|h| h < 1000) {
+        eprintln!("hard limit {hard}: skipping the raise check");
+        return;
+    }
+    let _guard = exclusive();
+    let server = model_server(4, Duration::ZERO, 512, WhenFull::Unavailable);
+    let out = shell(
+        "ulimit -Sn 100",
+        &[
+            "run",
+            &url(&server),
+            "-c",
+            "300",
+            "-n",
+            "600",
+            "--quiet",
+            "--json",
+            "-",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["summary"]["requests"], 600);
+    assert_eq!(doc["summary"]["success_ratio"], 1.0, "{}", doc["summary"]);
 }

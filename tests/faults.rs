@@ -113,14 +113,20 @@ fn a_target_that_fails_everything_stops_the_search() {
     let mut plan = vec![Fault::Ok; 300];
     plan.extend(std::iter::repeat_n(Fault::Status(500), 1_000_000));
     let addr = fault_server(plan);
-    let out = peakrps()
-        .args(["find", &format!("http://{addr}/invocations")])
-        .args(FAST)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("the target failed outright"), "{stdout}");
+    let target = format!("http://{addr}/invocations");
+    let mut args = vec!["find", target.as_str()];
+    args.extend_from_slice(FAST);
+    let out = common::with_json(&args);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout.contains("the target failed outright"),
+        "{}",
+        out.stdout
+    );
+    // The run failed (exit 1), and its document still says what was measured and why.
+    let error = out.doc["error"].as_str().unwrap_or_default();
+    assert!(error.starts_with("no load level passed"), "{}", out.doc);
+    assert!(!out.doc["steps"].as_array().unwrap().is_empty());
 }
 
 fn wait_for_lines(path: &std::path::Path, lines: usize, limit: Duration) -> bool {

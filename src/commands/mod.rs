@@ -3,11 +3,14 @@
 
 mod find;
 mod interrupt;
+mod limits;
+mod output;
 mod policy;
 mod prepare;
 mod report;
 mod run;
 mod serve;
+mod shell;
 mod simulate;
 
 pub use interrupt::Interrupt;
@@ -60,5 +63,7 @@ pub fn execute(command: Command) -> Result<Completion, Error> {
         Command::Report(args) => report::report(&args),
         Command::Serve(args) => serve::serve(&args),
         Command::Simulate(args) => simulate::simulate(&args),
+        Command::Completions(args) => shell::completions(&args),
+        Command::Man(args) => shell::man(&args),
     }
 }

@@ -10,7 +10,7 @@ use crate::scaling::policy::{PolicyChoices, policy_spec, read_find_results};
 
 pub fn policy(args: &PolicyArgs) -> Result<Completion, Error> {
     let source = args.from.display().to_string();
-    let text = std::fs::read_to_string(&args.from)
+    let text = crate::results::read_text(&args.from)
         .map_err(|e| Error::Input(format!("--from {source}: cannot read it ({e})")))?;
     let results = read_find_results(&text, &source)?;
     let choices = PolicyChoices {

@@ -210,6 +210,9 @@ pub fn prepare(args: &TargetArgs, progress: &Progress) -> Result<Prepared, Error
             )
         }
     };
+    if let (None, Some(note)) = (&args.content_type, &payloads.content_type_note) {
+        progress.note(note);
+    }
     if payloads.largest() > SAGEMAKER_PAYLOAD_LIMIT {
         progress.note(&format!(
             "warning: a request body is {} bytes, over SageMaker's 6 MB real-time limit; a SageMaker endpoint would reject it",

@@ -2,6 +2,7 @@
 //! table and verdict, or as the --html and --csv reports.
 
 use super::Completion;
+use super::output::Output;
 use crate::Error;
 use crate::cli::ReportArgs;
 use crate::report;
@@ -9,6 +10,7 @@ use crate::results::Document;
 
 pub fn report(args: &ReportArgs) -> Result<Completion, Error> {
     let files = args.reports.files();
+    Output::new(&[("--html", files.html), ("--csv", files.csv)])?;
     report::check_report_files(files)?;
     let doc = Document::read(&args.results)?;
     if files.html.is_none() && files.csv.is_none() {

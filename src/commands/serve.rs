@@ -19,6 +19,8 @@ pub fn serve(args: &ServeArgs) -> Result<Completion, Error> {
         service_time: args.service_time,
         when_full: args.when_full,
     };
+    // Every client connection is an open file: allow as many as the OS lets this process.
+    let _ = super::limits::raise_open_files_limit();
     let interrupt = Interrupt::install();
     let running = server::start(&config)?;
     let capacity = config

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use super::Completion;
+use super::output::Output;
 use crate::Error;
 use crate::cli::SimulateArgs;
 use crate::report;
@@ -25,6 +26,16 @@ struct InstanceCapacity {
 }
 
 pub fn simulate(args: &SimulateArgs) -> Result<Completion, Error> {
+    let out = Output::new(&[
+        ("--json", args.json.as_deref()),
+        ("--html", args.reports.html.as_deref()),
+        ("--csv", args.reports.csv.as_deref()),
+    ])?;
+    if args.from.as_deref().is_some_and(results::is_stdio) && results::is_stdio(&args.traffic) {
+        return Err(Error::Input(
+            "--from - and --traffic -: only one of them can read standard input".into(),
+        ));
+    }
     if let Some(path) = &args.json {
         check_writable_dir(path)?;
     }
@@ -40,12 +51,9 @@ pub fn simulate(args: &SimulateArgs) -> Result<Completion, Error> {
     };
     let (policy, factor, search) = if args.recommend {
         let search = recommend(&setting, &policy, capacity.model.max_rps);
-        report::emit(&report::recommendation_report(
-            &search,
-            report::color_enabled(),
-        ));
+        out.emit(&report::recommendation_report(&search, out.color()));
         let (picked, picked_factor) = chosen(&search, &policy, capacity.model.max_rps);
-        report::emit(&format!(
+        out.emit(&format!(
             "\nSimulating the pick (safety factor {picked_factor:.2}, --min-capacity {}):\n\n",
             picked.min_capacity
         ));
@@ -54,7 +62,7 @@ pub fn simulate(args: &SimulateArgs) -> Result<Completion, Error> {
         (policy, factor, None)
     };
     let doc = document(args, &capacity, &profile, &setting, &policy, factor, search);
-    report::emit(&report::simulation_report(&doc));
+    out.emit(&report::simulation_report(&doc));
     if let Some(path) = &args.json {
         results::write_json(path, &doc)?;
     }

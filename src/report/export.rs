@@ -5,7 +5,9 @@ use std::path::Path;
 
 use super::{csv, html};
 use crate::Error;
-use crate::results::{Document, FindResults, RunResults, SimulateResults, write_text};
+use crate::results::{
+    Document, FindResults, RunResults, SimulateResults, shown_output, write_text,
+};
 
 /// A results document that renders as an HTML page and a CSV table.
 pub trait Exportable {
@@ -102,11 +104,11 @@ pub fn write_reports(doc: &impl Exportable, files: ReportFiles) -> Result<Vec<St
     let mut written = Vec::new();
     if let Some(path) = files.html {
         write_text(path, &doc.try_html()?)?;
-        written.push(format!("HTML report written to {}", path.display()));
+        written.push(format!("HTML report written to {}", shown_output(path)));
     }
     if let Some(path) = files.csv {
         write_text(path, &doc.csv()?)?;
-        written.push(format!("CSV written to {}", path.display()));
+        written.push(format!("CSV written to {}", shown_output(path)));
     }
     Ok(written)
 }

@@ -17,6 +17,6 @@ pub use html::{CONTENT_SECURITY_POLICY, find_html, run_html, simulate_html};
 pub use progress::Progress;
 pub use simulation::{recommendation_report, simulation_report};
 pub use terminal::{
-    cloudwatch_lines, color_enabled, emit, find_table, find_verdict, profile_table, run_report,
-    run_summary, simulate_summary,
+    cloudwatch_lines, color_enabled, emit, emit_stderr, find_table, find_verdict, profile_table,
+    run_report, run_summary, simulate_summary, stderr_color_enabled,
 };

@@ -19,9 +19,24 @@ pub fn emit(text: &str) {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
+/// Writes to stderr: the table's place when stdout carries a document (`--json -`).
+pub fn emit_stderr(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
 /// Colour is used when stdout is a terminal and NO_COLOR is unset (https://no-color.org).
 pub fn color_enabled() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+    no_color_unset() && std::io::stdout().is_terminal()
+}
+
+/// As `color_enabled`, for text written to stderr.
+pub fn stderr_color_enabled() -> bool {
+    no_color_unset() && std::io::stderr().is_terminal()
+}
+
+fn no_color_unset() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// A table in the report's border style, coloured only when `color` is set.

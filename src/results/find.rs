@@ -166,6 +166,10 @@ pub struct FindResults {
     /// `--cloudwatch`: SageMaker's own latency figures for the test's span.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloudwatch: Option<CloudWatchFigures>,
+    /// The error the command ended with (exit 1), when it did: the document still holds
+    /// what was measured until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl FindResults {

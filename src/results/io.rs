@@ -1,9 +1,9 @@
 //! Writing results to disk: complete documents atomically (a temporary file and a rename),
 //! and `FILE.partial.jsonl`, appended and flushed as each step ends so an interrupted or
-//! crashed run loses no finished step.
+//! crashed run loses no finished step. A file named `-` is standard output (or input).
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -24,10 +24,43 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
     write_text(path, &(text + "\n"))
 }
 
-/// Writes `text` to `path` through a temporary file and a rename.
+/// Whether `path` is `-`, the conventional name of standard output (or input).
+pub fn is_stdio(path: &Path) -> bool {
+    path == Path::new("-")
+}
+
+/// `path` as messages name it: `-` is "standard output".
+pub fn shown_output(path: &Path) -> String {
+    if is_stdio(path) {
+        "standard output".into()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// Reads a whole text file; `-` reads standard input to its end.
+pub fn read_text(path: &Path) -> std::io::Result<String> {
+    if is_stdio(path) {
+        let mut text = String::new();
+        std::io::stdin().lock().read_to_string(&mut text)?;
+        Ok(text)
+    } else {
+        std::fs::read_to_string(path)
+    }
+}
+
+/// Writes `text` to `path` through a temporary file and a rename; `-` writes it to
+/// standard output.
 pub fn write_text(path: &Path, text: &str) -> Result<(), Error> {
     let fail =
-        |e: &dyn std::fmt::Display| Error::Run(format!("cannot write {}: {e}", path.display()));
+        |e: &dyn std::fmt::Display| Error::Run(format!("cannot write {}: {e}", shown_output(path)));
+    if is_stdio(path) {
+        let mut out = std::io::stdout().lock();
+        return out
+            .write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(|e| fail(&e));
+    }
     let tmp = sibling(path, ".tmp");
     std::fs::write(&tmp, text).map_err(|e| fail(&e))?;
     std::fs::rename(&tmp, path).map_err(|e| fail(&e))

@@ -20,7 +20,7 @@ pub use find::{
     DEFAULT_SAFETY_FACTOR, FindResults, FindSettings, Peak, Recommendation, Step,
     check_safety_factor,
 };
-pub use io::{PartialLog, now_rfc3339, write_json, write_text};
+pub use io::{PartialLog, is_stdio, now_rfc3339, read_text, shown_output, write_json, write_text};
 pub use run::{LiveScaling, LoadInfo, ProfileMinute, RunResults};
 pub use simulate::{
     Capacity, Direction, FactorSearch, INVOCATIONS_METRIC, Policy, PolicyDoc, ScaleEvent,
@@ -50,11 +50,11 @@ pub enum Document {
 }
 
 impl Document {
-    /// Reads and checks the results file at `path`.
+    /// Reads and checks the results file at `path` (`-`: standard input).
     pub fn read(path: &Path) -> Result<Document, Error> {
         let shown = path.display();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Input(format!("cannot read {shown}: {e}")))?;
+        let text =
+            read_text(path).map_err(|e| Error::Input(format!("cannot read {shown}: {e}")))?;
         Document::parse(&text).map_err(|why| Error::Input(format!("{shown}: {why}")))
     }
 
@@ -115,11 +115,12 @@ pub fn find_results_from(text: &str, source: &str, needed_by: &str) -> Result<Fi
     }
 }
 
-/// Reads a `peakrps.find/v1` file that `needed_by` takes with `--from FILE`.
+/// Reads a `peakrps.find/v1` file that `needed_by` takes with `--from FILE` (`-`: standard
+/// input).
 pub fn read_find_results(path: &Path, needed_by: &str) -> Result<FindResults, Error> {
     let source = format!("--from {}", path.display());
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::Input(format!("{source}: cannot read it ({e})")))?;
+    let text =
+        read_text(path).map_err(|e| Error::Input(format!("{source}: cannot read it ({e})")))?;
     find_results_from(&text, &source, needed_by)
 }
 

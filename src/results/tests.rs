@@ -113,6 +113,7 @@ fn find() -> FindResults {
         stop_reason: "latency rose".into(),
         interrupted: false,
         cloudwatch: None,
+        error: None,
     }
 }
 

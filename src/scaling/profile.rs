@@ -7,6 +7,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::Error;
+use crate::units::{MAX_RATE, readable, thousands};
 
 /// The longest profile accepted: a leap year of minutes (keeps a typo like `duration = "100y"`
 /// from asking for gigabytes).
@@ -24,11 +25,11 @@ impl TrafficProfile {
         TrafficProfile { rps }
     }
 
-    /// Reads a profile: `.csv` files are CSV, `.toml` files TOML, anything else is judged by
-    /// its first line (a `minute,rps` header means CSV).
+    /// Reads a profile: `.csv` files are CSV, `.toml` files TOML, anything else (and `-`,
+    /// standard input) is judged by its first line (a `minute,rps` header means CSV).
     pub fn load(path: &Path) -> Result<Self, Error> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path)
+        let text = crate::results::read_text(path)
             .map_err(|e| Error::Input(format!("--traffic {name}: cannot read it ({e})")))?;
         let ext = path
             .extension()
@@ -164,7 +165,13 @@ fn parse_rate(text: &str) -> Result<f64, String> {
 }
 
 fn check_rate(v: f64) -> Result<f64, String> {
-    if v.is_finite() && v >= 0.0 {
+    if v.is_finite() && v > MAX_RATE {
+        Err(format!(
+            "rps {} is above the limit of {} req/s",
+            readable(v),
+            thousands(MAX_RATE)
+        ))
+    } else if v.is_finite() && v >= 0.0 {
         Ok(v)
     } else {
         Err(format!(
@@ -392,6 +399,10 @@ mod tests {
             err(parse_csv("minute,rps\n0,-5\n", "t.csv")).starts_with("t.csv:2:3: rps -5 must be")
         );
         assert!(err(parse_csv("minute,rps\n0,inf\n", "t.csv")).contains("must be a finite number"));
+        assert_eq!(
+            err(parse_csv("minute,rps\n0,1e30\n", "t.csv")),
+            "t.csv:2:3: rps 1e30 is above the limit of 10,000,000 req/s"
+        );
         assert_eq!(
             err(parse_csv("minute,rps\n", "t.csv")),
             "t.csv: the traffic profile has no minutes"

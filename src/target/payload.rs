@@ -17,6 +17,9 @@ pub struct PayloadSet {
     pub content_type: String,
     /// Where the bodies came from, for reports.
     pub source: String,
+    /// Set when the bytes, not the file's extension, decided the content type: the line
+    /// that says so, to show once unless `--content-type` overrides it.
+    pub content_type_note: Option<String>,
 }
 
 impl PayloadSet {
@@ -27,6 +30,7 @@ impl PayloadSet {
             bodies,
             content_type: content_type.to_string(),
             source: "built-in sample".to_string(),
+            content_type_note: None,
         }
     }
 
@@ -36,18 +40,26 @@ impl PayloadSet {
         let meta = std::fs::metadata(path).map_err(|e| {
             Error::Input(format!("--payload {shown}: cannot read it ({e}); give an existing file, directory or .jsonl file"))
         })?;
-        let (bodies, content_type) = if meta.is_dir() {
+        let (bodies, (content_type, sniffed)) = if meta.is_dir() {
             load_dir(path)?
         } else if has_extension(path, "jsonl") {
-            (load_jsonl(path)?, "application/json".to_string())
+            (load_jsonl(path)?, ("application/json", None))
         } else {
             let body = read(path)?;
-            (vec![body], content_type_for(path).to_string())
+            let chosen = content_type_of(path, &body);
+            (vec![body], chosen)
         };
+        let content_type_note = sniffed.map(|what| {
+            format!(
+                "--payload {shown}: sending Content-Type {content_type}, as the body is {what} \
+                 and the file's extension does not say (--content-type overrides)"
+            )
+        });
         Ok(PayloadSet {
             bodies,
-            content_type,
+            content_type: content_type.to_string(),
             source: shown.to_string(),
+            content_type_note,
         })
     }
 
@@ -96,6 +108,51 @@ pub fn content_type_for(path: &Path) -> &'static str {
     }
 }
 
+/// The content type of a body read from `path`: from its extension when that names a format;
+/// when it names none (no extension, `.txt`, one not listed), from the bytes: JSON (an
+/// object or an array) is `application/json`, comma-separated lines are `text/csv`. The
+/// second value says what the bytes were when they decided.
+pub fn content_type_of(path: &Path, body: &[u8]) -> (&'static str, Option<&'static str>) {
+    let by_extension = content_type_for(path);
+    if !matches!(by_extension, "text/plain" | "application/octet-stream") {
+        return (by_extension, None);
+    }
+    if looks_like_json(body) {
+        ("application/json", Some("JSON"))
+    } else if looks_like_csv(body) {
+        ("text/csv", Some("comma-separated values"))
+    } else {
+        (by_extension, None)
+    }
+}
+
+/// A JSON object or array (what model servers take), not a bare number or string.
+fn looks_like_json(body: &[u8]) -> bool {
+    let start = body.iter().find(|b| !b.is_ascii_whitespace());
+    matches!(start, Some(b'{' | b'['))
+        && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok()
+}
+
+/// Text whose every non-empty line has the same number of commas, at least one, and no
+/// control characters but tabs.
+fn looks_like_csv(body: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(body) else {
+        return false;
+    };
+    let mut commas = text
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let clean = !l.chars().any(|c| c.is_control() && c != '\t');
+            clean.then(|| l.matches(',').count())
+        });
+    let Some(Some(first)) = commas.next() else {
+        return false;
+    };
+    first > 0 && commas.all(|n| n == Some(first))
+}
+
 fn read(path: &Path) -> Result<Bytes, Error> {
     let data = std::fs::read(path).map_err(|e| {
         Error::Input(format!(
@@ -112,7 +169,10 @@ fn read(path: &Path) -> Result<Bytes, Error> {
     Ok(Bytes::from(data))
 }
 
-fn load_dir(dir: &Path) -> Result<(Vec<Bytes>, String), Error> {
+/// The bodies of a directory, and the content type of the first (see `content_type_of`).
+type DirBodies = (Vec<Bytes>, (&'static str, Option<&'static str>));
+
+fn load_dir(dir: &Path) -> Result<DirBodies, Error> {
     let entries = std::fs::read_dir(dir)
         .map_err(|e| Error::Input(format!("--payload {}: cannot list it ({e})", dir.display())))?;
     let mut files: Vec<_> = entries
@@ -131,8 +191,8 @@ fn load_dir(dir: &Path) -> Result<(Vec<Bytes>, String), Error> {
             dir.display()
         )));
     };
-    let content_type = content_type_for(first).to_string();
-    let bodies = files.iter().map(|p| read(p)).collect::<Result<_, _>>()?;
+    let bodies: Vec<Bytes> = files.iter().map(|p| read(p)).collect::<Result<_, _>>()?;
+    let content_type = content_type_of(first, &bodies[0]);
     Ok((bodies, content_type))
 }
 
@@ -192,6 +252,52 @@ mod tests {
         let set = PayloadSet::load(&sub).unwrap();
         assert_eq!(&set.body(0)[..], b"{\"a\":1}");
         assert_eq!(set.content_type, "application/json");
+    }
+
+    #[test]
+    fn bytes_decide_the_content_type_when_the_extension_does_not() {
+        let of = |name: &str, body: &str| content_type_of(Path::new(name), body.as_bytes());
+        let json = r#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#;
+        assert_eq!(of("body.txt", json), ("application/json", Some("JSON")));
+        assert_eq!(of("body", json), ("application/json", Some("JSON")));
+        assert_eq!(
+            of("body.req", " [1, 2]\n"),
+            ("application/json", Some("JSON"))
+        );
+        let csv = "5.1,3.5,1.4,0.2\r\n4.9,3.0,1.4,0.2\n";
+        assert_eq!(
+            of("rows", csv),
+            ("text/csv", Some("comma-separated values"))
+        );
+        assert_eq!(of("rows.txt", csv).0, "text/csv");
+        // The extension wins when it names a format, whatever the bytes.
+        assert_eq!(of("body.json", "5.1,3.5"), ("application/json", None));
+        assert_eq!(of("rows.csv", json), ("text/csv", None));
+        // Nothing recognisable: what the extension says.
+        assert_eq!(of("note.txt", "hello"), ("text/plain", None));
+        assert_eq!(of("body", "42"), ("application/octet-stream", None));
+        assert_eq!(of("body", "{broken"), ("application/octet-stream", None));
+        assert_eq!(of("ragged", "1,2\n3\n"), ("application/octet-stream", None));
+        assert_eq!(
+            content_type_of(Path::new("blob"), &[0xff, 0x2c, 0x00, 0x2c]),
+            ("application/octet-stream", None)
+        );
+    }
+
+    #[test]
+    fn the_choice_is_noted_only_when_the_bytes_made_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let txt = dir.path().join("body.txt");
+        std::fs::write(&txt, r#"{"instances": [[5.9, 3.0, 4.2, 1.5]]}"#).unwrap();
+        let set = PayloadSet::load(&txt).unwrap();
+        assert_eq!(set.content_type, "application/json");
+        let note = set.content_type_note.unwrap();
+        assert!(
+            note.contains("body.txt: sending Content-Type application/json, as the body is JSON")
+        );
+        let json = dir.path().join("body.json");
+        std::fs::write(&json, "[1]").unwrap();
+        assert_eq!(PayloadSet::load(&json).unwrap().content_type_note, None);
     }
 
     #[test]

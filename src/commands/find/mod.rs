@@ -7,6 +7,7 @@ use std::time::SystemTime;
 
 use step::StepRunner;
 
+use super::output::{self, Output};
 use super::prepare::{Prepared, prepare};
 use super::{Completion, Interrupt};
 use crate::Error;
@@ -21,6 +22,8 @@ use crate::search::{Measured, PassRules, Schedule, search};
 
 pub fn find(args: &FindArgs) -> Result<Completion, Error> {
     let schedule = schedule(args)?;
+    let out = Output::of(args.target.json.as_deref(), &args.target.reports)?;
+    super::limits::check(&super::limits::Connections::of_find(args))?;
     let mut progress = Progress::new(args.target.quiet);
     let Prepared {
         template,
@@ -34,6 +37,7 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         .target
         .json
         .as_deref()
+        .filter(|path| !results::is_stdio(path))
         .map(PartialLog::create)
         .transpose()?;
     progress.note(&format!(
@@ -74,18 +78,15 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
             };
         }
         if let Some(e) = hopeless(&measured, schedule.start, &url) {
+            let reason = e.to_string();
             fatal = Some(e);
             return Measured::Abort {
-                step: None,
-                reason: "every request was rejected".into(),
+                step: measured_step(&measured).cloned(),
+                reason,
             };
         }
         measured
     });
-    if let Some(e) = fatal {
-        return Err(e);
-    }
-
     let recommendation = outcome
         .peak
         .as_ref()
@@ -105,36 +106,60 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         stop_reason: outcome.reason,
         interrupted: interrupt.is_set(),
         cloudwatch: None,
+        error: None,
     };
+    if let Some(e) = fatal {
+        return Err(keep_what_was_measured(
+            &mut results,
+            e,
+            args,
+            partial,
+            &progress,
+        ));
+    }
     if let (true, Some(session)) = (args.target.sagemaker.cloudwatch, &sagemaker) {
         let successes = results.steps.iter().map(|s| s.summary.successes()).sum();
-        results.cloudwatch = Some(super::read_cloudwatch(
+        match super::read_cloudwatch(
             &session.aws,
             &args.target,
             started,
             ended,
             successes,
             &progress,
-        )?);
+        ) {
+            Ok(figures) => results.cloudwatch = Some(figures),
+            Err(e) => {
+                return Err(keep_what_was_measured(
+                    &mut results,
+                    e,
+                    args,
+                    partial,
+                    &progress,
+                ));
+            }
+        }
     }
-    report::emit(&report::find_table(&results, report::color_enabled()));
-    report::emit("\n\n");
-    report::emit(&report::find_verdict(&results));
+    let failure = (results.peak.is_none() && !results.interrupted)
+        .then(|| Error::Failed(format!("no load level passed: {}", results.stop_reason)));
+    results.error = failure.as_ref().map(Error::to_string);
+    out.emit(&report::find_table(&results, out.color()));
+    out.emit("\n\n");
+    out.emit(&report::find_verdict(&results));
     if let (Some(figures), Some(peak)) = (&results.cloudwatch, &results.peak) {
         let l = &peak.latency_ms;
         let client = format!(
             "at the peak p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
             l.p50, l.p99, l.max
         );
-        report::emit("\n");
-        report::emit(&report::cloudwatch_lines(figures, &client));
+        out.emit("\n");
+        out.emit(&report::cloudwatch_lines(figures, &client));
     }
     if let Some(path) = &args.target.json {
         results::write_json(path, &results)?;
         if let Some(log) = partial {
             log.remove();
         }
-        progress.note(&format!("Results written to {}", path.display()));
+        progress.note(&output::written("Results", path));
     }
     for line in report::write_reports(&results, args.target.report_files())? {
         progress.note(&line);
@@ -142,13 +167,34 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
     if results.interrupted {
         return Ok(Completion::Interrupted);
     }
-    match results.peak {
-        Some(_) => Ok(Completion::Done),
-        None => Err(Error::Failed(format!(
-            "no load level passed: {}",
-            results.stop_reason
-        ))),
+    match failure {
+        None => Ok(Completion::Done),
+        Some(e) => Err(e),
     }
+}
+
+/// A search that ends in an error still writes `--json FILE`: the steps measured, and the
+/// error as `error` (and, when it stopped the search, as `stop_reason`). Returns the error.
+fn keep_what_was_measured(
+    results: &mut FindResults,
+    error: Error,
+    args: &FindArgs,
+    partial: Option<PartialLog>,
+    progress: &Progress,
+) -> Error {
+    results.error = Some(error.to_string());
+    if let Some(path) = &args.target.json {
+        match results::write_json(path, results) {
+            Ok(()) => {
+                if let Some(log) = partial {
+                    log.remove();
+                }
+                progress.note(&output::written("What was measured until then", path));
+            }
+            Err(e) => progress.note(&format!("warning: {e}")),
+        }
+    }
+    error
 }
 
 /// Appends a finished (or interrupted) step to `FILE.partial.jsonl`.

@@ -9,7 +9,7 @@ use super::super::Interrupt;
 use crate::cli::{FindArgs, Mode};
 use crate::load::{Load, Prober, StepPlan, Verdict, run_step};
 use crate::report::Progress;
-use crate::results::Step;
+use crate::results::{ErrorKind, Step};
 use crate::search::recovery::{self, PROBE_GAP};
 use crate::search::{Measured, PassRules, judge};
 use crate::stats::{Window, Windows, percentile_ms, summary_of};
@@ -17,6 +17,9 @@ use crate::target::{Connector, RequestTemplate};
 
 /// The longest the search waits for a server to work off the last step's backlog.
 const RECOVERY_LIMIT: Duration = Duration::from_secs(30);
+
+/// How many answers, all rejected with 4xx, stop `find` before its first step.
+const FIRST_ANSWERS: u64 = 20;
 
 /// Measures one load level: runs the step until stable or out of time, then judges it.
 pub struct StepRunner<'a> {
@@ -62,6 +65,16 @@ impl StepRunner<'_> {
         progress: &mut Progress,
     ) -> Measured {
         let (load, label) = self.load(level);
+        if level == self.first_level
+            && let Some(step) = self.first_answers(&load, &label)
+        {
+            progress.finish(&step);
+            let reason = step.failure.clone().unwrap_or_default();
+            return Measured::Abort {
+                step: Some(step),
+                reason,
+            };
+        }
         let recovery_note = self.recover(progress);
         let plan = StepPlan {
             load: load.clone(),
@@ -120,6 +133,54 @@ impl StepRunner<'_> {
             // stops climbing and bisects below it.
             Measured::Step(step)
         }
+    }
+
+    /// Before the first step warms up: its first answers, up to `FIRST_ANSWERS`, within one
+    /// window. All of them rejected with 4xx means a wrong URL, payload or content type, not
+    /// a load limit: they come back as a step cut short (for `hopeless` to stop the search),
+    /// so a wrong request costs the server 20 requests, not a whole step of them. Any other
+    /// answer ends this at once and the step runs as usual.
+    fn first_answers(&self, load: &Load, label: &str) -> Option<Step> {
+        let users = match load {
+            Load::Concurrency(users) => (*users).min(FIRST_ANSWERS as u32),
+            Load::Rate { .. } | Load::Profile { .. } => 1,
+        };
+        let plan = StepPlan {
+            load: Load::Concurrency(users),
+            warmup: Duration::ZERO,
+            window: Duration::from_millis(100),
+            max_duration: self.args.window,
+            max_requests: Some(FIRST_ANSWERS),
+            timeout: self.args.target.timeout,
+            drain: self.args.target.drain_limit(),
+        };
+        let all_rejected = |t: &crate::stats::Tally| {
+            t.requests() > 0 && t.errors.get(ErrorKind::ClientError) == t.requests()
+        };
+        let run = run_step(
+            self.template,
+            self.connector,
+            &plan,
+            self.interrupt.flag(),
+            |windows| {
+                if all_rejected(windows.total()) {
+                    Verdict::Continue
+                } else {
+                    Verdict::Stop
+                }
+            },
+        );
+        let tally = run.windows.total();
+        if run.interrupted || tally.requests() < FIRST_ANSWERS || !all_rejected(tally) {
+            return None;
+        }
+        let mut step = self.step(load.clone(), label, &run.windows, None, true);
+        step.failure = Some(format!(
+            "the first {} answers at {label} were all rejected ({})",
+            tally.requests(),
+            tally.errors.describe()
+        ));
+        Some(step)
     }
 
     /// The first measured step's median latency becomes the baseline recovery waits for.

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
+use super::output::{self, Output};
 use super::prepare::{Prepared, prepare};
 use super::{Completion, Interrupt};
 use crate::Error;
@@ -25,6 +26,8 @@ use crate::target::{Connector, RequestTemplate};
 const REQUESTS_RUN_LIMIT: Duration = Duration::from_secs(24 * 3600);
 
 pub fn run(args: &RunArgs) -> Result<Completion, Error> {
+    let out = Output::of(args.target.json.as_deref(), &args.target.reports)?;
+    super::limits::check(&super::limits::Connections::of_run(args))?;
     let mut progress = Progress::new(args.target.quiet);
     // A bad profile is bad input: say so before any load is sent.
     let profile = args
@@ -55,6 +58,7 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         .target
         .json
         .as_deref()
+        .filter(|path| !results::is_stdio(path))
         .map(PartialLog::create)
         .transpose()?;
     let interrupt = Interrupt::install();
@@ -106,19 +110,19 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         cloudwatch: None,
         scaling,
     };
-    report::emit(&report::run_report(&results, report::color_enabled()));
-    report::emit("\n");
+    out.emit(&report::run_report(&results, out.color()));
+    out.emit("\n");
     let summary = &results.summary;
     if let Some(rate) = args.rate {
-        report::emit(&format!(
-            "Offered {rate:.1} req/s, achieved {:.1} req/s ({:.1}%), dropped {} (could not be sent on time).\n",
+        out.emit(&format!(
+            "Offered {rate:.1} req/s, achieved {:.1} req/s ({:.1}%), dropped {} (--max-inflight were outstanding).\n",
             summary.rps,
             summary.rps / rate * 100.0,
             summary.dropped
         ));
     }
     if let Some(e) = &tally.first_error {
-        report::emit(&format!(
+        out.emit(&format!(
             "First error: {}{}: {}\n",
             e.kind.name(),
             e.status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(),
@@ -149,8 +153,8 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
             "p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
             l.p50, l.p99, l.max
         );
-        report::emit("\n");
-        report::emit(&report::cloudwatch_lines(&figures, &client));
+        out.emit("\n");
+        out.emit(&report::cloudwatch_lines(&figures, &client));
         results.cloudwatch = Some(figures);
     }
     if let Some(path) = &args.target.json {
@@ -158,7 +162,7 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         if let Some(log) = partial {
             log.remove();
         }
-        progress.note(&format!("Results written to {}", path.display()));
+        progress.note(&output::written("Results", path));
     }
     for line in report::write_reports(&results, args.target.report_files())? {
         progress.note(&line);
