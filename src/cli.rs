@@ -14,8 +14,10 @@ use crate::units::{
     parse_safety_factor, parse_speed,
 };
 
+mod guide;
 mod scaling;
 
+pub use guide::{GuideArgs, SearchStrategy};
 pub use scaling::{PolicyArgs, PolicyFormat, PolicyMetric, SimulateArgs, TimingArgs};
 
 /// What `peakrps --version` prints after the name: the version and the commit it was built
@@ -321,6 +323,9 @@ pub struct FindArgs {
     /// SAFETY_FACTOR in MAX_RPS × SAFETY_FACTOR × 60; in (0, 1], AWS suggests 0.5 to start.
     #[arg(long, default_value_t = 0.5, value_parser = parse_safety_factor, value_name = "FACTOR")]
     pub safety_factor: f64,
+
+    #[command(flatten)]
+    pub guide: GuideArgs,
 }
 
 #[derive(Debug, Args)]

@@ -3,7 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Arrival, CloudWatchFigures, ErrorSample, LatencySummary, Summary, TargetInfo};
+use super::{
+    Arrival, CloudWatchFigures, CurveModel, ErrorSample, InstanceInfo, Interval, LatencySummary,
+    Summary, TargetInfo,
+};
 use crate::Error;
 
 /// The flags that shaped a find run, kept so a report can say what was tested.
@@ -26,6 +29,10 @@ pub struct FindSettings {
     pub arrival: Option<Arrival>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_inflight: Option<u32>,
+    /// `--search`: "guided" (by the fitted curve) or "doubling"; absent in documents of
+    /// versions that only doubled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<String>,
 }
 
 /// One measured load level and its verdict (a row of the results table).
@@ -59,6 +66,10 @@ pub struct Step {
     /// from the step before).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The 95 % interval of `rps` from the spread of the windows it comes from (settled
+    /// steps only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rps_ci: Option<Interval>,
 }
 
 impl Step {
@@ -92,6 +103,9 @@ pub struct Peak {
     pub latency_ms: LatencySummary,
     pub success_ratio: f64,
     pub reason: String,
+    /// MAX_RPS's 95 % interval: the peak step's `rps_ci`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rps_ci: Option<Interval>,
 }
 
 /// The AWS-recommended starting safety factor.
@@ -106,6 +120,9 @@ pub struct Recommendation {
     pub invocations_per_instance: f64,
     /// The target is per minute (the peak was measured per second, hence × 60).
     pub per_minute: bool,
+    /// The target's range over MAX_RPS's 95 % interval: [low, high].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invocations_range: Option<[f64; 2]>,
 }
 
 impl Recommendation {
@@ -118,7 +135,20 @@ impl Recommendation {
             max_rps,
             invocations_per_instance: invocations,
             per_minute: true,
+            invocations_range: None,
         })
+    }
+
+    /// With the target's range over MAX_RPS ± `interval` (none without one).
+    pub fn with_interval(mut self, interval: Option<&Interval>) -> Self {
+        self.invocations_range = interval.map(|ci| {
+            let at = |rps: f64| (rps.max(0.0) * self.safety_factor * 60.0 * 10.0).round() / 10.0;
+            [
+                at(self.max_rps - ci.half_width),
+                at(self.max_rps + ci.half_width),
+            ]
+        });
+        self
     }
 
     /// The formula with the numbers filled in.
@@ -170,6 +200,12 @@ pub struct FindResults {
     /// what was measured until then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The curves fitted to the steps' throughput.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<CurveModel>,
+    /// `--instance-type`, `--instance-price`: what the endpoint ran on, for `compare`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<InstanceInfo>,
 }
 
 impl FindResults {

@@ -9,6 +9,7 @@ mod context;
 mod figures;
 mod find;
 mod io;
+mod model;
 mod run;
 mod simulate;
 
@@ -21,6 +22,7 @@ pub use find::{
     check_safety_factor,
 };
 pub use io::{PartialLog, is_stdio, now_rfc3339, read_text, shown_output, write_json, write_text};
+pub use model::{BoundsModel, CurveModel, InstanceInfo, Interval, UslModel};
 pub use run::{LiveScaling, LoadInfo, ProfileMinute, RunResults};
 pub use simulate::{
     Capacity, Direction, FactorSearch, INVOCATIONS_METRIC, Policy, PolicyDoc, ScaleEvent,

@@ -12,13 +12,14 @@ use super::prepare::{Prepared, prepare};
 use super::{Completion, Interrupt};
 use crate::Error;
 use crate::aws::runtime::{describe_error, parse_error};
-use crate::cli::{FindArgs, Mode};
+use crate::cli::{FindArgs, Mode, SearchStrategy};
 use crate::load::Prober;
 use crate::report::{self, Progress};
 use crate::results::{
-    self, ErrorKind, ErrorSample, FindResults, FindSettings, PartialLog, Recommendation, Step,
+    self, ErrorKind, ErrorSample, FindResults, FindSettings, InstanceInfo, PartialLog,
+    Recommendation, Step,
 };
-use crate::search::{Measured, PassRules, Schedule, search};
+use crate::search::{Measured, PassRules, Schedule, Strategy, search};
 
 pub fn find(args: &FindArgs) -> Result<Completion, Error> {
     let schedule = schedule(args)?;
@@ -61,8 +62,8 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
     };
     let url = template.endpoint.url();
     let mut fatal: Option<Error> = None;
-    let outcome = search(&schedule, |level, reference| {
-        let measured = runner.measure(level, reference, &mut progress);
+    let outcome = search(&schedule, |level, basis| {
+        let measured = runner.measure(level, basis, &mut progress);
         if !error_shown
             && let Some(text) =
                 notable_error(measured_step(&measured).and_then(|s| s.first_error.as_ref()))
@@ -90,7 +91,10 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
     let recommendation = outcome
         .peak
         .as_ref()
-        .map(|p| Recommendation::new(p.rps, args.safety_factor))
+        .map(|p| {
+            Recommendation::new(p.rps, args.safety_factor)
+                .map(|r| r.with_interval(p.rps_ci.as_ref()))
+        })
         .transpose()?;
     let ended = SystemTime::now();
     let mut results = FindResults {
@@ -107,6 +111,8 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         interrupted: interrupt.is_set(),
         cloudwatch: None,
         error: None,
+        model: outcome.model,
+        instance: instance(args),
     };
     if let Some(e) = fatal {
         return Err(keep_what_was_measured(
@@ -247,6 +253,21 @@ fn schedule(args: &FindArgs) -> Result<Schedule, Error> {
         start,
         max,
         precision: args.precision,
+        strategy: match args.guide.search {
+            SearchStrategy::Guided => Strategy::Guided,
+            SearchStrategy::Doubling => Strategy::Doubling,
+        },
+        closed_loop: args.mode == Mode::Concurrency,
+        shortfall: args.min_gain,
+    })
+}
+
+/// `--instance-type` and `--instance-price`, when either was given.
+fn instance(args: &FindArgs) -> Option<InstanceInfo> {
+    let g = &args.guide;
+    (g.instance_type.is_some() || g.instance_price.is_some()).then(|| InstanceInfo {
+        type_name: g.instance_type.clone(),
+        price_per_hour: g.instance_price,
     })
 }
 
@@ -275,6 +296,13 @@ fn settings(args: &FindArgs) -> FindSettings {
         timeout_s: args.target.timeout.as_secs_f64(),
         arrival: (args.mode == Mode::Rate).then_some(args.arrival),
         max_inflight: (args.mode == Mode::Rate).then_some(args.max_inflight),
+        search: Some(
+            match args.guide.search {
+                SearchStrategy::Guided => "guided",
+                SearchStrategy::Doubling => "doubling",
+            }
+            .into(),
+        ),
     }
 }
 

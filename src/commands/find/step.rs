@@ -11,8 +11,8 @@ use crate::load::{Load, Prober, StepPlan, Verdict, run_step};
 use crate::report::Progress;
 use crate::results::{ErrorKind, Step};
 use crate::search::recovery::{self, PROBE_GAP};
-use crate::search::{Measured, PassRules, judge};
-use crate::stats::{Window, Windows, percentile_ms, summary_of};
+use crate::search::{Basis, Measured, Measurement, PassRules, judge};
+use crate::stats::{Window, Windows, percentile_ms, rate_interval, summary_of};
 use crate::target::{Connector, RequestTemplate};
 
 /// The longest the search waits for a server to work off the last step's backlog.
@@ -58,12 +58,7 @@ impl StepRunner<'_> {
         }
     }
 
-    pub fn measure(
-        &self,
-        level: u64,
-        reference: Option<&Step>,
-        progress: &mut Progress,
-    ) -> Measured {
+    pub fn measure(&self, level: u64, basis: &Basis, progress: &mut Progress) -> Measured {
         let (load, label) = self.load(level);
         if level == self.first_level
             && let Some(step) = self.first_answers(&load, &label)
@@ -102,7 +97,7 @@ impl StepRunner<'_> {
                 }
             },
         );
-        let mut step = self.step(load, &label, &run.windows, reference, run.interrupted);
+        let mut step = self.step(load, &label, &run.windows, basis, run.interrupted);
         step.notes.extend(recovery_note);
         if failed_outright {
             step.passed = false;
@@ -174,7 +169,7 @@ impl StepRunner<'_> {
         if run.interrupted || tally.requests() < FIRST_ANSWERS || !all_rejected(tally) {
             return None;
         }
-        let mut step = self.step(load.clone(), label, &run.windows, None, true);
+        let mut step = self.step(load.clone(), label, &run.windows, &Basis::default(), true);
         step.failure = Some(format!(
             "the first {} answers at {label} were all rejected ({})",
             tally.requests(),
@@ -222,14 +217,14 @@ impl StepRunner<'_> {
         result.note(baseline)
     }
 
-    /// The step's figures and verdict: from its last three windows when they settled,
-    /// from all of them when they did not.
+    /// The step's figures and verdict: from its last three windows when they settled (with
+    /// their throughput's interval), from all of them when they did not.
     fn step(
         &self,
         load: Load,
         label: &str,
         windows: &Windows,
-        reference: Option<&Step>,
+        basis: &Basis,
         partial: bool,
     ) -> Step {
         let stable = windows.is_stable(self.args.stability);
@@ -238,6 +233,9 @@ impl StepRunner<'_> {
         } else {
             (windows.total().clone(), windows.span())
         };
+        let rps_ci = stable
+            .then(|| rate_interval(windows.recent_windows()))
+            .flatten();
         let summary = summary_of(&tally, span);
         let latency = percentile_ms(&tally.latency, self.rules.percentile);
         let (concurrency, offered_rps, level) = match load {
@@ -245,15 +243,15 @@ impl StepRunner<'_> {
             Load::Rate { rate, .. } => (None, Some(rate), rate.round() as u64),
             Load::Profile { .. } => (None, None, 0),
         };
-        let verdict = judge(
-            &self.rules,
+        let measurement = Measurement {
             level,
             label,
-            &summary,
-            latency,
+            summary: &summary,
+            latency_ms: latency,
             offered_rps,
-            reference,
-        );
+            rps_ci: rps_ci.as_ref(),
+        };
+        let verdict = judge(&self.rules, &measurement, basis);
         Step {
             concurrency,
             offered_rps,
@@ -266,6 +264,7 @@ impl StepRunner<'_> {
             summary,
             first_error: tally.first_error.clone(),
             notes: Vec::new(),
+            rps_ci,
         }
     }
 }
