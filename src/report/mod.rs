@@ -5,6 +5,7 @@ mod comparison;
 mod csv;
 mod export;
 mod html;
+mod model;
 mod progress;
 mod simulation;
 mod svg;

@@ -7,6 +7,7 @@
 
 mod find;
 mod find_charts;
+mod model_chart;
 mod render;
 mod run;
 mod run_charts;
