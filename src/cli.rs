@@ -14,9 +14,11 @@ use crate::units::{
     parse_safety_factor, parse_speed,
 };
 
+mod compare;
 mod guide;
 mod scaling;
 
+pub use compare::CompareArgs;
 pub use guide::{GuideArgs, SearchStrategy};
 pub use scaling::{PolicyArgs, PolicyFormat, PolicyMetric, SimulateArgs, TimingArgs};
 
@@ -51,6 +53,9 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Render a results file again: the terminal table, or --html / --csv reports.
     Report(ReportArgs),
+    /// Compare find results of several instance types or configurations: MAX_RPS, cost per
+    /// million requests, instances for a traffic peak, and the cheapest.
+    Compare(CompareArgs),
     /// Run the embedded model server (SageMaker container contract: GET /ping, POST /invocations).
     Serve(ServeArgs),
     /// Print the shell completion script for bash, zsh, fish, powershell or elvish.

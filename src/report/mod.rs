@@ -1,6 +1,7 @@
 //! What the user sees: live progress on stderr, the final table and verdict on stdout, and
 //! the HTML and CSV reports; every renderer takes a `results` document.
 
+mod compare;
 mod comparison;
 mod csv;
 mod export;
@@ -11,6 +12,7 @@ mod simulation;
 mod svg;
 mod terminal;
 
+pub use compare::compare_report;
 pub use comparison::scaling_comparison;
 pub use csv::{find_csv, run_csv, simulate_csv};
 pub use export::{Exportable, ReportFiles, check_report_files, write_reports};

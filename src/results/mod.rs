@@ -5,6 +5,7 @@
 //! A field peakrps always writes is required on reading (a missing one is named in the
 //! error), so a renamed field never reads as a silent default.
 
+mod compare;
 mod context;
 mod figures;
 mod find;
@@ -13,6 +14,7 @@ mod model;
 mod run;
 mod simulate;
 
+pub use compare::{Candidate, CompareResults, Input, Terms, compare};
 pub use context::{
     Arrival, CloudWatchFigures, MetricSummary, SageMakerTarget, TargetInfo, VariantLatency,
 };
