@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::Basis;
 use crate::results::{Interval, Step, Summary};
+use crate::stats::real_difference;
 
 /// The rules a step must pass (flags `--min-success`, `--max-latency`, `--min-gain`).
 #[derive(Clone, Debug)]
@@ -125,16 +126,16 @@ fn short_of_offered(
 /// throughput for every 10 % more latency.
 const LATENCY_PRICE: f64 = 0.1;
 
-/// How many of the curve's relative scatters make the noise on a gain between two steps:
-/// the difference of two points each off the curve by `scatter` has √2 × scatter, and 1.96
-/// of those cover 95 %.
-const SCATTER_TO_NOISE: f64 = 1.96 * std::f64::consts::SQRT_2;
+/// How many of the curve's relative scatters a gain between two steps must pass: the
+/// difference of two points each off the curve by `scatter` has √2 × scatter, and a
+/// one-sided test at 95 % asks for 1.645 of those.
+const SCATTER_TO_NOISE: f64 = 1.645 * std::f64::consts::SQRT_2;
 
 /// The knee: latency rose beyond the tolerance — at the median or at the chosen percentile,
-/// whichever rose more — and the throughput gained was not worth it: not real (within the
-/// noise of the two steps), or less than `min_gain` per doubling of load (proportionally
-/// less for smaller steps), or less than 1 % for every 10 % of added latency. Latency that
-/// did not rise calls no knee, whatever the throughput did.
+/// whichever rose more — and the throughput gained was not worth it: not real (within what
+/// the noise of the two steps can give), or less than `min_gain` per doubling of load
+/// (proportionally less for smaller steps), or less than 1 % for every 10 % of added
+/// latency. Latency that did not rise calls no knee, whatever the throughput did.
 fn past_the_knee(
     rules: &PassRules,
     m: &Measurement,
@@ -169,7 +170,7 @@ fn past_the_knee(
     }
     (gain <= noise).then(|| {
         format!(
-            "{which} rose {latency_rise:.1}x at {} while throughput grew {:.1}%, within the ±{:.1}% noise of the two steps",
+            "{which} rose {latency_rise:.1}x at {} while throughput grew {:.1}%, within the {:.1}% a real gain must pass",
             m.label,
             gain * 100.0,
             noise * 100.0
@@ -177,17 +178,27 @@ fn past_the_knee(
     })
 }
 
-/// The relative noise on the gain from `reference` to the step: the two throughputs' 95 %
-/// half-widths combined (√(h₁² + h₂²)), or, when larger, what the curve's scatter between
-/// steps puts on a difference of two of them.
+/// The least relative gain from `reference` to a step that counts as real: Welch's
+/// one-sided test at 95 % on the two throughputs' windows, or, when larger, what the
+/// trusted curve's scatter between steps puts on a difference of two of them. A step
+/// without an interval (unsettled) adds no noise of its own.
 pub fn gain_noise(reference: &Step, step_ci: Option<&Interval>, scatter: Option<f64>) -> f64 {
     let base = reference.summary.rps;
     if base <= 0.0 {
         return 0.0;
     }
-    let half = |ci: Option<&Interval>| ci.map_or(0.0, |ci| ci.half_width);
-    let windows = half(reference.rps_ci.as_ref()).hypot(half(step_ci)) / base;
-    windows.max(scatter.unwrap_or(0.0) * SCATTER_TO_NOISE)
+    let steady = |like: &Interval| Interval {
+        half_width: 0.0,
+        ..like.clone()
+    };
+    let windows = match (reference.rps_ci.as_ref(), step_ci) {
+        (Some(a), Some(b)) => real_difference(a, b),
+        (Some(one), None) => real_difference(one, &steady(one)),
+        (None, Some(one)) => real_difference(&steady(one), one),
+        (None, None) => None,
+    };
+    let windows = windows.unwrap_or(0.0);
+    (windows / base).max(scatter.unwrap_or(0.0) * SCATTER_TO_NOISE)
 }
 
 /// "99", "99.9", "50".

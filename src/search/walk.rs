@@ -8,6 +8,9 @@ use super::rules::gain_noise;
 use super::{Basis, Outcome, Schedule, Strategy, conclude, gate_on_stability};
 use crate::results::Step;
 
+/// Confirmations that may pass in a row before the walk stops following the curve.
+const MAX_CONFIRMATIONS: u32 = 2;
+
 /// Why a level was chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Probe {
@@ -34,6 +37,9 @@ pub(super) struct Walk<'a> {
     /// passed.
     planned: Probe,
     last: Option<(Probe, bool)>,
+    /// Confirmations in a row that passed (the knee lay a little higher than the curve put
+    /// it); after `MAX_CONFIRMATIONS` of them the walk falls back to its default.
+    confirmations: u32,
     /// Why the walk ended before a failing step closed the bracket, when it did.
     plateau: Option<String>,
 }
@@ -49,6 +55,7 @@ impl<'a> Walk<'a> {
             curves: Curves::default(),
             planned: Probe::Default,
             last: None,
+            confirmations: 0,
             plateau: None,
         }
     }
@@ -90,9 +97,9 @@ impl<'a> Walk<'a> {
     }
 
     /// Where the trusted curve says to look, strictly between `lo` and `upper`: at its knee,
-    /// or just above `lo` when the knee is at or below it. After a probe at the knee passed
-    /// only the confirmation just above it may follow, and after a confirmation passed
-    /// (the curve was wrong) the default.
+    /// or just above `lo` when the knee is at or below it. After a guided probe passed, the
+    /// curve may only ask for a confirmation (a knee higher up means it moved: the default
+    /// looks there once), and after two confirmations passed in a row, the default.
     fn guided(&self, lo: u64, upper: u64) -> Option<(u64, Probe)> {
         let (_, knee) = self.curves.guide()?;
         let confirm = lo + self.schedule.gap(lo);
@@ -102,10 +109,10 @@ impl<'a> Walk<'a> {
         } else {
             (target, Probe::Knee)
         };
-        let allowed = match self.last {
-            Some((Probe::Confirm, true)) => false,
-            Some((Probe::Knee, true)) => probe == Probe::Confirm,
-            _ => true,
+        let guided_passed = matches!(self.last, Some((Probe::Knee | Probe::Confirm, true)));
+        let allowed = match probe {
+            Probe::Knee => !guided_passed,
+            _ => self.confirmations < MAX_CONFIRMATIONS,
         };
         (allowed && level > lo && level < upper).then_some((level, probe))
     }
@@ -114,6 +121,10 @@ impl<'a> Walk<'a> {
     pub(super) fn record(&mut self, mut step: Step) {
         gate_on_stability(&mut step, self.pass.as_ref());
         self.last = Some((self.planned, step.passed));
+        self.confirmations = match (self.planned, step.passed) {
+            (Probe::Confirm, true) => self.confirmations + 1,
+            _ => 0,
+        };
         self.steps.push(step.clone());
         if step.passed {
             self.previous_pass = self.pass.replace(step);
@@ -132,8 +143,8 @@ impl<'a> Walk<'a> {
     }
 
     /// After a confirmation passed: the curve put the knee at or below the level before it,
-    /// and the throughput did not grow beyond the noise of the two steps though the load
-    /// grew by more than that noise (so a rise would have shown). More load then buys
+    /// and the throughput gained no more than the noise of the two steps can give though the
+    /// load grew by more than that (so a rise would have shown). More load then buys
     /// latency, not throughput: the walk ends, said why.
     fn plateau_reached(&self, scatter: Option<f64>) -> Option<String> {
         let (Some(step), Some(before)) = (&self.pass, &self.previous_pass) else {
@@ -145,12 +156,12 @@ impl<'a> Walk<'a> {
         let growth = step.level() as f64 / before.level().max(1) as f64 - 1.0;
         (knee <= before.level() as f64 && gain <= noise && growth > noise).then(|| {
             format!(
-                "throughput stayed within ±{:.1}% from {} to {} ({:+.1}% for {:.0}% more load), past the knee the fitted curve puts at {knee:.1}: more load adds latency, not throughput",
-                noise * 100.0,
+                "throughput grew {:.1}% from {} to {} for {:.0}% more load, less than the {:.1}% a real gain must pass, past the knee the fitted curve puts at {knee:.1}: more load adds latency, not throughput",
+                gain * 100.0,
                 before.level_label(),
                 step.level_label(),
-                gain * 100.0,
-                growth * 100.0
+                growth * 100.0,
+                noise * 100.0
             )
         })
     }

@@ -47,6 +47,39 @@ pub fn rate_interval(windows: &[Window]) -> Option<Interval> {
     })
 }
 
+/// One-sided 95 % quantiles of Student's t, for 1 to 30 degrees of freedom.
+const T95_ONE_SIDED: [f64; 30] = [
+    6.314, 2.920, 2.353, 2.132, 2.015, 1.943, 1.895, 1.860, 1.833, 1.812, 1.796, 1.782, 1.771,
+    1.761, 1.753, 1.746, 1.740, 1.734, 1.729, 1.725, 1.721, 1.717, 1.714, 1.711, 1.708, 1.706,
+    1.703, 1.701, 1.699, 1.697,
+];
+
+/// The one-sided 95 % quantile of Student's t with `df` degrees of freedom (`None` for 0).
+/// Past 30, `1.645 + 1.6/df` is within 0.002 of the exact value (1.684 at 40, 1.658 at 120).
+pub fn t95_one_sided(df: usize) -> Option<f64> {
+    match df {
+        0 => None,
+        1..=30 => Some(T95_ONE_SIDED[df - 1]),
+        _ => Some(1.645 + 1.6 / df as f64),
+    }
+}
+
+/// How much larger `b`'s mean must be than `a`'s for the difference to be real: Welch's
+/// one-sided test at 95 %, `t(0.95, ν) × √(se_a² + se_b²)` with the Welch–Satterthwaite ν
+/// (rounded down), the standard errors recovered from the intervals. 0 when neither mean
+/// varied; `None` when an interval says nothing (fewer than two windows).
+pub fn real_difference(a: &Interval, b: &Interval) -> Option<f64> {
+    let (se_a, se_b) = (standard_error(a)?, standard_error(b)?);
+    let (va, vb) = (se_a * se_a, se_b * se_b);
+    if va + vb <= 0.0 {
+        return Some(0.0);
+    }
+    let df_of = |i: &Interval| f64::from(i.windows.saturating_sub(1).max(1));
+    let welch = (va + vb).powi(2) / (va * va / df_of(a) + vb * vb / df_of(b));
+    let t = t95_one_sided((welch.floor() as usize).max(1))?;
+    Some(t * (va + vb).sqrt())
+}
+
 /// One standard error of the mean an interval was made from: its half-width over t.
 pub fn standard_error(interval: &Interval) -> Option<f64> {
     let df = usize::try_from(interval.windows).ok()?.checked_sub(1)?;
@@ -66,6 +99,32 @@ mod tests {
             let t = t95(df).expect("df > 0");
             assert!((t - exact).abs() < 0.003, "{df}: {t}");
         }
+    }
+
+    /// Two steps of three windows each with the same spread: ν = 4, so the difference must
+    /// pass t(0.95, 4) = 2.132 standard errors of it; a step whose windows agreed exactly
+    /// adds nothing, and leaves the other's 2 degrees of freedom (t = 2.920).
+    #[test]
+    fn a_difference_is_real_past_welchs_one_sided_threshold() {
+        let ci = |half_width| Interval {
+            half_width,
+            confidence: CONFIDENCE,
+            windows: 3,
+        };
+        let se = 4.303_f64.recip() * 10.0;
+        let both = real_difference(&ci(10.0), &ci(10.0)).expect("intervals");
+        assert!(
+            (both - 2.132 * (2.0 * se * se).sqrt()).abs() < 1e-9,
+            "{both}"
+        );
+        let one = real_difference(&ci(0.0), &ci(10.0)).expect("intervals");
+        assert!((one - 2.920 * se).abs() < 1e-9, "{one}");
+        assert_eq!(real_difference(&ci(0.0), &ci(0.0)), Some(0.0));
+        let single = Interval {
+            windows: 1,
+            ..ci(1.0)
+        };
+        assert_eq!(real_difference(&single, &ci(1.0)), None);
     }
 
     #[test]

@@ -165,9 +165,11 @@ fn hard_knees_take_fewer_steps_to_the_same_peak() {
     }
 }
 
-/// A smooth curve (the USL itself, N* 21.8): the guided walk looks where the fit puts the
-/// knee (14.6, 95 % of the maximum), then just above, and ends within 5 % of the peak
-/// doubling finds, in fewer steps.
+/// A smooth curve (the USL itself, N* 21.8), measured to ±1 %: the guided walk looks where
+/// the fit puts the knee (14.6, 95 % of the maximum), then climbs by confirmations while
+/// their gains stay real and worth the latency, and ends on the plateau within 5 % of the
+/// peak doubling finds, in no more steps. (With so little noise the rules keep paying for
+/// small steps up to N*; the knee is where a noisier server stops.)
 #[test]
 fn a_smooth_curve_is_followed_by_its_fit() {
     let server = usl_server(usl::Usl {
@@ -178,7 +180,10 @@ fn a_smooth_curve_is_followed_by_its_fit() {
     let (tried_d, out_d) = run(&schedule(Strategy::Doubling, true, 1, 0.1), &*server);
     let (tried_g, out_g) = run(&schedule(Strategy::Guided, true, 1, 0.1), &*server);
     assert_eq!(tried_d, vec![1, 2, 4, 8, 16, 32, 24, 20, 22]);
-    assert_eq!(tried_g, vec![1, 2, 4, 8, 15, 17, 34, 19]);
+    // 17 and 19 are confirmations that pass; then doubling to 38 fails, and 21 gains 0.6 %
+    // over 19, less than the 0.7 % a real gain must pass: the plateau.
+    assert_eq!(tried_g, vec![1, 2, 4, 8, 15, 17, 19, 38, 21]);
+    assert!(tried_g.len() <= tried_d.len());
     let (d, g) = (peak_rps(&out_d), peak_rps(&out_g));
     assert!(
         (g / d - 1.0).abs() <= 0.05,
