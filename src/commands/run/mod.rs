@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use super::output::{self, Output};
+use super::output::Output;
 use super::prepare::{Prepared, prepare};
 use super::{Completion, Interrupt};
 use crate::Error;
@@ -52,15 +52,8 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         info,
         _server,
         sagemaker,
+        mut partial,
     } = prepare(&args.target, &progress)?;
-    // Only once the target is ready: bad input leaves no partial file behind.
-    let mut partial = args
-        .target
-        .json
-        .as_deref()
-        .filter(|path| !results::is_stdio(path))
-        .map(PartialLog::create)
-        .transpose()?;
     let interrupt = Interrupt::install();
     let started_at = results::now_rfc3339();
     let mut target = Target {
@@ -169,16 +162,7 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         )));
     }
     results.error = failure.as_ref().map(Error::to_string);
-    if let Some(path) = &args.target.json {
-        results::write_json(path, &results)?;
-        if let Some(log) = partial {
-            log.remove();
-        }
-        progress.note(&output::written("Results", path));
-    }
-    for line in report::write_reports(&results, args.target.report_files())? {
-        progress.note(&line);
-    }
+    super::write_results(&results, &args.target, partial, &progress)?;
     match (failure, run.interrupted) {
         (Some(e), _) => Err(e),
         (None, true) => Ok(Completion::Interrupted),
