@@ -129,6 +129,103 @@ fn a_target_that_fails_everything_stops_the_search() {
     assert!(!out.doc["steps"].as_array().unwrap().is_empty());
 }
 
+/// A server that collapses under overload, as one behind a circuit breaker does: it holds
+/// each request 20 ms, and while more than `limit` are in flight (or were, within the last
+/// 300 ms) it answers every request 503. Its peak is a concurrency of exactly `limit`.
+fn collapsing_server(limit: usize) -> std::net::SocketAddr {
+    use axum::http::StatusCode;
+    use axum::routing::post;
+    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+    use std::sync::{Arc, OnceLock};
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    // Milliseconds since `start` until which the server stays collapsed.
+    let collapsed_until = Arc::new(AtomicU64::new(0));
+    let start = Arc::new(OnceLock::<Instant>::new());
+    common::serve_in_background(move |listener| async move {
+        let app = axum::Router::new().route(
+            "/invocations",
+            post(move || {
+                let (in_flight, collapsed_until, start) = (
+                    Arc::clone(&in_flight),
+                    Arc::clone(&collapsed_until),
+                    Arc::clone(&start),
+                );
+                async move {
+                    let now = || start.get_or_init(Instant::now).elapsed().as_millis() as u64;
+                    if in_flight.fetch_add(1, Ordering::SeqCst) + 1 > limit {
+                        collapsed_until.fetch_max(now() + 300, Ordering::SeqCst);
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    in_flight.fetch_sub(1, Ordering::SeqCst);
+                    if now() < collapsed_until.load(Ordering::SeqCst) {
+                        (StatusCode::SERVICE_UNAVAILABLE, "overloaded")
+                    } else {
+                        (StatusCode::OK, "ok")
+                    }
+                }
+            }),
+        );
+        let _ = axum::serve(listener, app).await;
+    })
+}
+
+/// A level where every request fails is a failing step like any other: the search bisects
+/// below it instead of ending there. (It used to end at the first such step, reporting
+/// concurrency 8 for a server whose peak is 12.)
+#[test]
+fn a_level_where_everything_fails_is_bisected_below() {
+    let _guard = exclusive();
+    let addr = collapsing_server(12);
+    let target = format!("http://{addr}/invocations");
+    let (code, stdout, _, doc) = common::find(&target, &["--precision", "0.05"]);
+    assert_eq!(code, 0, "{stdout}");
+    let levels: Vec<u64> = doc["steps"]
+        .as_array()
+        .map(|steps| {
+            steps
+                .iter()
+                .filter_map(|s| s["concurrency"].as_u64())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(levels.contains(&16), "doubling reached 16: {levels:?}");
+    assert_eq!(doc["peak"]["concurrency"], 12, "{levels:?}\n{stdout}");
+}
+
+/// A request that cannot be signed is never sent unsigned: it is a `signing` error, and the
+/// run says what failed. (An invalid session token makes the canonical request fail.)
+#[test]
+fn a_request_that_cannot_be_signed_is_a_signing_error_not_sent() {
+    let _guard = exclusive();
+    let server = model_server(4, Duration::from_millis(1), 4, WhenFull::Unavailable);
+    let out = peakrps()
+        .args([
+            "run",
+            "sagemaker://my-endpoint",
+            "-c",
+            "1",
+            "-n",
+            "5",
+            "--quiet",
+        ])
+        .env("AWS_ENDPOINT_URL", format!("http://{}", server.addr))
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_SESSION_TOKEN", "bad\u{1}token")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("no request succeeded (5 signing)"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("cannot sign the request"), "{stdout}");
+}
+
 fn wait_for_lines(path: &std::path::Path, lines: usize, limit: Duration) -> bool {
     let started = Instant::now();
     while started.elapsed() < limit {
