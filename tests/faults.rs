@@ -331,3 +331,42 @@ fn after_sigkill_the_partial_log_holds_every_finished_step() {
         "no complete results file pretends the run finished"
     );
 }
+
+/// A long `run` killed with SIGKILL keeps every finished one-second window in
+/// `FILE.partial.jsonl`, each with its exact counts.
+#[test]
+fn after_sigkill_a_runs_partial_log_holds_every_finished_window() {
+    let _guard = exclusive();
+    let server = model_server(8, Duration::from_millis(5), 64, WhenFull::Unavailable);
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("run.json");
+    let partial = dir.path().join("run.json.partial.jsonl");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_peakrps"))
+        .args(["run", &url(&server), "--rate", "50", "--duration", "60s"])
+        .args(["--warmup", "0s", "--quiet", "--json"])
+        .arg(&json)
+        .spawn()
+        .unwrap();
+    let finished = wait_for_lines(&partial, 3, Duration::from_secs(30));
+    child.kill().unwrap(); // SIGKILL: no chance to clean up
+    let _ = child.wait();
+    assert!(finished, "three windows finished");
+    let text = std::fs::read_to_string(&partial).unwrap();
+    let windows: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(windows.len() >= 3);
+    for (i, w) in windows.iter().enumerate() {
+        assert_eq!(w["window"], i as u64, "{w}");
+        assert_eq!(w["requests"], w["scheduled"], "{w}");
+        // 50 req/s over one second; the first window may start a little late.
+        let requests = w["requests"].as_u64().unwrap();
+        assert!((40..=60).contains(&requests), "{w}");
+        assert_eq!(w["success_ratio"], 1.0, "{w}");
+    }
+    assert!(
+        !json.exists(),
+        "no complete results file pretends the run finished"
+    );
+}
