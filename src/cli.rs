@@ -20,7 +20,7 @@ mod scaling;
 
 pub use compare::CompareArgs;
 pub use guide::{GuideArgs, SearchStrategy};
-pub use scaling::{PolicyArgs, PolicyFormat, PolicyMetric, SimulateArgs, TimingArgs};
+pub use scaling::{CooldownArgs, PolicyArgs, PolicyFormat, PolicyMetric, SimulateArgs, TimingArgs};
 
 /// What `peakrps --version` prints after the name: the version and the commit it was built
 /// from, e.g. "0.1.0 (ed007e7a1b2c 2026-12-01)" (see build.rs).

@@ -95,6 +95,10 @@ pub struct RunResults {
     /// `predicted_instances` come from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scaling: Option<LiveScaling>,
+    /// The error the command ended with (exit 1), when it did: the document still holds
+    /// what was measured until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl RunResults {
