@@ -180,6 +180,27 @@ fn peak(doc: &Value) -> f64 {
     doc["peak"]["rps"].as_f64().unwrap_or(0.0)
 }
 
+/// Each step's level, throughput, verdict and failure, one a line: what a failed assertion
+/// shows of the search that led to it.
+fn walked(doc: &Value) -> String {
+    let steps = doc["steps"].as_array().map_or(&[][..], Vec::as_slice);
+    steps
+        .iter()
+        .map(|s| {
+            format!(
+                "\n  {} {} req/s passed {} {}",
+                s["concurrency"].as_u64().map_or_else(
+                    || format!("rate {}", s["offered_rps"]),
+                    |c| format!("concurrency {c}")
+                ),
+                s["rps"],
+                s["passed"],
+                s["failure"].as_str().unwrap_or("")
+            )
+        })
+        .collect()
+}
+
 fn within(measured: f64, truth: f64, tolerance: f64) -> bool {
     (measured / truth - 1.0).abs() <= tolerance + 1e-9
 }
@@ -223,8 +244,16 @@ fn both_modes_find(
         (c / capacity - 1.0) * 100.0,
         (r / capacity - 1.0) * 100.0
     );
-    assert!(within(c, capacity, 0.05), "{name}: concurrency mode {c}");
-    assert!(within(r, capacity, 0.05), "{name}: rate mode {r}");
+    assert!(
+        within(c, capacity, 0.05),
+        "{name}: concurrency mode {c}:{}",
+        walked(&closed)
+    );
+    assert!(
+        within(r, capacity, 0.05),
+        "{name}: rate mode {r}:{}",
+        walked(&open)
+    );
     assert!(
         within(c, r, 0.10),
         "{name}: the modes disagree: {c} and {r}"
@@ -266,14 +295,15 @@ fn both_modes_find(
     );
     assert!(
         within(peak(&doubling), capacity, 0.05),
-        "{name}: doubling {}",
-        peak(&doubling)
+        "{name}: doubling {}:{}",
+        peak(&doubling),
+        walked(&doubling)
     );
     assert!(
         count(guided) < count(&doubling),
-        "{name}: guided {}, doubling {}",
-        guided["steps"],
-        doubling["steps"]
+        "{name}: guided{}\ndoubling{}",
+        walked(guided),
+        walked(&doubling)
     );
 }
 
