@@ -10,6 +10,7 @@ mod figures;
 mod find;
 mod io;
 mod run;
+mod shard;
 mod simulate;
 
 pub use context::{
@@ -22,6 +23,7 @@ pub use find::{
 };
 pub use io::{PartialLog, is_stdio, now_rfc3339, read_text, shown_output, write_json, write_text};
 pub use run::{LiveScaling, LoadInfo, ProfileMinute, RunResults};
+pub use shard::{ShardInfo, TallyRecord, WindowRecord};
 pub use simulate::{
     Capacity, Direction, FactorSearch, INVOCATIONS_METRIC, Policy, PolicyDoc, ScaleEvent,
     SimMinute, SimSummary, SimulateResults, Timing, TradeOff, Traffic,

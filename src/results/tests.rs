@@ -57,6 +57,7 @@ fn summary() -> Summary {
         scheduled: None,
         connections: None,
         reconnects: None,
+        tally: None,
     }
 }
 
@@ -114,6 +115,7 @@ fn find() -> FindResults {
         interrupted: false,
         cloudwatch: None,
         error: None,
+        shard: None,
     }
 }
 

@@ -107,6 +107,7 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         interrupted: interrupt.is_set(),
         cloudwatch: None,
         error: None,
+        shard: None,
     };
     if let Some(e) = fatal {
         return Err(keep_what_was_measured(

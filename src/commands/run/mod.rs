@@ -108,6 +108,7 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         minutes,
         interrupted: run.interrupted,
         cloudwatch: None,
+        shard: None,
         scaling,
     };
     out.emit(&report::run_report(&results, out.color()));
