@@ -4,12 +4,14 @@
 mod find;
 mod interrupt;
 mod limits;
+mod merge;
 mod output;
 mod policy;
 mod prepare;
 mod report;
 mod run;
 mod serve;
+mod shard;
 mod shell;
 mod simulate;
 
@@ -61,6 +63,7 @@ pub fn execute(command: Command) -> Result<Completion, Error> {
         Command::Run(args) => run::run(&args),
         Command::Policy(args) => policy::policy(&args),
         Command::Report(args) => report::report(&args),
+        Command::Merge(args) => merge::merge(&args),
         Command::Serve(args) => serve::serve(&args),
         Command::Simulate(args) => simulate::simulate(&args),
         Command::Completions(args) => shell::completions(&args),

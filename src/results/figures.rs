@@ -163,7 +163,7 @@ pub struct Summary {
     /// A shard's document (`--shard`): the counts and histograms behind these figures, for
     /// `peakrps merge`; absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tally: Option<super::TallyRecord>,
+    pub tally: Option<Box<super::TallyRecord>>,
 }
 
 impl Summary {
