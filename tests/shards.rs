@@ -542,3 +542,50 @@ fn bad_shard_flags_are_refused_before_any_load() {
     );
     assert!(String::from_utf8_lossy(&late.stderr).contains("too late to join"));
 }
+
+/// What kubernetes-validate (in CI) cannot see in deploy/kubernetes/job.yaml: the Job is
+/// Indexed, runs every shard at once and tells each how many there are, asks for whole
+/// cores, and carries no AWS key.
+#[test]
+fn the_kubernetes_job_runs_one_shard_per_pod() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/kubernetes/job.yaml");
+    let text = std::fs::read_to_string(path).expect("the manifest");
+    // "key: value  # comment" → value, for the first line with that key.
+    let value = |key: &str| {
+        text.lines()
+            .map(|l| l.split(" #").next().unwrap_or_default().trim())
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix(':').map(str::trim))
+            .map(|v| v.trim_matches('"').to_string())
+    };
+    assert_eq!(value("completionMode").as_deref(), Some("Indexed"));
+    let n = value("completions").expect("completions");
+    assert_eq!(value("parallelism"), Some(n.clone()), "every shard at once");
+    let shards_env = text
+        .split("name: PEAKRPS_SHARDS")
+        .nth(1)
+        .and_then(|rest| rest.lines().nth(1))
+        .and_then(|l| l.split(" #").next())
+        .and_then(|l| l.trim().strip_prefix("value:"))
+        .map(|v| v.trim().trim_matches('"').to_string());
+    assert_eq!(shards_env, Some(n), "PEAKRPS_SHARDS = completions");
+    let cpu = value("cpu").expect("a cpu request");
+    assert!(
+        cpu.parse::<u32>().is_ok_and(|c| c >= 1),
+        "whole cores: {cpu}"
+    );
+    for key in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "aws_secret_access_key",
+    ] {
+        assert!(!text.contains(key), "no key in the manifest: {key}");
+    }
+    assert!(
+        text.contains("--json=-"),
+        "each shard's document goes to its log"
+    );
+    assert!(
+        text.contains("batch.kubernetes.io/controller-uid"),
+        "the run id is the Job's uid"
+    );
+}
