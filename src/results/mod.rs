@@ -112,6 +112,11 @@ pub fn find_results_from(text: &str, source: &str, needed_by: &str) -> Result<Fi
         return Err(refuse(&schema));
     }
     match Document::parse(text).map_err(|why| Error::Input(format!("{source}: {why}")))? {
+        Document::Find(results) if results.shard.as_ref().is_some_and(|s| s.index.is_some()) => {
+            Err(Error::Input(format!(
+                "{source} is one shard's part of a run; {needed_by} needs the whole: `peakrps merge` the shards' documents first"
+            )))
+        }
         Document::Find(results) => Ok(results),
         other => Err(refuse(other.schema())),
     }

@@ -51,6 +51,7 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         progress.note(&note);
     }
     let interrupt = Interrupt::install();
+    plan::wait_for_start(args, &sharding, &interrupt);
     let started_at = results::now_rfc3339();
     let started = SystemTime::now();
     let mut error_shown = false;

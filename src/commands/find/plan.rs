@@ -149,6 +149,14 @@ impl StepRunner<'_> {
     }
 }
 
+/// Without a plan, `--start-at` delays the whole search (a plan's steps wait for their
+/// own slots).
+pub fn wait_for_start(args: &FindArgs, sharding: &Sharding, interrupt: &Interrupt) {
+    if let (None, Some(start)) = (args.plan.levels(), sharding.start) {
+        wait_until(start.instant, interrupt);
+    }
+}
+
 /// Sleeps until `t`, waking early when interrupted.
 fn wait_until(t: Instant, interrupt: &Interrupt) {
     while !interrupt.is_set() {
