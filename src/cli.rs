@@ -17,7 +17,7 @@ use crate::units::{
 mod scaling;
 mod shard;
 
-pub use scaling::{PolicyArgs, PolicyFormat, PolicyMetric, SimulateArgs, TimingArgs};
+pub use scaling::{CooldownArgs, PolicyArgs, PolicyFormat, PolicyMetric, SimulateArgs, TimingArgs};
 pub use shard::{MergeArgs, PlanArgs, ShardArgs, ShardSpec, StartAt};
 
 /// What `peakrps --version` prints after the name: the version and the commit it was built

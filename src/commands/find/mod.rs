@@ -34,15 +34,8 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         info,
         _server,
         sagemaker,
+        mut partial,
     } = prepare(&args.target, &progress)?;
-    // Only once the target is ready: bad input leaves no partial file behind.
-    let mut partial = args
-        .target
-        .json
-        .as_deref()
-        .filter(|path| !results::is_stdio(path))
-        .map(PartialLog::create)
-        .transpose()?;
     progress.note(&format!(
         "Finding the peak of {} (Ctrl-C stops and keeps what was measured)",
         info.url
@@ -172,16 +165,13 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         out.emit("\n");
         out.emit(&report::cloudwatch_lines(figures, &client));
     }
-    if let Some(path) = &args.target.json {
-        super::shard::write_json(path, &results, sharding.sharded())?;
-        if let Some(log) = partial {
-            log.remove();
-        }
-        progress.note(&output::written("Results", path));
-    }
-    for line in report::write_reports(&results, args.target.report_files())? {
-        progress.note(&line);
-    }
+    super::write_results(
+        &results,
+        &args.target,
+        sharding.sharded(),
+        partial,
+        &progress,
+    )?;
     if results.interrupted {
         return Ok(Completion::Interrupted);
     }
@@ -202,7 +192,7 @@ fn keep_what_was_measured(
 ) -> Error {
     results.error = Some(error.to_string());
     if let Some(path) = &args.target.json {
-        match results::write_json(path, results) {
+        match super::shard::write_json(path, results, results.shard.is_some()) {
             Ok(()) => {
                 if let Some(log) = partial {
                     log.remove();

@@ -164,7 +164,8 @@ fn same_length(a: &ShardDoc, b: &ShardDoc) -> Result<(), Error> {
 fn failed(doc: &ShardDoc) -> Option<&str> {
     match &doc.doc {
         Document::Find(r) => r.error.as_deref(),
-        _ => None,
+        Document::Run(r) => r.error.as_deref(),
+        Document::Simulate(_) => None,
     }
 }
 

@@ -232,7 +232,8 @@ fn merge_run(docs: &[ShardDoc]) -> Result<RunResults, Error> {
         minutes,
         interrupted: shards.iter().any(|(_, r)| r.interrupted),
         scaling,
-        shard: merged_info(Some(&info)),
+        shard: merged_info(Some(&info)).map(Box::new),
+        error: None,
         ..first.clone()
     })
 }

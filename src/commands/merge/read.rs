@@ -21,7 +21,7 @@ impl ShardDoc {
     pub fn info(&self) -> Option<&ShardInfo> {
         match &self.doc {
             Document::Find(r) => r.shard.as_ref(),
-            Document::Run(r) => r.shard.as_ref(),
+            Document::Run(r) => r.shard.as_deref(),
             Document::Simulate(_) => None,
         }
     }
@@ -109,7 +109,7 @@ fn shard_doc(text: &str, source: String) -> Result<ShardDoc, Error> {
     let doc = Document::parse(text).map_err(|why| Error::Input(format!("{source}: {why}")))?;
     let info = match &doc {
         Document::Find(r) => r.shard.as_ref(),
-        Document::Run(r) => r.shard.as_ref(),
+        Document::Run(r) => r.shard.as_deref(),
         Document::Simulate(_) => {
             return Err(Error::Input(format!(
                 "{source} is a peakrps.simulate/v1 document; merge takes the documents of find and run shards"

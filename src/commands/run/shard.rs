@@ -23,7 +23,7 @@ pub fn mark_shard(
         run.windows.span(),
         &[],
     )?;
-    results.shard = Some(ShardInfo {
+    results.shard = Some(Box::new(ShardInfo {
         run_id: run_id.clone(),
         count: sharding.process.count,
         index: Some(sharding.process.index),
@@ -31,7 +31,7 @@ pub fn mark_shard(
         load: Some(whole),
         plan: Vec::new(),
         safety_factor: None,
-    });
+    }));
     Ok(())
 }
 
