@@ -423,7 +423,8 @@ fn altered(from: &Path, to: &Path, change: impl FnOnce(&mut Value)) -> String {
 }
 
 /// Shards of two runs, a missing shard, a shard twice, a corrupt histogram, other
-/// settings, an unsharded document: each one line on stderr and exit 2.
+/// settings, an unsharded document: each one line on stderr and exit 2; a shard that ended
+/// in an error: one line and exit 1.
 #[test]
 fn bad_sets_of_shards_are_refused_in_one_line() {
     let _guard = exclusive();
@@ -467,6 +468,14 @@ fn bad_sets_of_shards_are_refused_in_one_line() {
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
+    // A shard whose run ended in an error (its document says why) is a failed run, not input.
+    let failed = altered(&files[1], &dir.path().join("failed.json"), |d| {
+        d["error"] = "no request succeeded (1 connect)".into();
+    });
+    let (code, _, stderr) = merge(&[&s0, &failed], "");
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("ended in an error"), "{stderr}");
     let (code, stdout, stderr) = merge(&[&s1, &s0], "");
     assert_eq!(code, 0, "the good pair merges, in any order: {stderr}");
     assert!(stdout.contains("Merged 2 shards"), "{stdout}");
