@@ -15,8 +15,10 @@ use crate::units::{
 };
 
 mod scaling;
+mod shard;
 
 pub use scaling::{CooldownArgs, PolicyArgs, PolicyFormat, PolicyMetric, SimulateArgs, TimingArgs};
+pub use shard::{MergeArgs, PlanArgs, ShardArgs, ShardSpec, StartAt};
 
 /// What `peakrps --version` prints after the name: the version and the commit it was built
 /// from, e.g. "0.1.0 (ed007e7a1b2c 2026-12-01)" (see build.rs).
@@ -49,6 +51,9 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Render a results file again: the terminal table, or --html / --csv reports.
     Report(ReportArgs),
+    /// Add up the documents of a run's shards (--shard K/N) exactly into one ordinary
+    /// find or run document.
+    Merge(MergeArgs),
     /// Run the embedded model server (SageMaker container contract: GET /ping, POST /invocations).
     Serve(ServeArgs),
     /// Print the shell completion script for bash, zsh, fish, powershell or elvish.
@@ -127,6 +132,9 @@ pub struct TargetArgs {
 
     #[command(flatten)]
     pub sagemaker: SageMakerArgs,
+
+    #[command(flatten)]
+    pub shard: ShardArgs,
 }
 
 /// How an https:// target's certificate is checked (by default: against the public roots).
@@ -321,6 +329,9 @@ pub struct FindArgs {
     /// SAFETY_FACTOR in MAX_RPS × SAFETY_FACTOR × 60; in (0, 1], AWS suggests 0.5 to start.
     #[arg(long, default_value_t = 0.5, value_parser = parse_safety_factor, value_name = "FACTOR")]
     pub safety_factor: f64,
+
+    #[command(flatten)]
+    pub plan: PlanArgs,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! Measurements: what one stretch of load produced (latency histograms, successes, errors by
 //! kind, connections), measurement windows, the figures a step reports and the stability test.
 
+pub mod interchange;
 mod tally;
 mod window;
 
