@@ -17,10 +17,12 @@ use crate::units::{
 mod compare;
 mod guide;
 mod scaling;
+mod shard;
 
 pub use compare::CompareArgs;
 pub use guide::{GuideArgs, SearchStrategy};
 pub use scaling::{CooldownArgs, PolicyArgs, PolicyFormat, PolicyMetric, SimulateArgs, TimingArgs};
+pub use shard::{MergeArgs, PlanArgs, ShardArgs, ShardSpec, StartAt};
 
 /// What `peakrps --version` prints after the name: the version and the commit it was built
 /// from, e.g. "0.1.0 (ed007e7a1b2c 2026-12-01)" (see build.rs).
@@ -56,6 +58,9 @@ pub enum Command {
     /// Compare find results of several instance types or configurations: MAX_RPS, cost per
     /// million requests, instances for a traffic peak, and the cheapest.
     Compare(CompareArgs),
+    /// Add up the documents of a run's shards (--shard K/N) exactly into one ordinary
+    /// find or run document.
+    Merge(MergeArgs),
     /// Run the embedded model server (SageMaker container contract: GET /ping, POST /invocations).
     Serve(ServeArgs),
     /// Print the shell completion script for bash, zsh, fish, powershell or elvish.
@@ -134,6 +139,9 @@ pub struct TargetArgs {
 
     #[command(flatten)]
     pub sagemaker: SageMakerArgs,
+
+    #[command(flatten)]
+    pub shard: ShardArgs,
 }
 
 /// How an https:// target's certificate is checked (by default: against the public roots).
@@ -331,6 +339,9 @@ pub struct FindArgs {
 
     #[command(flatten)]
     pub guide: GuideArgs,
+
+    #[command(flatten)]
+    pub plan: PlanArgs,
 }
 
 #[derive(Debug, Args)]

@@ -5,10 +5,12 @@ mod conn;
 mod engine;
 mod probe;
 mod schedule;
+mod shard;
 mod slots;
 mod users;
 mod wire;
 
-pub use engine::{Load, StepPlan, StepRun, Verdict, run_step};
+pub use engine::{Load, StepPlan, StepRun, Verdict, run_step, run_step_at};
 pub use probe::Prober;
 pub use schedule::Schedule;
+pub use shard::ProcessShard;

@@ -202,10 +202,13 @@ pub struct FindResults {
     pub error: Option<String>,
     /// The curves fitted to the steps' throughput.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub model: Option<CurveModel>,
+    pub model: Option<Box<CurveModel>>,
     /// `--instance-type`, `--instance-price`: what the endpoint ran on, for `compare`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance: Option<InstanceInfo>,
+    /// `--shard K/N`: which part of which run this document holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<super::ShardInfo>,
 }
 
 impl FindResults {

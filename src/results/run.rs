@@ -95,6 +95,9 @@ pub struct RunResults {
     /// `predicted_instances` come from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scaling: Option<LiveScaling>,
+    /// `--shard K/N`: which part of which run this document holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Box<super::ShardInfo>>,
     /// The error the command ended with (exit 1), when it did: the document still holds
     /// what was measured until then.
     #[serde(default, skip_serializing_if = "Option::is_none")]

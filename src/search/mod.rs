@@ -5,6 +5,7 @@
 
 mod bounds;
 mod curves;
+pub mod plan;
 pub mod recovery;
 mod rules;
 pub mod usl;
@@ -116,6 +117,12 @@ fn gate_on_stability(step: &mut Step, settled_pass: Option<&Step>) {
             step.level_label()
         ));
     }
+}
+
+/// Ends with the steps so far and `last` (the step an abort carries, if any).
+fn finish(mut steps: Vec<Step>, last: Option<Step>, reason: String) -> Outcome {
+    steps.extend(last);
+    conclude(steps, reason)
 }
 
 /// The peak: the passing step with the highest throughput among those that settled; an

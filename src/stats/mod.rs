@@ -2,6 +2,7 @@
 //! kind, connections), measurement windows, the figures a step reports, the stability test,
 //! and confidence intervals.
 
+pub mod interchange;
 mod interval;
 mod tally;
 mod window;

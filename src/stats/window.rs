@@ -91,6 +91,11 @@ impl Windows {
         self.recent.last()
     }
 
+    /// The latest three windows (fewer when fewer closed), oldest first.
+    pub fn latest(&self) -> &[Window] {
+        &self.recent
+    }
+
     /// Everything the windows counted, merged.
     pub fn total(&self) -> &Tally {
         &self.total

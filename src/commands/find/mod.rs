@@ -1,5 +1,6 @@
 //! `peakrps find`: step the load up, find the peak, print the scaling target.
 
+mod plan;
 mod step;
 
 use std::cell::Cell;
@@ -19,10 +20,12 @@ use crate::results::{
     self, ErrorKind, ErrorSample, FindResults, FindSettings, InstanceInfo, PartialLog,
     Recommendation, Step,
 };
-use crate::search::{Measured, PassRules, Schedule, Strategy, search};
+use crate::search::{Basis, Measured, PassRules, Schedule, Strategy, plan::run_plan, search};
 
 pub fn find(args: &FindArgs) -> Result<Completion, Error> {
     let schedule = schedule(args)?;
+    let sharding = super::shard::resolve(&args.target, SystemTime::now())?;
+    plan::check(args, &sharding)?;
     let out = Output::of(args.target.json.as_deref(), &args.target.reports)?;
     super::limits::check(&super::limits::Connections::of_find(args))?;
     let mut progress = Progress::new(args.target.quiet);
@@ -38,7 +41,11 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         "Finding the peak of {} (Ctrl-C stops and keeps what was measured)",
         info.url
     ));
+    if let Some(note) = sharding.waiting_note() {
+        progress.note(&note);
+    }
     let interrupt = Interrupt::install();
+    plan::wait_for_start(args, &sharding, &interrupt);
     let started_at = results::now_rfc3339();
     let started = SystemTime::now();
     let mut error_shown = false;
@@ -52,10 +59,15 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         first_level: schedule.start,
         prober: Prober::new(&template, &connector, args.target.timeout).ok(),
         baseline_ms: Cell::new(None),
+        plan: args
+            .plan
+            .levels()
+            .map(|_| plan::PlanClock::new(&sharding, args)),
     };
+    let first_level = args.plan.levels().map_or(schedule.start, |l| l[0]);
     let url = template.endpoint.url();
     let mut fatal: Option<Error> = None;
-    let outcome = search(&schedule, |level, basis| {
+    let measure = |level, basis: &Basis| {
         let measured = runner.measure(level, basis, &mut progress);
         if !error_shown
             && let Some(text) =
@@ -71,7 +83,7 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
                 reason: "cannot write the partial log".into(),
             };
         }
-        if let Some(e) = hopeless(&measured, schedule.start, &url) {
+        if let Some(e) = hopeless(&measured, first_level, &url) {
             let reason = e.to_string();
             fatal = Some(e);
             return Measured::Abort {
@@ -80,7 +92,11 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
             };
         }
         measured
-    });
+    };
+    let outcome = match args.plan.levels() {
+        Some(levels) => run_plan(levels, measure),
+        None => search(&schedule, measure),
+    };
     let recommendation = outcome
         .peak
         .as_ref()
@@ -104,9 +120,11 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         interrupted: interrupt.is_set(),
         cloudwatch: None,
         error: None,
-        model: outcome.model,
+        model: outcome.model.map(Box::new),
         instance: instance(args),
+        shard: None,
     };
+    plan::mark_shard(&mut results, &sharding, args);
     if let Some(e) = fatal {
         return Err(keep_what_was_measured(
             &mut results,
@@ -138,7 +156,7 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
             }
         }
     }
-    let failure = (results.peak.is_none() && !results.interrupted)
+    let failure = (results.peak.is_none() && !results.interrupted && results.shard.is_none())
         .then(|| Error::Failed(format!("no load level passed: {}", results.stop_reason)));
     results.error = failure.as_ref().map(Error::to_string);
     out.emit(&report::find_table(&results, out.color()));
@@ -153,7 +171,13 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         out.emit("\n");
         out.emit(&report::cloudwatch_lines(figures, &client));
     }
-    super::write_results(&results, &args.target, partial, &progress)?;
+    super::write_results(
+        &results,
+        &args.target,
+        sharding.sharded(),
+        partial,
+        &progress,
+    )?;
     if results.interrupted {
         return Ok(Completion::Interrupted);
     }
@@ -174,7 +198,7 @@ fn keep_what_was_measured(
 ) -> Error {
     results.error = Some(error.to_string());
     if let Some(path) = &args.target.json {
-        match results::write_json(path, results) {
+        match super::shard::write_json(path, results, results.shard.is_some()) {
             Ok(()) => {
                 if let Some(log) = partial {
                     log.remove();

@@ -34,11 +34,13 @@ pub struct StepRunner<'a> {
     pub prober: Option<Prober>,
     /// The median latency of the first step: what "recovered" means.
     pub baseline_ms: Cell<Option<f64>>,
+    /// `--plan`: fixed levels in fixed slots instead of the search's steps.
+    pub plan: Option<super::plan::PlanClock>,
 }
 
 impl StepRunner<'_> {
     /// The load of a level, and its label ("concurrency 8", "rate 400/s").
-    fn load(&self, level: u64) -> (Load, String) {
+    pub(super) fn load(&self, level: u64) -> (Load, String) {
         match self.args.mode {
             Mode::Concurrency => {
                 let concurrency = u32::try_from(level).unwrap_or(u32::MAX);
@@ -59,6 +61,9 @@ impl StepRunner<'_> {
     }
 
     pub fn measure(&self, level: u64, basis: &Basis, progress: &mut Progress) -> Measured {
+        if let Some(clock) = &self.plan {
+            return self.measure_planned(clock, level, basis.reference, progress);
+        }
         let (load, label) = self.load(level);
         if level == self.first_level
             && let Some(step) = self.first_answers(&load, &label)

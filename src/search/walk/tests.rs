@@ -56,6 +56,7 @@ fn step(level: u64, closed: bool, (rps, p50, p99): (f64, f64, f64)) -> Step {
             scheduled: (!closed).then_some(level * 6),
             connections: None,
             reconnects: None,
+            tally: None,
         },
         latency_at_percentile_ms: p99,
         stable: true,
