@@ -6,9 +6,11 @@ mod engine;
 mod probe;
 mod schedule;
 mod slots;
+mod stream;
 mod users;
 mod wire;
 
 pub use engine::{Load, StepPlan, StepRun, Verdict, run_step};
 pub use probe::Prober;
 pub use schedule::Schedule;
+pub use stream::NOT_A_STREAM;

@@ -15,6 +15,7 @@ use super::engine::Budget;
 use super::schedule::Schedule;
 use super::slots::{Clock, Slots};
 use crate::results::ErrorKind;
+use crate::stats::StreamRecord;
 
 /// What a shard's users, its dispatcher and its driver share.
 pub struct ShardState {
@@ -96,13 +97,20 @@ impl ShardState {
     ) -> Option<Conn> {
         let index = self.clock.window_of(due);
         self.slots.borrow_mut().begin(index);
-        let sent = tokio::select! {
+        let mut sent = tokio::select! {
             biased;
             _ = self.cut.notified() => None,
             sent = link.send(conn, body) => Some(sent),
         };
         let latency = due.elapsed();
         let mut slots = self.slots.borrow_mut();
+        if link.template.stream().is_some() {
+            let record = sent
+                .as_mut()
+                .map(|s| std::mem::take(&mut s.stream))
+                .unwrap_or_default();
+            self.record_stream(&mut slots, index, due, &record);
+        }
         let tally = slots.tally(index);
         let (outcome, conn) = match sent {
             Some(sent) => {
@@ -131,6 +139,34 @@ impl ShardState {
         }
         self.changed.notify_one();
         conn
+    }
+}
+
+impl ShardState {
+    /// A streamed request's tokens: its TTFT and gaps in the window it fell due in, its
+    /// tokens in the windows they arrived in (not after the load stopped).
+    fn record_stream(
+        &self,
+        slots: &mut Slots,
+        index: Option<u32>,
+        due: Instant,
+        record: &StreamRecord,
+    ) {
+        slots
+            .tally(index)
+            .stream_mut()
+            .record(due, Instant::now(), record);
+        let scale = record.scale();
+        let stopped = self.stopped.get();
+        for &(at, n) in &record.reads {
+            let window = self
+                .clock
+                .running_window(at)
+                .filter(|_| stopped.is_none_or(|s| at < s));
+            if let Some(w) = window {
+                slots.tally(Some(w)).stream_mut().tokens_arrived += f64::from(n) * scale;
+            }
+        }
     }
 }
 

@@ -11,6 +11,7 @@ mod find;
 mod io;
 mod run;
 mod simulate;
+mod stream;
 
 pub use context::{
     Arrival, CloudWatchFigures, MetricSummary, SageMakerTarget, TargetInfo, VariantLatency,
@@ -26,6 +27,7 @@ pub use simulate::{
     Capacity, Direction, FactorSearch, INVOCATIONS_METRIC, Policy, PolicyDoc, ScaleEvent,
     SimMinute, SimSummary, SimulateResults, Timing, TradeOff, Traffic,
 };
+pub use stream::{ConcurrencyTarget, StreamFigures, StreamSettings, TokenSource};
 
 use std::path::Path;
 

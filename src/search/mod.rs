@@ -143,7 +143,7 @@ fn conclude(steps: Vec<Step>, reason: String) -> Outcome {
         steps
             .iter()
             .filter(|s| s.passed && !s.partial && (s.stable || !stable_only))
-            .max_by(|a, b| a.summary.rps.total_cmp(&b.summary.rps))
+            .max_by(|a, b| a.throughput().total_cmp(&b.throughput()))
     };
     let (chosen, reason) = match (best(true), best(false)) {
         (Some(step), _) => (Some(step), reason),
@@ -163,6 +163,7 @@ fn conclude(steps: Vec<Step>, reason: String) -> Outcome {
         latency_ms: s.summary.latency_ms,
         success_ratio: s.summary.success_ratio,
         reason: reason.clone(),
+        stream: s.stream.clone(),
     });
     Outcome {
         steps,

@@ -275,6 +275,7 @@ fn settings(args: &FindArgs) -> FindSettings {
         timeout_s: args.target.timeout.as_secs_f64(),
         arrival: (args.mode == Mode::Rate).then_some(args.arrival),
         max_inflight: (args.mode == Mode::Rate).then_some(args.max_inflight),
+        stream: None,
     }
 }
 

@@ -266,6 +266,7 @@ impl StepRunner<'_> {
             summary,
             first_error: tally.first_error.clone(),
             notes: Vec::new(),
+            stream: None,
         }
     }
 }

@@ -214,10 +214,9 @@ fn success_chart(r: &FindResults, steps: &[&Step]) -> LineChart {
 
 /// The failed requests of each step stacked by kind, or a note when none failed.
 fn errors_figure(steps: &[&Step]) -> Figure {
-    let layers: Vec<BarLayer> = ErrorKind::ALL
-        .iter()
-        .filter(|k| steps.iter().any(|s| s.summary.errors.get(**k) > 0))
-        .map(|k| error_layer(*k, steps))
+    let layers: Vec<BarLayer> = ErrorKind::every()
+        .filter(|k| steps.iter().any(|s| s.summary.errors.get(*k) > 0))
+        .map(|k| error_layer(k, steps))
         .collect();
     if layers.is_empty() {
         return Figure::note("errors", "Errors by kind: no request failed in any step.");
