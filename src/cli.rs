@@ -15,8 +15,12 @@ use crate::units::{
 };
 
 mod scaling;
+mod stream;
 
 pub use scaling::{PolicyArgs, PolicyFormat, PolicyMetric, SimulateArgs, TimingArgs};
+pub use stream::{
+    ApiArg, DEFAULT_MAX_ITL, DEFAULT_MAX_TTFT, LlmServeArgs, StreamArgs, StreamSloArgs,
+};
 
 /// What `peakrps --version` prints after the name: the version and the commit it was built
 /// from, e.g. "0.1.0 (ed007e7a1b2c 2026-12-01)" (see build.rs).
@@ -127,6 +131,9 @@ pub struct TargetArgs {
 
     #[command(flatten)]
     pub sagemaker: SageMakerArgs,
+
+    #[command(flatten)]
+    pub stream: StreamArgs,
 }
 
 /// How an https:// target's certificate is checked (by default: against the public roots).
@@ -321,6 +328,9 @@ pub struct FindArgs {
     /// SAFETY_FACTOR in MAX_RPS × SAFETY_FACTOR × 60; in (0, 1], AWS suggests 0.5 to start.
     #[arg(long, default_value_t = 0.5, value_parser = parse_safety_factor, value_name = "FACTOR")]
     pub safety_factor: f64,
+
+    #[command(flatten)]
+    pub slo: StreamSloArgs,
 }
 
 #[derive(Debug, Args)]
@@ -410,6 +420,9 @@ pub struct ServeArgs {
     /// x-amzn-ErrorType ThrottlingException, as SageMaker does).
     #[arg(long, default_value = "503", value_name = "503|throttle")]
     pub when_full: WhenFull,
+
+    #[command(flatten)]
+    pub llm: LlmServeArgs,
 }
 
 /// What `find` steps up.

@@ -4,6 +4,7 @@
 mod find;
 mod interrupt;
 mod limits;
+mod llm;
 mod output;
 mod policy;
 mod prepare;

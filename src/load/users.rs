@@ -143,8 +143,9 @@ impl ShardState {
 }
 
 impl ShardState {
-    /// A streamed request's tokens: its TTFT and gaps in the window it fell due in, its
-    /// tokens in the windows they arrived in (not after the load stopped).
+    /// A streamed request's tokens: its TTFT in the window it fell due in, the gaps between
+    /// its tokens and (up to when the load stopped) the tokens themselves in the windows
+    /// they arrived in.
     fn record_stream(
         &self,
         slots: &mut Slots,
@@ -158,12 +159,15 @@ impl ShardState {
             .record(due, Instant::now(), record);
         let scale = record.scale();
         let stopped = self.stopped.get();
-        for &(at, n) in &record.reads {
-            let window = self
+        for (i, &(at, n)) in record.reads.iter().enumerate() {
+            // Gaps count in the window they ended in (the last one past the end).
+            let window = self.clock.window_of(at).or(index);
+            slots.tally(window).stream_mut().record_gaps(record, i);
+            let running = self
                 .clock
                 .running_window(at)
                 .filter(|_| stopped.is_none_or(|s| at < s));
-            if let Some(w) = window {
+            if let Some(w) = running {
                 slots.tally(Some(w)).stream_mut().tokens_arrived += f64::from(n) * scale;
             }
         }

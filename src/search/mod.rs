@@ -4,8 +4,10 @@
 
 pub mod recovery;
 mod rules;
+mod stream;
 
 pub use rules::{Judgement, PassRules, judge};
+pub use stream::{StreamRules, judge_stream};
 
 use crate::results::{Peak, Step};
 

@@ -40,7 +40,9 @@ impl StreamRecord {
     }
 }
 
-/// The streaming part of a tally (one window, one shard, or merged).
+/// The streaming part of a tally (one window, one shard, or merged). TTFT and the request's
+/// tokens count in the window the request fell due in; tokens as they arrived and the gaps
+/// between them in the windows they arrived in (a request may outlast several windows).
 #[derive(Clone, Debug)]
 pub struct StreamTally {
     /// Time to first token, microseconds.
@@ -90,12 +92,6 @@ impl StreamTally {
         };
         self.ttft
             .saturating_record(micros(first.saturating_duration_since(due)));
-        for pair in record.reads.windows(2) {
-            let ((before, _), (at, n)) = (pair[0], pair[1]);
-            let n = n.max(1);
-            let gap = at.saturating_duration_since(before) / n;
-            self.itl.saturating_record_n(micros(gap), u64::from(n));
-        }
         let tokens = record.output_tokens();
         self.output_tokens += tokens;
         self.input_tokens += record.usage_input.unwrap_or(0);
@@ -112,6 +108,18 @@ impl StreamTally {
                 self.paces += 1;
             }
         }
+    }
+
+    /// Records the gaps before read `i` of `record` (one per token it carried): the gap since
+    /// the read before, shared evenly by the tokens that arrived together.
+    pub fn record_gaps(&mut self, record: &StreamRecord, i: usize) {
+        let before = i.checked_sub(1).and_then(|j| record.reads.get(j));
+        let (Some(&(before, _)), Some(&(at, n))) = (before, record.reads.get(i)) else {
+            return;
+        };
+        let n = n.max(1);
+        let gap = at.saturating_duration_since(before) / n;
+        self.itl.saturating_record_n(micros(gap), u64::from(n));
     }
 
     pub fn merge(&mut self, other: &StreamTally) {
@@ -217,6 +225,9 @@ mod tests {
         };
         let mut t = StreamTally::default();
         t.record(due, at(due, 170), &record);
+        for i in 0..4 {
+            t.record_gaps(&record, i);
+        }
         let f = stream_figures(&t, Duration::from_secs(1), 99.0);
         assert!((f.ttft_ms.p50 - 100.0).abs() < 0.1, "{f:?}");
         // Gaps: 20 ms, then 40 ms shared by two tokens: 20 ms each.
