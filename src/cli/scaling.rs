@@ -58,9 +58,10 @@ pub struct PolicyArgs {
     #[arg(long, value_parser = parse_safety_factor, value_name = "FACTOR")]
     pub safety_factor: Option<f64>,
 
-    /// The metric to track.
-    #[arg(long, value_enum, default_value_t = PolicyMetric::Invocations)]
-    pub metric: PolicyMetric,
+    /// The metric to track [default: concurrency for a `find --stream` result, else
+    /// invocations].
+    #[arg(long, value_enum)]
+    pub metric: Option<PolicyMetric>,
 
     /// Seconds after a scale-in before another scale-in may start.
     #[arg(long, default_value = "300s", value_parser = parse_duration, value_name = "DURATION")]

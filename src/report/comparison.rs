@@ -188,6 +188,7 @@ mod tests {
                     provisioning_min: 4,
                 },
             }),
+            stream: None,
         }
     }
 

@@ -19,7 +19,7 @@ use crate::report::{self, Progress};
 use crate::results::{self, ErrorKind, LoadInfo, PartialLog, RunResults, Summary};
 use crate::scaling::TrafficProfile;
 use crate::scaling::live::Watch;
-use crate::stats::{Windows, summary_of};
+use crate::stats::{Windows, stream_figures, summary_of};
 use crate::target::{Connector, RequestTemplate};
 
 /// How long a `--requests N` run may take at most.
@@ -109,9 +109,16 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         interrupted: run.interrupted,
         cloudwatch: None,
         scaling,
+        stream: tally
+            .stream
+            .as_deref()
+            .map(|s| stream_figures(s, run.windows.span(), 99.0)),
     };
     out.emit(&report::run_report(&results, out.color()));
     out.emit("\n");
+    if let Some(f) = &results.stream {
+        out.emit(&report::stream_run_line(f));
+    }
     let summary = &results.summary;
     if let Some(rate) = args.rate {
         out.emit(&format!(
