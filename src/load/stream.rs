@@ -15,7 +15,7 @@ use crate::aws::eventstream::INNER_CONTENT_TYPE;
 use crate::results::ErrorKind;
 use crate::stats::StreamRecord;
 use crate::target::Io;
-use crate::target::llm::{StreamDecoder, StreamFault, StreamSpec};
+use crate::target::llm::{Format, StreamDecoder, StreamFault, StreamSpec};
 
 /// How a stream that got a 2xx ended badly.
 #[derive(Clone, Debug)]
@@ -219,10 +219,16 @@ fn not_a_stream(
     framing: Framing,
     record: &StreamRecord,
 ) -> Option<Fault> {
-    if !record.reads.is_empty() || decoder.usage_output.is_some_and(|n| n > 0) {
+    let content_type = header(headers, "content-type").unwrap_or("none");
+    // A body of known length that no header calls a stream came back whole, however the
+    // API counted it (a raw API counts any bytes as a token).
+    let declared = Format::of_content_type(content_type).is_some()
+        || content_type.starts_with(crate::aws::eventstream::CONTENT_TYPE);
+    let whole = matches!(framing, Framing::Length(_)) && !declared;
+    let tokens = !record.reads.is_empty() || decoder.usage_output.is_some_and(|n| n > 0);
+    if tokens && !whole {
         return None;
     }
-    let content_type = header(headers, "content-type").unwrap_or("none");
     let how = match framing {
         Framing::Length(n) => format!("a body of {n} bytes with Content-Length"),
         Framing::Chunked => format!("{} bytes in chunks", decoder.bytes),
@@ -232,7 +238,7 @@ fn not_a_stream(
     Some(Fault {
         kind: ErrorKind::Other,
         detail: format!(
-            "not a stream: the answer (Content-Type {content_type}, {how}, {} events) carried no token: {}",
+            "not a stream: the answer (Content-Type {content_type}, {how}, {} events) streamed no token: {}",
             decoder.events_read,
             sample.trim()
         ),
