@@ -117,6 +117,46 @@ fn find_stream_lands_on_the_formulas_peak_and_ttft() {
         "SageMakerVariantConcurrentRequestsPerModelHighResolution"
     );
     assert_eq!(tt["TargetValue"].as_f64(), Some(target_c));
+
+    // The reports draw TTFT and ITL against concurrency, and the CSV has their columns.
+    let (html, csv) = (
+        dir.path().join("stream.html"),
+        dir.path().join("stream.csv"),
+    );
+    let report = peakrps()
+        .arg("report")
+        .arg(&file)
+        .arg("--html")
+        .arg(&html)
+        .arg("--csv")
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    for title in [
+        "Time to first token vs concurrency",
+        "Inter-token latency vs concurrency",
+        "--max-ttft",
+    ] {
+        assert!(page.contains(title), "{title} missing from the page");
+    }
+    let mut table = csv::Reader::from_path(&csv).unwrap();
+    let header = table.headers().unwrap().clone();
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (ttft, itl) = (column("ttft_p50_ms"), column("itl_p99_ms"));
+    let rows: Vec<csv::StringRecord> = table.records().map(Result::unwrap).collect();
+    let steps = doc["steps"].as_array().unwrap();
+    assert_eq!(rows.len(), steps.len());
+    for (row, step) in rows.iter().zip(steps) {
+        let value = |i: usize| row.get(i).and_then(|v| v.parse::<f64>().ok());
+        assert_eq!(value(ttft), step["stream"]["ttft_ms"]["p50"].as_f64());
+        assert_eq!(value(itl), step["stream"]["itl_ms"]["p99"].as_f64());
+    }
 }
 
 /// A stand-in for SageMaker's runtime: `POST /endpoints/NAME/invocations-response-stream`
@@ -154,8 +194,7 @@ fn serve_stub(
         let n = count.fetch_add(1, Ordering::Relaxed);
         let fail_after = (n % error_every == error_every - 1).then_some(3);
         out.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/vnd.amazon.eventstream\r\nx-amzn-sagemaker-content-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n")?;
-        let mut parts = 0;
-        for chunk in upstream_chunks(upstream, &body)? {
+        for (parts, chunk) in upstream_chunks(upstream, &body)?.enumerate() {
             if fail_after == Some(parts) {
                 write_chunk(
                     &mut out,
@@ -164,7 +203,6 @@ fn serve_stub(
                 break;
             }
             write_chunk(&mut out, &encode_payload_part(&chunk))?;
-            parts += 1;
         }
         out.write_all(b"0\r\n\r\n")?;
     }

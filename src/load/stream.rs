@@ -101,7 +101,7 @@ impl Reader<'_> {
         let complete = match framing {
             Framing::Length(n) => self.length(io, buf, n).await?,
             Framing::Chunked => self.chunked(io, buf).await?,
-            Framing::UntilClose => self.to_close(io, buf).await?,
+            Framing::UntilClose => self.read_until_close(io, buf).await?,
         };
         if complete {
             let tokens = self.decoder.finish();
@@ -181,7 +181,11 @@ impl Reader<'_> {
         }
     }
 
-    async fn to_close(&mut self, io: &mut dyn Io, buf: &mut BytesMut) -> Result<bool, WireError> {
+    async fn read_until_close(
+        &mut self,
+        io: &mut dyn Io,
+        buf: &mut BytesMut,
+    ) -> Result<bool, WireError> {
         loop {
             let ok = self.feed(buf);
             buf.clear();

@@ -90,11 +90,19 @@ fn to_text(
 
 /// One row per step, in the order the steps ran.
 pub fn find_csv(results: &FindResults) -> Result<String, Error> {
-    let records = results
-        .steps
-        .iter()
-        .map(|step| step_record(step, results.is_peak(step)));
-    to_text(&STEP_HEADER, records)
+    let stream = results.steps.iter().any(|s| s.stream.is_some());
+    let records = results.steps.iter().map(|step| {
+        let mut record = step_record(step, results.is_peak(step));
+        if stream {
+            record.extend(super::stream::csv_fields(step));
+        }
+        record
+    });
+    let mut header = STEP_HEADER.to_vec();
+    if stream {
+        header.extend(super::stream::CSV_HEADER);
+    }
+    to_text(&header, records)
 }
 
 /// The summary columns a run row and a profile minute share: `rps` to `duration_s`.

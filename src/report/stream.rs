@@ -57,6 +57,49 @@ pub fn run_line(f: &StreamFigures) -> String {
     )
 }
 
+/// The columns a streaming step adds to the CSV (after the usual ones).
+pub const CSV_HEADER: [&str; 13] = [
+    "output_tokens_per_s",
+    "ttft_p50_ms",
+    "ttft_p90_ms",
+    "ttft_p99_ms",
+    "itl_p50_ms",
+    "itl_p90_ms",
+    "itl_p99_ms",
+    "output_tokens",
+    "input_tokens",
+    "output_tokens_per_s_per_request",
+    "concurrency_in_flight",
+    "model_stream_error",
+    "internal_stream_failure",
+];
+
+/// A step's values for `CSV_HEADER` (empty when the step has no streaming figures).
+pub fn csv_fields(step: &Step) -> Vec<String> {
+    let e = &step.summary.errors;
+    let Some(f) = &step.stream else {
+        return vec![String::new(); CSV_HEADER.len()];
+    };
+    [
+        f.output_tokens_per_s,
+        f.ttft_ms.p50,
+        f.ttft_ms.p90,
+        f.ttft_ms.p99,
+        f.itl_ms.p50,
+        f.itl_ms.p90,
+        f.itl_ms.p99,
+        f.output_tokens as f64,
+        f.input_tokens as f64,
+        f.output_tokens_per_s_per_request,
+        f.concurrency,
+        e.model_stream_error as f64,
+        e.internal_stream_failure as f64,
+    ]
+    .iter()
+    .map(|v| v.to_string())
+    .collect()
+}
+
 /// One row per step: tokens per second, TTFT and ITL (ms), end-to-end p99, concurrency in
 /// flight, success, errors, verdict.
 pub fn find_table(results: &FindResults, color: bool) -> String {
