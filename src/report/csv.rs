@@ -150,7 +150,9 @@ fn profile_csv(minutes: &[ProfileMinute]) -> Result<String, Error> {
 
 /// One row per minute of the simulated traffic.
 pub fn simulate_csv(results: &SimulateResults) -> Result<String, Error> {
-    let header = [
+    // The concurrency metric adds the mean of each minute's datapoints.
+    let concurrency = results.datapoints.is_some();
+    let mut header = vec![
         "minute",
         "offered_rps",
         "instances",
@@ -160,8 +162,11 @@ pub fn simulate_csv(results: &SimulateResults) -> Result<String, Error> {
         "p99_ms",
         "failed",
     ];
+    if concurrency {
+        header.push("concurrency_per_instance");
+    }
     let records = results.timeline.iter().map(|m| {
-        vec![
+        let mut record = vec![
             m.minute.to_string(),
             m.offered_rps.to_string(),
             m.instances.to_string(),
@@ -170,7 +175,11 @@ pub fn simulate_csv(results: &SimulateResults) -> Result<String, Error> {
             m.overloaded.to_string(),
             opt(m.p99_ms),
             m.failed.to_string(),
-        ]
+        ];
+        if concurrency {
+            record.push(opt(m.concurrency_per_instance));
+        }
+        record
     });
     to_text(&header, records)
 }

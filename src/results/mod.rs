@@ -24,8 +24,8 @@ pub use find::{
 pub use io::{PartialLog, is_stdio, now_rfc3339, read_text, shown_output, write_json, write_text};
 pub use run::{LiveScaling, LoadInfo, ProfileMinute, RunResults};
 pub use simulate::{
-    Capacity, Direction, FactorSearch, INVOCATIONS_METRIC, Policy, PolicyDoc, ScaleEvent,
-    SimMinute, SimSummary, SimulateResults, Timing, TradeOff, Traffic,
+    CONCURRENCY_METRIC, Capacity, Datapoints, Direction, FactorSearch, INVOCATIONS_METRIC, Policy,
+    PolicyDoc, ScaleEvent, SimMinute, SimSummary, SimulateResults, Timing, TradeOff, Traffic,
 };
 pub use stream::{ConcurrencyTarget, StreamFigures, StreamSettings, TokenSource};
 
