@@ -18,13 +18,14 @@ use peakrps::server::WhenFull;
 use peakrps::server::llm::{EngineConfig, LlmConfig, start};
 use serde_json::Value;
 
-/// Batch 4; a 256-token prompt's first step takes 40 + 1 + 51.2 = 92.2 ms, and prefill
+/// Batch 4; a 256-token prompt's first step takes 20 + 1 + 25.6 = 46.6 ms, and prefill
 /// stays a small share of a request's time (so tokens per second settle within a window).
+/// A request of 16 tokens lasts about 0.4 s: short enough for 1 s windows to hold several.
 fn engine() -> EngineConfig {
     EngineConfig {
         batch: 4,
-        prefill_per_token: Duration::from_micros(200),
-        decode_step: Duration::from_millis(40),
+        prefill_per_token: Duration::from_micros(100),
+        decode_step: Duration::from_millis(20),
         decode_per_seq: Duration::from_millis(1),
     }
 }
@@ -65,9 +66,9 @@ fn find_stream_lands_on_the_formulas_peak_and_ttft() {
         "--warmup",
         "500ms",
         "--step-duration",
-        "10s",
+        "7s",
         "--max-concurrency",
-        "16",
+        "6",
     ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let doc = &out.doc;
@@ -117,6 +118,31 @@ fn find_stream_lands_on_the_formulas_peak_and_ttft() {
         "SageMakerVariantConcurrentRequestsPerModelHighResolution"
     );
     assert_eq!(tt["TargetValue"].as_f64(), Some(target_c));
+
+    // simulate takes the same metric and target for it, on 10-second datapoints.
+    let (traffic, sim_json) = (dir.path().join("t.csv"), dir.path().join("sim.json"));
+    std::fs::write(&traffic, "minute,rps\n0,1\n1,4\n2,4\n").unwrap();
+    let sim = peakrps()
+        .args(["simulate", "--from"])
+        .arg(&file)
+        .arg("--traffic")
+        .arg(&traffic)
+        .arg("--json")
+        .arg(&sim_json)
+        .output()
+        .unwrap();
+    assert!(
+        sim.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sim.stderr)
+    );
+    let sim: Value = serde_json::from_str(&std::fs::read_to_string(&sim_json).unwrap()).unwrap();
+    assert_eq!(
+        sim["policy"]["metric"],
+        tt["PredefinedMetricSpecification"]["PredefinedMetricType"]
+    );
+    assert_eq!(sim["policy"]["target_value"].as_f64(), Some(target_c));
+    assert_eq!(sim["datapoints"]["period_s"], 10);
 
     // The reports draw TTFT and ITL against concurrency, and the CSV has their columns.
     let (html, csv) = (
