@@ -17,7 +17,7 @@ use crate::units::{
 mod scaling;
 mod stream;
 
-pub use scaling::{PolicyArgs, PolicyFormat, PolicyMetric, SimulateArgs, TimingArgs};
+pub use scaling::{CooldownArgs, PolicyArgs, PolicyFormat, PolicyMetric, SimulateArgs, TimingArgs};
 pub use stream::{
     ApiArg, DEFAULT_MAX_ITL, DEFAULT_MAX_TTFT, LlmServeArgs, StreamArgs, StreamSloArgs,
 };

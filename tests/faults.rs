@@ -129,6 +129,103 @@ fn a_target_that_fails_everything_stops_the_search() {
     assert!(!out.doc["steps"].as_array().unwrap().is_empty());
 }
 
+/// A server that collapses under overload, as one behind a circuit breaker does: it holds
+/// each request 20 ms, and while more than `limit` are in flight (or were, within the last
+/// 300 ms) it answers every request 503. Its peak is a concurrency of exactly `limit`.
+fn collapsing_server(limit: usize) -> std::net::SocketAddr {
+    use axum::http::StatusCode;
+    use axum::routing::post;
+    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+    use std::sync::{Arc, OnceLock};
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    // Milliseconds since `start` until which the server stays collapsed.
+    let collapsed_until = Arc::new(AtomicU64::new(0));
+    let start = Arc::new(OnceLock::<Instant>::new());
+    common::serve_in_background(move |listener| async move {
+        let app = axum::Router::new().route(
+            "/invocations",
+            post(move || {
+                let (in_flight, collapsed_until, start) = (
+                    Arc::clone(&in_flight),
+                    Arc::clone(&collapsed_until),
+                    Arc::clone(&start),
+                );
+                async move {
+                    let now = || start.get_or_init(Instant::now).elapsed().as_millis() as u64;
+                    if in_flight.fetch_add(1, Ordering::SeqCst) + 1 > limit {
+                        collapsed_until.fetch_max(now() + 300, Ordering::SeqCst);
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    in_flight.fetch_sub(1, Ordering::SeqCst);
+                    if now() < collapsed_until.load(Ordering::SeqCst) {
+                        (StatusCode::SERVICE_UNAVAILABLE, "overloaded")
+                    } else {
+                        (StatusCode::OK, "ok")
+                    }
+                }
+            }),
+        );
+        let _ = axum::serve(listener, app).await;
+    })
+}
+
+/// A level where every request fails is a failing step like any other: the search bisects
+/// below it instead of ending there. (It used to end at the first such step, reporting
+/// concurrency 8 for a server whose peak is 12.)
+#[test]
+fn a_level_where_everything_fails_is_bisected_below() {
+    let _guard = exclusive();
+    let addr = collapsing_server(12);
+    let target = format!("http://{addr}/invocations");
+    let (code, stdout, _, doc) = common::find(&target, &["--precision", "0.05"]);
+    assert_eq!(code, 0, "{stdout}");
+    let levels: Vec<u64> = doc["steps"]
+        .as_array()
+        .map(|steps| {
+            steps
+                .iter()
+                .filter_map(|s| s["concurrency"].as_u64())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(levels.contains(&16), "doubling reached 16: {levels:?}");
+    assert_eq!(doc["peak"]["concurrency"], 12, "{levels:?}\n{stdout}");
+}
+
+/// A request that cannot be signed is never sent unsigned: it is a `signing` error, and the
+/// run says what failed. (An invalid session token makes the canonical request fail.)
+#[test]
+fn a_request_that_cannot_be_signed_is_a_signing_error_not_sent() {
+    let _guard = exclusive();
+    let server = model_server(4, Duration::from_millis(1), 4, WhenFull::Unavailable);
+    let out = peakrps()
+        .args([
+            "run",
+            "sagemaker://my-endpoint",
+            "-c",
+            "1",
+            "-n",
+            "5",
+            "--quiet",
+        ])
+        .env("AWS_ENDPOINT_URL", format!("http://{}", server.addr))
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_SESSION_TOKEN", "bad\u{1}token")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("no request succeeded (5 signing)"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("cannot sign the request"), "{stdout}");
+}
+
 fn wait_for_lines(path: &std::path::Path, lines: usize, limit: Duration) -> bool {
     let started = Instant::now();
     while started.elapsed() < limit {
@@ -229,6 +326,45 @@ fn after_sigkill_the_partial_log_holds_every_finished_step() {
         .collect();
     assert_eq!(&levels[..3], &[1, 2, 4]);
     assert!(steps.iter().all(|s| s["requests"].as_u64().unwrap() > 0));
+    assert!(
+        !json.exists(),
+        "no complete results file pretends the run finished"
+    );
+}
+
+/// A long `run` killed with SIGKILL keeps every finished one-second window in
+/// `FILE.partial.jsonl`, each with its exact counts.
+#[test]
+fn after_sigkill_a_runs_partial_log_holds_every_finished_window() {
+    let _guard = exclusive();
+    let server = model_server(8, Duration::from_millis(5), 64, WhenFull::Unavailable);
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("run.json");
+    let partial = dir.path().join("run.json.partial.jsonl");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_peakrps"))
+        .args(["run", &url(&server), "--rate", "50", "--duration", "60s"])
+        .args(["--warmup", "0s", "--quiet", "--json"])
+        .arg(&json)
+        .spawn()
+        .unwrap();
+    let finished = wait_for_lines(&partial, 3, Duration::from_secs(30));
+    child.kill().unwrap(); // SIGKILL: no chance to clean up
+    let _ = child.wait();
+    assert!(finished, "three windows finished");
+    let text = std::fs::read_to_string(&partial).unwrap();
+    let windows: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(windows.len() >= 3);
+    for (i, w) in windows.iter().enumerate() {
+        assert_eq!(w["window"], i as u64, "{w}");
+        assert_eq!(w["requests"], w["scheduled"], "{w}");
+        // 50 req/s over one second; the first window may start a little late.
+        let requests = w["requests"].as_u64().unwrap();
+        assert!((40..=60).contains(&requests), "{w}");
+        assert_eq!(w["success_ratio"], 1.0, "{w}");
+    }
     assert!(
         !json.exists(),
         "no complete results file pretends the run finished"

@@ -541,8 +541,11 @@ fn validation_error_stops_the_run_with_aws_message() {
         "ValidationError",
         r#"{"message":"Endpoint nope of account 123456789012 not found."}"#,
     );
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("run.json");
     let out = peakrps(&url)
-        .args(["run", "sagemaker://nope", "-d", "20s"])
+        .args(["run", "sagemaker://nope", "-d", "20s", "--json"])
+        .arg(&json)
         .output()
         .unwrap();
     let (stdout, stderr) = text(&out);
@@ -554,6 +557,18 @@ fn validation_error_stops_the_run_with_aws_message() {
     assert!(
         stderr.contains("error: SageMaker rejected the requests: ValidationError: Endpoint nope of account 123456789012 not found."),
         "{stderr}"
+    );
+    // The run still leaves its document: what was sent, and why it stopped.
+    let doc = read_json(&json);
+    assert!(
+        doc["summary"]["errors"]["client_error"].as_u64() > Some(0),
+        "{doc}"
+    );
+    assert!(
+        doc["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("ValidationError")),
+        "{doc}"
     );
     let out = peakrps(&url)
         .args([

@@ -63,17 +63,8 @@ pub struct PolicyArgs {
     #[arg(long, value_enum)]
     pub metric: Option<PolicyMetric>,
 
-    /// Seconds after a scale-in before another scale-in may start.
-    #[arg(long, default_value = "300s", value_parser = parse_duration, value_name = "DURATION")]
-    pub scale_in_cooldown: Duration,
-
-    /// Seconds after a scale-out before another scale-out may start.
-    #[arg(long, default_value = "300s", value_parser = parse_duration, value_name = "DURATION")]
-    pub scale_out_cooldown: Duration,
-
-    /// Never scale in (the policy only adds instances).
-    #[arg(long)]
-    pub disable_scale_in: bool,
+    #[command(flatten)]
+    pub cooldowns: CooldownArgs,
 
     /// The policy's name (default: peakrps-ENDPOINT-VARIANT-METRIC).
     #[arg(long, value_name = "NAME")]
@@ -138,17 +129,8 @@ pub struct SimulateArgs {
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
     pub max_capacity: u32,
 
-    /// ScaleInCooldown: after a scale-in, the time before another scale-in.
-    #[arg(long, default_value = "300s", value_parser = parse_duration, value_name = "DURATION")]
-    pub scale_in_cooldown: Duration,
-
-    /// ScaleOutCooldown: after a scale-out completes, only a larger scale-out for this long.
-    #[arg(long, default_value = "300s", value_parser = parse_duration, value_name = "DURATION")]
-    pub scale_out_cooldown: Duration,
-
-    /// DisableScaleIn: the policy never removes instances.
-    #[arg(long)]
-    pub disable_scale_in: bool,
+    #[command(flatten)]
+    pub cooldowns: CooldownArgs,
 
     #[command(flatten)]
     pub timing: TimingArgs,
@@ -202,4 +184,21 @@ impl TimingArgs {
         .into_iter()
         .find_map(|(flag, set)| set.then_some(flag))
     }
+}
+
+/// The cooldowns and scale-in switch of a target-tracking policy (PutScalingPolicy's
+/// parameters), shared by `policy` and `simulate`.
+#[derive(Debug, Args, Clone)]
+pub struct CooldownArgs {
+    /// ScaleInCooldown: after a scale-in, the time before another scale-in.
+    #[arg(long, default_value = "300s", value_parser = parse_duration, value_name = "DURATION")]
+    pub scale_in_cooldown: Duration,
+
+    /// ScaleOutCooldown: after a scale-out completes, only a larger scale-out for this long.
+    #[arg(long, default_value = "300s", value_parser = parse_duration, value_name = "DURATION")]
+    pub scale_out_cooldown: Duration,
+
+    /// DisableScaleIn: the policy never removes instances (it only adds them).
+    #[arg(long)]
+    pub disable_scale_in: bool,
 }

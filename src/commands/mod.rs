@@ -55,6 +55,27 @@ fn read_cloudwatch(
     crate::aws::cloudwatch::read(aws, &query, |line| progress.note(line))
 }
 
+/// Writes the results document to `--json FILE` (and drops its partial log, which the
+/// complete document replaces) and the `--html`/`--csv` reports, saying where each went.
+fn write_results<T: serde::Serialize + crate::report::Exportable>(
+    doc: &T,
+    args: &crate::cli::TargetArgs,
+    partial: Option<crate::results::PartialLog>,
+    progress: &crate::report::Progress,
+) -> Result<(), Error> {
+    if let Some(path) = &args.json {
+        crate::results::write_json(path, doc)?;
+        if let Some(log) = partial {
+            log.remove();
+        }
+        progress.note(&output::written("Results", path));
+    }
+    for line in crate::report::write_reports(doc, args.report_files())? {
+        progress.note(&line);
+    }
+    Ok(())
+}
+
 /// Runs a parsed command.
 pub fn execute(command: Command) -> Result<Completion, Error> {
     match command {

@@ -31,9 +31,9 @@ pub fn policy(args: &PolicyArgs) -> Result<Completion, Error> {
             PolicyMetric::Concurrency => Metric::Concurrency,
         },
         safety_factor: args.safety_factor,
-        scale_in_cooldown_s: args.scale_in_cooldown.as_secs(),
-        scale_out_cooldown_s: args.scale_out_cooldown.as_secs(),
-        disable_scale_in: args.disable_scale_in,
+        scale_in_cooldown_s: args.cooldowns.scale_in_cooldown.as_secs(),
+        scale_out_cooldown_s: args.cooldowns.scale_out_cooldown.as_secs(),
+        disable_scale_in: args.cooldowns.disable_scale_in,
     };
     let spec = policy_spec(&results, &choices)?;
     // The explanation goes to stderr so stdout stays one JSON document for jq and the AWS CLI.

@@ -13,7 +13,7 @@ use crate::aws::sigv4::Signer;
 use crate::aws::{Aws, AwsOptions};
 use crate::cli::{SageMakerArgs, TargetArgs, TlsArgs};
 use crate::report::Progress;
-use crate::results::{SageMakerTarget, TargetInfo};
+use crate::results::{PartialLog, SageMakerTarget, TargetInfo};
 use crate::server::{self, RunningServer, SAMPLE_PAYLOAD, ServerConfig, WhenFull};
 use crate::target::sagemaker;
 use crate::target::{
@@ -43,6 +43,9 @@ pub struct Prepared {
     pub _server: Option<RunningServer>,
     /// A `sagemaker://` target's AWS side (for `--cloudwatch` and DescribeEndpoint).
     pub sagemaker: Option<SageMakerSession>,
+    /// `FILE.partial.jsonl` beside `--json FILE` (none for `--json -`), created only once
+    /// the target is ready, so bad input leaves no file behind.
+    pub partial: Option<PartialLog>,
 }
 
 /// What the calls beside a `sagemaker://` load need: the AWS configuration, the
@@ -299,12 +302,19 @@ pub fn prepare(args: &TargetArgs, progress: &Progress) -> Result<Prepared, Error
         eprintln!("{INSECURE_WARNING}");
     }
     probe(&connector, args.timeout.min(Duration::from_secs(10)))?;
+    let partial = args
+        .json
+        .as_deref()
+        .filter(|path| !crate::results::is_stdio(path))
+        .map(PartialLog::create)
+        .transpose()?;
     Ok(Prepared {
         template: Arc::new(template),
         connector,
         info,
         _server: server,
         sagemaker: session,
+        partial,
     })
 }
 

@@ -245,9 +245,9 @@ fn policy(
         target_value,
         min_capacity: args.min_capacity,
         max_capacity: args.max_capacity,
-        scale_in_cooldown_s: args.scale_in_cooldown.as_secs(),
-        scale_out_cooldown_s: args.scale_out_cooldown.as_secs(),
-        disable_scale_in: args.disable_scale_in,
+        scale_in_cooldown_s: args.cooldowns.scale_in_cooldown.as_secs(),
+        scale_out_cooldown_s: args.cooldowns.scale_out_cooldown.as_secs(),
+        disable_scale_in: args.cooldowns.disable_scale_in,
     };
     Ok((policy, factor))
 }

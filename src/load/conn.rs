@@ -6,7 +6,7 @@
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::ReadBuf;
@@ -17,6 +17,10 @@ use crate::results::{ErrorKind, ErrorSample};
 use crate::stats::StreamRecord;
 use crate::target::{Connector, Io, RequestTemplate, classify_response, error_detail};
 
+/// A connection idle for less than this is not checked for a close before reuse: servers
+/// close idle connections after seconds, and a race is caught by the one retry.
+const CHECK_IDLE_AFTER: Duration = Duration::from_millis(200);
+
 /// An open connection and its read buffer (kept across requests: nothing is allocated per
 /// request on the hot path).
 pub struct Conn {
@@ -25,6 +29,8 @@ pub struct Conn {
     /// It has carried a request already: a failure before any response byte may be the
     /// server having closed it while idle.
     used: bool,
+    /// When its last answer ended.
+    idle_since: Option<Instant>,
 }
 
 impl Conn {
@@ -33,15 +39,28 @@ impl Conn {
             stream,
             buf: BytesMut::with_capacity(8192),
             used: false,
+            idle_since: None,
         }
     }
 
-    /// Whether the peer has closed this idle connection (or sent bytes nobody asked for):
-    /// a read that completes at once means end of stream, an error or stray data; a read
-    /// that would wait means the connection is alive and quiet.
-    pub fn is_stale(&mut self) -> bool {
+    /// Its last answer ended at `at`.
+    pub fn idle_from(&mut self, at: Instant) {
+        self.idle_since = Some(at);
+    }
+
+    /// Whether the peer has closed this connection, idle since its last answer (or sent
+    /// bytes nobody asked for): a read that completes at once means end of stream, an error
+    /// or stray data; a read that would wait means the connection is alive and quiet.
+    /// Connections idle for under `CHECK_IDLE_AFTER` are taken as alive.
+    pub fn is_stale(&mut self, now: Instant) -> bool {
         if !self.buf.is_empty() {
             return true;
+        }
+        let idle = self
+            .idle_since
+            .map_or(Duration::MAX, |since| now.saturating_duration_since(since));
+        if idle < CHECK_IDLE_AFTER {
+            return false;
         }
         let mut cx = Context::from_waker(Waker::noop());
         let mut byte = [0u8; 1];
@@ -215,9 +234,9 @@ pub struct Pool {
 impl Pool {
     /// The most recently used idle connection the server has not closed; stale ones are
     /// dropped on the way.
-    pub fn take(&mut self) -> Option<Conn> {
+    pub fn take(&mut self, now: Instant) -> Option<Conn> {
         while let Some(mut conn) = self.idle.pop() {
-            if !conn.is_stale() {
+            if !conn.is_stale(now) {
                 return Some(conn);
             }
         }

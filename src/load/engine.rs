@@ -398,14 +398,7 @@ impl Shard {
                 _ = state.changed.notified() => {}
             }
         }
-        state.cut.notify_waiters();
-        // The cut requests record themselves when they next run.
-        for _ in 0..1000 {
-            if state.slots.borrow().pending() == 0 {
-                break;
-            }
-            tokio::task::yield_now().await;
-        }
+        state.cut_in_flight();
     }
 
     /// Reports every window left, in order; the last one says so.

@@ -41,12 +41,15 @@ impl Prober {
     /// The time one request took, or `None` when it failed.
     pub fn once(&self) -> Option<Duration> {
         let mut conn = self.conn.borrow_mut().take();
-        if conn.as_mut().is_some_and(Conn::is_stale) {
+        let started = Instant::now();
+        if conn.as_mut().is_some_and(|c| c.is_stale(started)) {
             conn = None;
         }
-        let started = Instant::now();
-        let sent = self.runtime.block_on(self.link.send(conn, 0));
+        let mut sent = self.runtime.block_on(self.link.send(conn, 0));
         let took = started.elapsed();
+        if let Some(conn) = sent.conn.as_mut() {
+            conn.idle_from(started + took);
+        }
         *self.conn.borrow_mut() = sent.conn;
         matches!(sent.outcome, Outcome::Success).then_some(took)
     }

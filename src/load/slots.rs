@@ -30,10 +30,8 @@ impl Clock {
 
     /// How many windows the plan holds at most.
     pub fn windows(&self) -> u32 {
-        let n = self
-            .max_duration
-            .as_nanos()
-            .div_ceil(self.window.as_nanos());
+        let nanos = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1);
+        let n = nanos(self.max_duration).div_ceil(nanos(self.window));
         u32::try_from(n).unwrap_or(u32::MAX).max(1)
     }
 
@@ -54,7 +52,11 @@ impl Clock {
     /// The window a request due at `due` belongs to; `None` during the warm-up.
     pub fn window_of(&self, due: Instant) -> Option<u32> {
         let since = due.checked_duration_since(self.start + self.warmup)?;
-        let k = since.as_nanos() / self.window.as_nanos();
+        // Whole nanoseconds fit u64 for 584 years: no 128-bit division on the hot path.
+        let window = u64::try_from(self.window.as_nanos())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let k = u64::try_from(since.as_nanos()).unwrap_or(u64::MAX) / window;
         Some(u32::try_from(k).unwrap_or(u32::MAX).min(self.windows() - 1))
     }
 }
@@ -110,10 +112,12 @@ impl Slots {
         self.slot(index).pending += 1;
     }
 
-    /// A request of window `index` ended (its outcome is in the tally).
-    pub fn end(&mut self, index: Option<u32>) {
+    /// A request of window `index` ended (its outcome is in the tally); true when none of
+    /// that window's requests is still out.
+    pub fn end(&mut self, index: Option<u32>) -> bool {
         let slot = self.slot(index);
         slot.pending = slot.pending.saturating_sub(1);
+        slot.pending == 0
     }
 
     /// Requests still out, warm-up included.

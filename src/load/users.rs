@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-use super::conn::{Conn, Link, Outcome, Pool, failure};
+use super::conn::{Conn, Link, Outcome, Pool};
 use super::engine::Budget;
 use super::schedule::Schedule;
 use super::slots::{Clock, Slots};
-use crate::results::ErrorKind;
+use crate::results::{ErrorKind, ErrorSample};
 use crate::stats::StreamRecord;
 
 /// What a shard's users, its dispatcher and its driver share.
@@ -23,8 +23,9 @@ pub struct ShardState {
     pub slots: RefCell<Slots>,
     /// Wakes the driver: a window may be complete, or the load finished.
     pub changed: Notify,
-    /// The drain limit passed: requests still out end now, as timeouts.
-    pub cut: Notify,
+    /// The requests out now: their window and due time, so that those still out when the
+    /// drain limit passes can be counted as timeouts at the time they took.
+    in_flight: RefCell<InFlight>,
     /// Users (or the dispatcher) still running.
     pub live: Cell<usize>,
     /// Set when the step ends: nothing more is sent.
@@ -43,7 +44,7 @@ impl ShardState {
             clock,
             slots: RefCell::new(slots),
             changed: Notify::new(),
-            cut: Notify::new(),
+            in_flight: RefCell::new(InFlight::default()),
             live: Cell::new(0),
             stopped: Cell::new(None),
             horizon: Cell::new(None),
@@ -97,48 +98,91 @@ impl ShardState {
     ) -> Option<Conn> {
         let index = self.clock.window_of(due);
         self.slots.borrow_mut().begin(index);
-        let mut sent = tokio::select! {
-            biased;
-            _ = self.cut.notified() => None,
-            sent = link.send(conn, body) => Some(sent),
-        };
-        let latency = due.elapsed();
+        let key = self.in_flight.borrow_mut().insert(index, due);
+        let mut sent = link.send(conn, body).await;
+        self.in_flight.borrow_mut().remove(key);
+        let now = Instant::now();
         let mut slots = self.slots.borrow_mut();
         if link.template.stream().is_some() {
-            let record = sent
-                .as_mut()
-                .map(|s| std::mem::take(&mut s.stream))
-                .unwrap_or_default();
+            let record = std::mem::take(&mut sent.stream);
             self.record_stream(&mut slots, index, due, &record);
         }
         let tally = slots.tally(index);
-        let (outcome, conn) = match sent {
-            Some(sent) => {
-                tally.connections += u64::from(sent.opened);
-                tally.reconnects += u64::from(sent.retried);
-                (sent.outcome, sent.conn)
-            }
-            None => {
-                let detail = "still in flight when the drain limit passed after the step ended";
-                (failure(ErrorKind::Timeout, None, detail.into()), None)
-            }
-        };
-        let success = matches!(outcome, Outcome::Success);
-        match outcome {
+        tally.connections += u64::from(sent.opened);
+        tally.reconnects += u64::from(sent.retried);
+        let success = matches!(sent.outcome, Outcome::Success);
+        let latency = now.saturating_duration_since(due);
+        match sent.outcome {
             Outcome::Success => tally.record_success(latency),
             Outcome::Failure(kind, sample) => tally.record_error(kind, latency, || sample),
         }
-        slots.end(index);
+        let window_done = slots.end(index);
         // Answers after the load stopped (while draining) are not throughput.
-        let answered_in = self
-            .clock
-            .running_window(Instant::now())
-            .filter(|_| !self.stopping());
+        let answered_in = self.clock.running_window(now).filter(|_| !self.stopping());
         if success && let Some(now) = answered_in {
             slots.tally(Some(now)).answered += 1;
         }
-        self.changed.notify_one();
-        conn
+        if window_done {
+            // The driver may report that window now.
+            self.changed.notify_one();
+        }
+        sent.conn
+    }
+
+    /// The drain limit passed: every request still out counts as a timeout, at the time it
+    /// took. Their tasks are never polled again (they go with the shard's runtime).
+    pub fn cut_in_flight(&self) {
+        let now = Instant::now();
+        let mut slots = self.slots.borrow_mut();
+        for (index, due) in self.in_flight.borrow_mut().take_all() {
+            let sample = || ErrorSample {
+                kind: ErrorKind::Timeout,
+                status: None,
+                detail: "still in flight when the drain limit passed after the step ended".into(),
+            };
+            let latency = now.saturating_duration_since(due);
+            slots
+                .tally(index)
+                .record_error(ErrorKind::Timeout, latency, sample);
+            slots.end(index);
+        }
+    }
+}
+
+/// The requests out, in a slab: inserting and removing one costs a few instructions, so
+/// every request can be registered.
+#[derive(Default)]
+struct InFlight {
+    entries: Vec<Option<(Option<u32>, Instant)>>,
+    free: Vec<usize>,
+}
+
+impl InFlight {
+    fn insert(&mut self, window: Option<u32>, due: Instant) -> usize {
+        match self.free.pop() {
+            Some(key) => {
+                self.entries[key] = Some((window, due));
+                key
+            }
+            None => {
+                self.entries.push(Some((window, due)));
+                self.entries.len() - 1
+            }
+        }
+    }
+
+    fn remove(&mut self, key: usize) {
+        if let Some(entry) = self.entries.get_mut(key)
+            && entry.take().is_some()
+        {
+            self.free.push(key);
+        }
+    }
+
+    /// Every request still out, emptying the slab.
+    fn take_all(&mut self) -> Vec<(Option<u32>, Instant)> {
+        self.free.clear();
+        self.entries.drain(..).flatten().collect()
     }
 }
 
@@ -186,13 +230,12 @@ pub async fn closed_loop(
     tokio::time::sleep_until(state.clock.start.into()).await;
     let mut conn: Option<Conn> = None;
     while !state.stopping() && budget.as_ref().is_none_or(|b| b.take()) {
-        if conn.as_mut().is_some_and(Conn::is_stale) {
+        let now = Instant::now();
+        if conn.as_mut().is_some_and(|c| c.is_stale(now)) {
             conn = None;
         }
         let reconnecting = conn.is_none();
-        conn = state
-            .request(&link, conn.take(), body, Instant::now())
-            .await;
+        conn = state.request(&link, conn.take(), body, now).await;
         body = body.wrapping_add(1);
         if reconnecting && conn.is_none() {
             // A fresh connection failed: do not spin on a refusing peer.
@@ -238,7 +281,7 @@ pub async fn open_loop(
             }
         }
         state.inflight.set(state.inflight.get() + 1);
-        let conn = state.pool.borrow_mut().take();
+        let conn = state.pool.borrow_mut().take(Instant::now());
         let task_state = Rc::clone(&state);
         let task_link = link.clone();
         tokio::task::spawn_local(async move {

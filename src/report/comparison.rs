@@ -189,6 +189,7 @@ mod tests {
                 },
             }),
             stream: None,
+            error: None,
         }
     }
 

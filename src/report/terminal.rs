@@ -342,26 +342,26 @@ pub fn cloudwatch_lines(figures: &CloudWatchFigures, client: &str) -> String {
 pub fn profile_table(minutes: &[ProfileMinute], color: bool) -> String {
     let mut table = new_table(color);
     let with_instances = has_instances(minutes);
-    let mut header = vec![
-        "minute",
-        "offered req/s",
-        "req/s",
-        "achieved",
-        "p50 ms",
-        "p99 ms",
-        "success",
-        "errors",
-        "dropped",
-    ];
-    if with_instances {
-        header.extend(INSTANCE_HEADER);
-    }
-    table.set_header(header);
+    table.set_header(minute_header(false, with_instances));
     for m in minutes {
         table.add_row(profile_row(m, with_instances, color));
     }
     align_right(&mut table, &[0, 1, 2, 3, 4, 5, 6, 8, 9, 10]);
     table.to_string()
+}
+
+/// The columns of a table of profile minutes: p90 too where there is room (HTML), and the
+/// instance counts when the minutes carry them.
+pub(super) fn minute_header(p90: bool, instances: bool) -> Vec<&'static str> {
+    let mut header = vec!["minute", "offered req/s", "req/s", "achieved", "p50 ms"];
+    if p90 {
+        header.push("p90 ms");
+    }
+    header.extend(["p99 ms", "success", "errors", "dropped"]);
+    if instances {
+        header.extend(INSTANCE_HEADER);
+    }
+    header
 }
 
 /// Achieved against offered, as a percentage ("-" when nothing was offered).

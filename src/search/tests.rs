@@ -245,51 +245,33 @@ fn abort_keeps_the_steps_so_far() {
 
 #[test]
 fn rate_steps_must_achieve_the_offered_rate_and_drop_nothing() {
-    let r = rules();
-    let mut s = step(1000, 985.0, 10.0, 1.0);
-    s.concurrency = None;
-    s.offered_rps = Some(1000.0);
-    assert!(
+    let judged = |s: &Step| {
         judge(
-            &r,
+            &rules(),
             1000,
             "rate 1000/s",
             &s.summary,
             10.0,
             Some(1000.0),
-            None
+            None,
         )
-        .passed
-    );
+    };
+    let mut s = step(1000, 985.0, 10.0, 1.0);
+    s.concurrency = None;
+    s.offered_rps = Some(1000.0);
+    assert!(judged(&s).passed);
     s.summary.rps = 975.0;
-    let j = judge(
-        &r,
-        1000,
-        "rate 1000/s",
-        &s.summary,
-        10.0,
-        Some(1000.0),
-        None,
-    );
     assert_eq!(
-        j.failure.as_deref(),
+        judged(&s).failure.as_deref(),
         Some(
             "achieved 975.0 req/s at rate 1000/s, 97.5% of the 1000.0 req/s that fell due (at least 98% needed)"
         )
     );
     s.summary.rps = 1000.0;
     s.summary.dropped = 3;
-    let j = judge(
-        &r,
-        1000,
-        "rate 1000/s",
-        &s.summary,
-        10.0,
-        Some(1000.0),
-        None,
-    );
     assert!(
-        j.failure
+        judged(&s)
+            .failure
             .unwrap()
             .starts_with("3 requests could not be sent at rate 1000/s")
     );
@@ -299,32 +281,26 @@ fn rate_steps_must_achieve_the_offered_rate_and_drop_nothing() {
 /// 9.67 req/s, which is every request that fell due and passes, though it is 96.7 % of 10.
 #[test]
 fn rate_steps_are_judged_on_the_requests_that_fell_due() {
+    let judged = |s: &Step| {
+        judge(
+            &rules(),
+            10,
+            "rate 10/s",
+            &s.summary,
+            10.0,
+            Some(10.0),
+            None,
+        )
+    };
     let mut s = step(10, 290.0 / 30.0, 10.0, 1.0);
     s.concurrency = None;
     s.offered_rps = Some(10.0);
     s.summary.duration_s = 30.0;
     s.summary.scheduled = Some(290);
-    let j = judge(
-        &rules(),
-        10,
-        "rate 10/s",
-        &s.summary,
-        10.0,
-        Some(10.0),
-        None,
-    );
+    let j = judged(&s);
     assert!(j.passed, "{j:?}");
     s.summary.rps = 280.0 / 30.0;
-    let j = judge(
-        &rules(),
-        10,
-        "rate 10/s",
-        &s.summary,
-        10.0,
-        Some(10.0),
-        None,
-    );
-    assert!(!j.passed, "10 of 290 unanswered in time is short");
+    assert!(!judged(&s).passed, "10 of 290 unanswered in time is short");
 }
 
 /// A passing step that never settled is not the peak while a settled one passed; it is

@@ -33,15 +33,8 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         info,
         _server,
         sagemaker,
+        mut partial,
     } = prepare(&args.target, &progress)?;
-    // Only once the target is ready: bad input leaves no partial file behind.
-    let mut partial = args
-        .target
-        .json
-        .as_deref()
-        .filter(|path| !results::is_stdio(path))
-        .map(PartialLog::create)
-        .transpose()?;
     progress.note(&format!(
         "Finding the peak of {} (Ctrl-C stops and keeps what was measured)",
         info.url
@@ -161,16 +154,7 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         out.emit("\n");
         out.emit(&report::cloudwatch_lines(figures, &client));
     }
-    if let Some(path) = &args.target.json {
-        results::write_json(path, &results)?;
-        if let Some(log) = partial {
-            log.remove();
-        }
-        progress.note(&output::written("Results", path));
-    }
-    for line in report::write_reports(&results, args.target.report_files())? {
-        progress.note(&line);
-    }
+    super::write_results(&results, &args.target, partial, &progress)?;
     if results.interrupted {
         return Ok(Completion::Interrupted);
     }

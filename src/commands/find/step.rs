@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::super::Interrupt;
 use crate::cli::{FindArgs, Mode};
-use crate::load::{Load, Prober, StepPlan, Verdict, run_step};
+use crate::load::{Load, Prober, StepPlan, StepRun, Verdict, run_step};
 use crate::report::Progress;
 use crate::results::{ErrorKind, Step};
 use crate::search::recovery::{self, PROBE_GAP};
@@ -89,21 +89,15 @@ impl StepRunner<'_> {
         };
         progress.start(&label);
         let mut failed_outright = false;
-        let run = run_step(
-            self.template,
-            self.connector,
-            &plan,
-            self.interrupt.flag(),
-            |windows| {
-                progress.window(windows);
-                failed_outright = windows.last().is_some_and(every_request_failed);
-                if failed_outright || self.settled(windows) {
-                    Verdict::Stop
-                } else {
-                    Verdict::Continue
-                }
-            },
-        );
+        let run = self.run(&plan, |windows| {
+            progress.window(windows);
+            failed_outright = windows.last().is_some_and(every_request_failed);
+            if failed_outright || self.settled(windows) {
+                Verdict::Stop
+            } else {
+                Verdict::Continue
+            }
+        });
         let mut step = self.step(load, &label, &run.windows, reference, run.interrupted);
         step.notes.extend(recovery_note);
         if failed_outright {
@@ -159,19 +153,13 @@ impl StepRunner<'_> {
         let all_rejected = |t: &crate::stats::Tally| {
             t.requests() > 0 && t.errors.get(ErrorKind::ClientError) == t.requests()
         };
-        let run = run_step(
-            self.template,
-            self.connector,
-            &plan,
-            self.interrupt.flag(),
-            |windows| {
-                if all_rejected(windows.total()) {
-                    Verdict::Continue
-                } else {
-                    Verdict::Stop
-                }
-            },
-        );
+        let run = self.run(&plan, |windows| {
+            if all_rejected(windows.total()) {
+                Verdict::Continue
+            } else {
+                Verdict::Stop
+            }
+        });
         let tally = run.windows.total();
         if run.interrupted || tally.requests() < FIRST_ANSWERS || !all_rejected(tally) {
             return None;
@@ -183,6 +171,18 @@ impl StepRunner<'_> {
             tally.errors.describe()
         ));
         Some(step)
+    }
+
+    /// Runs `plan` against the target until it ends, `on_window` stops it or the user
+    /// interrupts.
+    fn run(&self, plan: &StepPlan, on_window: impl FnMut(&Windows) -> Verdict) -> StepRun {
+        run_step(
+            self.template,
+            self.connector,
+            plan,
+            self.interrupt.flag(),
+            on_window,
+        )
     }
 
     /// The first measured step's median latency becomes the baseline recovery waits for.

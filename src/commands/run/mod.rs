@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use super::output::{self, Output};
+use super::output::Output;
 use super::prepare::{Prepared, prepare};
 use super::{Completion, Interrupt};
 use crate::Error;
@@ -52,15 +52,8 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         info,
         _server,
         sagemaker,
+        mut partial,
     } = prepare(&args.target, &progress)?;
-    // Only once the target is ready: bad input leaves no partial file behind.
-    let mut partial = args
-        .target
-        .json
-        .as_deref()
-        .filter(|path| !results::is_stdio(path))
-        .map(PartialLog::create)
-        .transpose()?;
     let interrupt = Interrupt::install();
     let started_at = results::now_rfc3339();
     let mut target = Target {
@@ -113,6 +106,7 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
             .stream
             .as_deref()
             .map(|s| stream_figures(s, run.windows.span(), 99.0)),
+        error: None,
     };
     out.emit(&report::run_report(&results, out.color()));
     out.emit("\n");
@@ -136,54 +130,51 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
             describe_error(e).unwrap_or_else(|| e.detail.trim().replace('\n', " "))
         ));
     }
-    if rejected_by_validation(&run.windows) {
+    // A run that ends in an error still writes its document, with the reason in `error`.
+    let mut failure = rejected_by_validation(&run.windows).then(|| {
         let text = tally
             .first_error
             .as_ref()
             .and_then(describe_error)
             .unwrap_or_default();
-        return Err(Error::Run(format!(
-            "SageMaker rejected the requests: {text}"
-        )));
-    }
-    if let (true, Some(session)) = (args.target.sagemaker.cloudwatch, &sagemaker) {
-        let figures = super::read_cloudwatch(
+        Error::Run(format!("SageMaker rejected the requests: {text}"))
+    });
+    if let (None, true, Some(session)) = (&failure, args.target.sagemaker.cloudwatch, &sagemaker) {
+        match super::read_cloudwatch(
             &session.aws,
             &args.target,
             started,
             ended,
             tally.successes,
             &progress,
-        )?;
-        let l = &results.summary.latency_ms;
-        let client = format!(
-            "p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-            l.p50, l.p99, l.max
-        );
-        out.emit("\n");
-        out.emit(&report::cloudwatch_lines(&figures, &client));
-        results.cloudwatch = Some(figures);
-    }
-    if let Some(path) = &args.target.json {
-        results::write_json(path, &results)?;
-        if let Some(log) = partial {
-            log.remove();
+        ) {
+            Ok(figures) => {
+                let l = &results.summary.latency_ms;
+                let client = format!(
+                    "p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                    l.p50, l.p99, l.max
+                );
+                out.emit("\n");
+                out.emit(&report::cloudwatch_lines(&figures, &client));
+                results.cloudwatch = Some(figures);
+            }
+            Err(e) => failure = Some(e),
         }
-        progress.note(&output::written("Results", path));
     }
-    for line in report::write_reports(&results, args.target.report_files())? {
-        progress.note(&line);
-    }
-    if run.interrupted {
-        return Ok(Completion::Interrupted);
-    }
-    if results.summary.requests > 0 && tally.successes == 0 {
-        return Err(Error::Failed(format!(
+    if failure.is_none() && !run.interrupted && results.summary.requests > 0 && tally.successes == 0
+    {
+        failure = Some(Error::Failed(format!(
             "no request succeeded ({})",
             results.summary.errors.describe()
         )));
     }
-    Ok(Completion::Done)
+    results.error = failure.as_ref().map(Error::to_string);
+    super::write_results(&results, &args.target, partial, &progress)?;
+    match (failure, run.interrupted) {
+        (Some(e), _) => Err(e),
+        (None, true) => Ok(Completion::Interrupted),
+        (None, false) => Ok(Completion::Done),
+    }
 }
 
 /// What load the run applied, as the results file records it.

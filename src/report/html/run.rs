@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::super::comparison::{comparison_sentence, has_instances, plural};
 use super::super::svg::num;
 use super::super::terminal::{
-    INSTANCE_HEADER, SUMMARY_HEADER, achieved, instance_cells, ms as ms_figure, pct, rps,
+    SUMMARY_HEADER, achieved, instance_cells, minute_header, ms as ms_figure, pct, rps,
     summary_cells,
 };
 use super::render::render;
@@ -141,23 +141,8 @@ fn scaling_view<'a>(r: &RunResults, scaling: &'a LiveScaling) -> Scaling<'a> {
 /// One row per minute; with instance counts, the minutes where they differ are marked.
 fn minute_table(minutes: &[ProfileMinute]) -> Table {
     let with_instances = has_instances(minutes);
-    let mut header = vec![
-        "minute",
-        "offered req/s",
-        "req/s",
-        "achieved",
-        "p50 ms",
-        "p90 ms",
-        "p99 ms",
-        "success",
-        "errors",
-        "dropped",
-    ];
-    if with_instances {
-        header.extend(INSTANCE_HEADER);
-    }
     Table {
-        header,
+        header: minute_header(true, with_instances),
         text_columns: &[8, 12],
         rows: minutes
             .iter()
