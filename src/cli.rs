@@ -15,9 +15,11 @@ use crate::units::{
 };
 
 mod scaling;
+mod shard;
 mod stream;
 
 pub use scaling::{CooldownArgs, PolicyArgs, PolicyFormat, PolicyMetric, SimulateArgs, TimingArgs};
+pub use shard::{MergeArgs, PlanArgs, ShardArgs, ShardSpec, StartAt};
 pub use stream::{
     ApiArg, DEFAULT_MAX_ITL, DEFAULT_MAX_TTFT, LlmServeArgs, StreamArgs, StreamSloArgs,
 };
@@ -53,6 +55,9 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Render a results file again: the terminal table, or --html / --csv reports.
     Report(ReportArgs),
+    /// Add up the documents of a run's shards (--shard K/N) exactly into one ordinary
+    /// find or run document.
+    Merge(MergeArgs),
     /// Run the embedded model server (SageMaker container contract: GET /ping, POST /invocations).
     Serve(ServeArgs),
     /// Print the shell completion script for bash, zsh, fish, powershell or elvish.
@@ -134,6 +139,9 @@ pub struct TargetArgs {
 
     #[command(flatten)]
     pub stream: StreamArgs,
+
+    #[command(flatten)]
+    pub shard: ShardArgs,
 }
 
 /// How an https:// target's certificate is checked (by default: against the public roots).
@@ -331,6 +339,9 @@ pub struct FindArgs {
 
     #[command(flatten)]
     pub slo: StreamSloArgs,
+
+    #[command(flatten)]
+    pub plan: PlanArgs,
 }
 
 #[derive(Debug, Args)]

@@ -480,6 +480,22 @@ fn new_flags_refuse_bad_input_in_one_line() {
             "serve --llm takes --batch",
         ),
         (&["find", "--stream", "--api", "grpc"], "--api"),
+        (
+            &["find", "--stream", "--plan", "1,2"],
+            "find --stream does not take --plan",
+        ),
+        (
+            &[
+                "run",
+                "http://127.0.0.1:9/v1/chat/completions",
+                "--stream",
+                "--shard",
+                "0/2",
+                "-d",
+                "1s",
+            ],
+            "--stream cannot be sharded yet",
+        ),
     ];
     for (args, expected) in cases {
         let out = peakrps().args(*args).output().unwrap();

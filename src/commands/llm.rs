@@ -76,6 +76,11 @@ pub fn check_find_flags(args: &FindArgs) -> Result<(), Error> {
             }
         }
     }
+    if stream && (args.plan.plan.is_some() || args.plan.plan_rates.is_some()) {
+        return Err(Error::Input(
+            "find --stream does not take --plan yet: a planned step is judged without TTFT, ITL or tokens; let the search step the concurrency".into(),
+        ));
+    }
     if stream && args.mode == Mode::Rate {
         return Err(Error::Input(
             "find --stream steps concurrency (what LLM endpoints scale on); --mode rate is not supported with it (run --stream --rate measures an open loop)".into(),

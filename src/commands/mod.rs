@@ -5,12 +5,14 @@ mod find;
 mod interrupt;
 mod limits;
 mod llm;
+mod merge;
 mod output;
 mod policy;
 mod prepare;
 mod report;
 mod run;
 mod serve;
+mod shard;
 mod shell;
 mod simulate;
 
@@ -57,14 +59,16 @@ fn read_cloudwatch(
 
 /// Writes the results document to `--json FILE` (and drops its partial log, which the
 /// complete document replaces) and the `--html`/`--csv` reports, saying where each went.
+/// A shard's document to standard output goes on one line (see [`shard::write_json`]).
 fn write_results<T: serde::Serialize + crate::report::Exportable>(
     doc: &T,
     args: &crate::cli::TargetArgs,
+    sharded: bool,
     partial: Option<crate::results::PartialLog>,
     progress: &crate::report::Progress,
 ) -> Result<(), Error> {
     if let Some(path) = &args.json {
-        crate::results::write_json(path, doc)?;
+        shard::write_json(path, doc, sharded)?;
         if let Some(log) = partial {
             log.remove();
         }
@@ -83,6 +87,7 @@ pub fn execute(command: Command) -> Result<Completion, Error> {
         Command::Run(args) => run::run(&args),
         Command::Policy(args) => policy::policy(&args),
         Command::Report(args) => report::report(&args),
+        Command::Merge(args) => merge::merge(&args),
         Command::Serve(args) => serve::serve(&args),
         Command::Simulate(args) => simulate::simulate(&args),
         Command::Completions(args) => shell::completions(&args),

@@ -16,6 +16,7 @@ use tokio::task::LocalSet;
 
 use super::conn::Link;
 use super::schedule::Schedule;
+use super::shard::ProcessShard;
 use super::slots::{Clock, Slots};
 use super::users::{self, ShardState};
 use crate::results::Arrival;
@@ -93,20 +94,47 @@ pub fn run_step(
     connector: &Connector,
     plan: &StepPlan,
     interrupt: &AtomicBool,
+    on_window: impl FnMut(&Windows) -> Verdict,
+) -> StepRun {
+    // Time for the shards to start their runtimes before anything is due.
+    let start = Instant::now() + Duration::from_millis(20);
+    let whole = ProcessShard::WHOLE;
+    run_step_at(
+        template, connector, plan, whole, start, interrupt, on_window,
+    )
+}
+
+/// [`run_step`] for process `process`'s part of the load (see [`ProcessShard`]), on a clock
+/// that starts at `start` (which may lie ahead: the threads wait for it).
+pub fn run_step_at(
+    template: &Arc<RequestTemplate>,
+    connector: &Connector,
+    plan: &StepPlan,
+    process: ProcessShard,
+    start: Instant,
+    interrupt: &AtomicBool,
     mut on_window: impl FnMut(&Windows) -> Verdict,
 ) -> StepRun {
-    let (units, capacity) = match plan.load {
-        Load::Concurrency(users) => (users as usize, 0),
+    let (units, capacity, first_user) = match plan.load {
+        Load::Concurrency(users) => {
+            let users = u64::from(users);
+            (
+                process.share(users) as usize,
+                0,
+                process.first(users) as usize,
+            )
+        }
         Load::Rate { max_inflight, .. } | Load::Profile { max_inflight, .. } => {
-            (max_inflight as usize, max_inflight as usize)
+            let cap = process.share(u64::from(max_inflight)).max(1) as usize;
+            (cap, cap, 0)
         }
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let shards = units.clamp(1, cores);
-    // Time for the shards to start their runtimes before anything is due.
-    let start = Instant::now() + Duration::from_millis(20);
     let clock = Clock::new(start, plan);
-    let budget = plan.max_requests.map(|n| Arc::new(Budget::new(n)));
+    let budget = plan
+        .max_requests
+        .map(|n| Arc::new(Budget::new(process.share(n))));
     let (report_tx, report_rx) = mpsc::channel::<Report>();
     let (stop_tx, stop_rx) = watch::channel(false);
     let link = Link {
@@ -118,8 +146,8 @@ pub fn run_step(
         .map(|s| {
             let shard = Shard {
                 id: s,
-                shards,
-                first_user: s * (units / shards + 1),
+                first_user: first_user + s * (units / shards + 1),
+                arrivals: process.arrivals(s, shards),
                 users: share(units, shards, s),
                 inflight_cap: share(capacity, shards, s).max(1),
                 load: plan.load.clone(),
@@ -270,8 +298,10 @@ impl Collector {
 /// One OS thread's share of the users (closed loop) or of the arrivals (open loop).
 struct Shard {
     id: usize,
-    shards: usize,
     first_user: usize,
+    /// Open loop: the first point of the arrival process this thread takes and the stride
+    /// between its points (see [`ProcessShard::arrivals`]).
+    arrivals: (usize, usize),
     users: usize,
     /// Open loop: this shard's part of `--max-inflight`.
     inflight_cap: usize,
@@ -343,8 +373,8 @@ impl Shard {
                 let schedule = Schedule::new(
                     arrival,
                     rate,
-                    self.id,
-                    self.shards,
+                    self.arrivals.0,
+                    self.arrivals.1,
                     self.clock.start,
                     self.clock.end(),
                 );
@@ -357,8 +387,8 @@ impl Shard {
                     arrival,
                     rates.to_vec(),
                     self.clock.window,
-                    self.id,
-                    self.shards,
+                    self.arrivals.0,
+                    self.arrivals.1,
                     self.clock.start,
                 );
                 self.spawn_dispatcher(state, schedule);
@@ -372,6 +402,7 @@ impl Shard {
             Rc::clone(state),
             self.link.clone(),
             schedule,
+            self.arrivals,
             self.inflight_cap,
             self.budget.clone(),
         ));

@@ -5,12 +5,14 @@ mod conn;
 mod engine;
 mod probe;
 mod schedule;
+mod shard;
 mod slots;
 mod stream;
 mod users;
 mod wire;
 
-pub use engine::{Load, StepPlan, StepRun, Verdict, run_step};
+pub use engine::{Load, StepPlan, StepRun, Verdict, run_step, run_step_at};
 pub use probe::Prober;
 pub use schedule::Schedule;
+pub use shard::ProcessShard;
 pub use stream::NOT_A_STREAM;

@@ -248,15 +248,18 @@ pub async fn closed_loop(
 /// The open-loop dispatcher: each request goes out when it falls due, on the most recently
 /// used idle connection or a new one, as long as fewer than `cap` are out; a request due
 /// while `cap` are out is dropped. A request due in the past (the shard was busy) is sent
-/// late, its latency counted from its due time.
+/// late, its latency counted from its due time. `(first, stride)` are the arrival points
+/// the schedule holds: arrival i of the whole process carries body i, so shards do not all
+/// start with the first body.
 pub async fn open_loop(
     state: Rc<ShardState>,
     link: Link,
     mut schedule: Schedule,
+    (first, stride): (usize, usize),
     cap: usize,
     budget: Option<Arc<Budget>>,
 ) {
-    let mut body = 0usize;
+    let mut body = first;
     let mut spent = false;
     while let Some(due) = schedule.next_due() {
         if budget.as_ref().is_some_and(|b| !b.take()) {
@@ -291,7 +294,7 @@ pub async fn open_loop(
             }
             task_state.inflight.set(task_state.inflight.get() - 1);
         });
-        body = body.wrapping_add(1);
+        body = body.wrapping_add(stride);
     }
     if !spent && !state.stopping() {
         // The schedule covers the step up to its end: the load was offered over all of it,
@@ -365,7 +368,14 @@ mod tests {
         let state = Rc::new(ShardState::new(clock, Slots::new(true)));
         let schedule = Schedule::new(Arrival::Constant, 100.0, 0, 1, start, clock.end());
         tokio::task::LocalSet::new().block_on(&rt, async {
-            tokio::task::spawn_local(open_loop(Rc::clone(&state), link, schedule, 1024, None));
+            tokio::task::spawn_local(open_loop(
+                Rc::clone(&state),
+                link,
+                schedule,
+                (0, 1),
+                1024,
+                None,
+            ));
             tokio::time::sleep_until((start + Duration::from_millis(200)).into()).await;
             std::thread::sleep(Duration::from_millis(300)); // the stall
             tokio::time::sleep_until((clock.end() + Duration::from_millis(300)).into()).await;

@@ -134,6 +134,7 @@ mod tests {
             scheduled: None,
             connections: None,
             reconnects: None,
+            tally: None,
         }
     }
 
@@ -177,6 +178,7 @@ mod tests {
             minutes,
             interrupted: false,
             cloudwatch: None,
+            shard: None,
             scaling: Some(LiveScaling {
                 endpoint: "e".into(),
                 variant: "AllTraffic".into(),

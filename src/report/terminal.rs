@@ -210,6 +210,10 @@ pub fn find_verdict(results: &FindResults) -> String {
                 rps(rec.max_rps * rec.safety_factor)
             );
         }
+        _ if results.shard.as_ref().is_some_and(|s| s.index.is_some()) => {
+            out += "One shard's part of the run: `peakrps merge` finds the peak of the whole.\n";
+            out += &format!("Stopped because: {}\n", results.stop_reason);
+        }
         _ => {
             out += "No load level passed: there is no peak to scale on.\n";
             out += &format!("Stopped because: {}\n", results.stop_reason);

@@ -189,6 +189,10 @@ pub struct Summary {
     pub reconnects: Option<u64>,
     /// The measured time in seconds.
     pub duration_s: f64,
+    /// A shard's document (`--shard`): the counts and histograms behind these figures, for
+    /// `peakrps merge`; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tally: Option<Box<super::TallyRecord>>,
 }
 
 impl Summary {

@@ -186,6 +186,9 @@ pub struct FindResults {
     /// what was measured until then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// `--shard K/N`: which part of which run this document holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<super::ShardInfo>,
 }
 
 impl FindResults {

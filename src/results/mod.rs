@@ -10,6 +10,7 @@ mod figures;
 mod find;
 mod io;
 mod run;
+mod shard;
 mod simulate;
 mod stream;
 
@@ -23,6 +24,7 @@ pub use find::{
 };
 pub use io::{PartialLog, is_stdio, now_rfc3339, read_text, shown_output, write_json, write_text};
 pub use run::{LiveScaling, LoadInfo, ProfileMinute, RunResults};
+pub use shard::{ShardInfo, TallyRecord, WindowRecord};
 pub use simulate::{
     CONCURRENCY_METRIC, Capacity, Datapoints, Direction, FactorSearch, INVOCATIONS_METRIC, Policy,
     PolicyDoc, ScaleEvent, SimMinute, SimSummary, SimulateResults, Timing, TradeOff, Traffic,
@@ -112,6 +114,11 @@ pub fn find_results_from(text: &str, source: &str, needed_by: &str) -> Result<Fi
         return Err(refuse(&schema));
     }
     match Document::parse(text).map_err(|why| Error::Input(format!("{source}: {why}")))? {
+        Document::Find(results) if results.shard.as_ref().is_some_and(|s| s.index.is_some()) => {
+            Err(Error::Input(format!(
+                "{source} is one shard's part of a run; {needed_by} needs the whole: `peakrps merge` the shards' documents first"
+            )))
+        }
         Document::Find(results) => Ok(results),
         other => Err(refuse(other.schema())),
     }

@@ -98,6 +98,9 @@ pub struct RunResults {
     /// `--stream`: TTFT, inter-token latency and tokens of the whole run (p99 at `ttft_at_percentile_ms`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<StreamFigures>,
+    /// `--shard K/N`: which part of which run this document holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Box<super::ShardInfo>>,
     /// The error the command ended with (exit 1), when it did: the document still holds
     /// what was measured until then.
     #[serde(default, skip_serializing_if = "Option::is_none")]

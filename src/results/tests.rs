@@ -57,6 +57,7 @@ fn summary() -> Summary {
         scheduled: None,
         connections: None,
         reconnects: None,
+        tally: None,
     }
 }
 
@@ -117,6 +118,7 @@ fn find() -> FindResults {
         interrupted: false,
         cloudwatch: None,
         error: None,
+        shard: None,
     }
 }
 
@@ -182,4 +184,27 @@ fn find_results_are_refused_by_name_where_another_schema_is_needed() {
     );
     let text = serde_json::to_string(&find()).expect("serializes");
     assert_eq!(find_results_from(&text, "f", "policy").ok(), Some(find()));
+}
+
+#[test]
+fn a_shards_part_is_refused_where_the_whole_run_is_needed() {
+    let mut results = find();
+    results.shard = Some(ShardInfo {
+        run_id: "r".into(),
+        count: 3,
+        index: Some(1),
+        start_at: "2026-12-01T12:00:00.000Z".into(),
+        load: None,
+        plan: vec![1.0, 2.0],
+        safety_factor: Some(0.5),
+    });
+    let text = serde_json::to_string(&results).expect("serializes");
+    let e = find_results_from(&text, "--from s.json", "policy").unwrap_err();
+    assert!(e.to_string().contains("`peakrps merge`"), "{e}");
+    // A merged document (no index) is the whole run.
+    if let Some(shard) = results.shard.as_mut() {
+        shard.index = None;
+    }
+    let text = serde_json::to_string(&results).expect("serializes");
+    assert_eq!(find_results_from(&text, "m", "policy").ok(), Some(results));
 }

@@ -2,6 +2,7 @@
 //! passing and the first failing level), the pass/fail rules for a step, and the peak with
 //! the reason the search stopped there. Pure logic: steps are measured by the caller.
 
+pub mod plan;
 pub mod recovery;
 mod rules;
 mod stream;

@@ -117,6 +117,7 @@ mod tests {
             connections: None,
             reconnects: None,
             duration_s: 6.0,
+            tally: None,
         }
     }
 

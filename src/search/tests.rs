@@ -34,6 +34,7 @@ fn step(level: u64, rps: f64, latency: f64, success_ratio: f64) -> Step {
             scheduled: None,
             connections: None,
             reconnects: None,
+            tally: None,
         },
         latency_at_percentile_ms: latency,
         stable: true,

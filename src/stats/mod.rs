@@ -2,6 +2,7 @@
 //! kind, connections), measurement windows, the figures a step reports and the stability test,
 //! and what streaming (LLM) requests add: time to first token, inter-token gaps, tokens.
 
+pub mod interchange;
 mod stream;
 mod tally;
 mod window;

@@ -10,7 +10,9 @@ use super::stream::StreamTally;
 use crate::results::{ErrorCounts, ErrorKind, ErrorSample, LatencySummary, Summary};
 
 /// The largest latency a histogram holds: one hour, in microseconds. Longer ones saturate.
-const MAX_LATENCY_US: u64 = 3_600_000_000;
+pub(super) const MAX_LATENCY_US: u64 = 3_600_000_000;
+/// The histograms' precision: values are kept to 3 significant digits (0.1 %).
+pub(super) const SIGNIFICANT_DIGITS: u8 = 3;
 
 /// What one stretch of load produced. Each load shard records into its own tally; tallies
 /// of the same window are merged.
@@ -49,7 +51,7 @@ impl Default for Tally {
 }
 
 pub(super) fn histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, MAX_LATENCY_US, 3)
+    Histogram::new_with_bounds(1, MAX_LATENCY_US, SIGNIFICANT_DIGITS)
         .unwrap_or_else(|_| unreachable!("constant histogram bounds are valid"))
 }
 
@@ -171,6 +173,7 @@ pub fn summary_of(tally: &Tally, span: Duration) -> Summary {
         dropped: tally.dropped,
         connections: Some(tally.connections),
         reconnects: Some(tally.reconnects),
+        tally: None,
         duration_s: round2(span.as_secs_f64()),
     }
 }

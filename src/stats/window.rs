@@ -86,6 +86,11 @@ impl Windows {
         self.recent.last()
     }
 
+    /// The latest three windows (fewer when fewer closed), oldest first.
+    pub fn latest(&self) -> &[Window] {
+        &self.recent
+    }
+
     /// Everything the windows counted, merged.
     pub fn total(&self) -> &Tally {
         &self.total
@@ -105,11 +110,6 @@ impl Windows {
             span += w.duration;
         }
         (tally, span)
-    }
-
-    /// The latest three windows, oldest first.
-    pub fn latest(&self) -> &[Window] {
-        &self.recent
     }
 
     /// Whether the latest three windows agree within `band` (see [`is_stable`]).

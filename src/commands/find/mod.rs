@@ -1,5 +1,6 @@
 //! `peakrps find`: step the load up, find the peak, print the scaling target.
 
+mod plan;
 mod step;
 
 use std::cell::Cell;
@@ -19,11 +20,13 @@ use crate::results::{
     self, ConcurrencyTarget, ErrorKind, ErrorSample, FindResults, FindSettings, PartialLog, Peak,
     Recommendation, Step,
 };
-use crate::search::{Measured, PassRules, Schedule, search};
+use crate::search::{Measured, PassRules, Schedule, plan::run_plan, search};
 
 pub fn find(args: &FindArgs) -> Result<Completion, Error> {
     super::llm::check_find_flags(args)?;
     let schedule = schedule(args)?;
+    let sharding = super::shard::resolve(&args.target, SystemTime::now())?;
+    plan::check(args, &sharding)?;
     let out = Output::of(args.target.json.as_deref(), &args.target.reports)?;
     super::limits::check(&super::limits::Connections::of_find(args))?;
     let mut progress = Progress::new(args.target.quiet);
@@ -39,7 +42,11 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         "Finding the peak of {} (Ctrl-C stops and keeps what was measured)",
         info.url
     ));
+    if let Some(note) = sharding.waiting_note() {
+        progress.note(&note);
+    }
     let interrupt = Interrupt::install();
+    plan::wait_for_start(args, &sharding, &interrupt);
     let started_at = results::now_rfc3339();
     let started = SystemTime::now();
     let mut error_shown = false;
@@ -54,10 +61,15 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         prober: Prober::new(&template, &connector, args.target.timeout).ok(),
         baseline_ms: Cell::new(None),
         stream: template.stream().map(|_| super::llm::rules(args)),
+        plan: args
+            .plan
+            .levels()
+            .map(|_| plan::PlanClock::new(&sharding, args)),
     };
+    let first_level = args.plan.levels().map_or(schedule.start, |l| l[0]);
     let url = template.endpoint.url();
     let mut fatal: Option<Error> = None;
-    let outcome = search(&schedule, |level, reference| {
+    let measure = |level, reference: Option<&Step>| {
         let measured = runner.measure(level, reference, &mut progress);
         if !error_shown
             && let Some(text) =
@@ -74,9 +86,9 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
             };
         }
         let not_a_stream = measured_step(&measured)
-            .filter(|s| s.level() == schedule.start)
+            .filter(|s| s.level() == first_level)
             .and_then(super::llm::not_a_stream);
-        if let Some(e) = not_a_stream.or_else(|| hopeless(&measured, schedule.start, &url)) {
+        if let Some(e) = not_a_stream.or_else(|| hopeless(&measured, first_level, &url)) {
             let reason = e.to_string();
             fatal = Some(e);
             return Measured::Abort {
@@ -85,7 +97,11 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
             };
         }
         measured
-    });
+    };
+    let outcome = match args.plan.levels() {
+        Some(levels) => run_plan(levels, measure),
+        None => search(&schedule, measure),
+    };
     let recommendation = outcome
         .peak
         .as_ref()
@@ -107,7 +123,9 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         interrupted: interrupt.is_set(),
         cloudwatch: None,
         error: None,
+        shard: None,
     };
+    plan::mark_shard(&mut results, &sharding, args);
     if let Some(e) = fatal {
         return Err(keep_what_was_measured(
             &mut results,
@@ -139,7 +157,7 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
             }
         }
     }
-    let failure = (results.peak.is_none() && !results.interrupted)
+    let failure = (results.peak.is_none() && !results.interrupted && results.shard.is_none())
         .then(|| Error::Failed(format!("no load level passed: {}", results.stop_reason)));
     results.error = failure.as_ref().map(Error::to_string);
     out.emit(&report::find_table(&results, out.color()));
@@ -154,7 +172,13 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         out.emit("\n");
         out.emit(&report::cloudwatch_lines(figures, &client));
     }
-    super::write_results(&results, &args.target, partial, &progress)?;
+    super::write_results(
+        &results,
+        &args.target,
+        sharding.sharded(),
+        partial,
+        &progress,
+    )?;
     if results.interrupted {
         return Ok(Completion::Interrupted);
     }
@@ -175,7 +199,7 @@ fn keep_what_was_measured(
 ) -> Error {
     results.error = Some(error.to_string());
     if let Some(path) = &args.target.json {
-        match results::write_json(path, results) {
+        match super::shard::write_json(path, results, results.shard.is_some()) {
             Ok(()) => {
                 if let Some(log) = partial {
                     log.remove();

@@ -36,11 +36,13 @@ pub struct StepRunner<'a> {
     pub baseline_ms: Cell<Option<f64>>,
     /// `--stream`: the TTFT and ITL limits; steps are judged on tokens.
     pub stream: Option<StreamRules>,
+    /// `--plan`: fixed levels in fixed slots instead of the search's steps.
+    pub plan: Option<super::plan::PlanClock>,
 }
 
 impl StepRunner<'_> {
     /// The load of a level, and its label ("concurrency 8", "rate 400/s").
-    fn load(&self, level: u64) -> (Load, String) {
+    pub(super) fn load(&self, level: u64) -> (Load, String) {
         match self.args.mode {
             Mode::Concurrency => {
                 let concurrency = u32::try_from(level).unwrap_or(u32::MAX);
@@ -66,6 +68,9 @@ impl StepRunner<'_> {
         reference: Option<&Step>,
         progress: &mut Progress,
     ) -> Measured {
+        if let Some(clock) = &self.plan {
+            return self.measure_planned(clock, level, reference, progress);
+        }
         let (load, label) = self.load(level);
         if level == self.first_level
             && let Some(step) = self.first_answers(&load, &label)

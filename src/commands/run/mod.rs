@@ -2,6 +2,7 @@
 //! profile played minute by minute (`profile.rs`).
 
 mod profile;
+mod shard;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -14,7 +15,7 @@ use super::{Completion, Interrupt};
 use crate::Error;
 use crate::aws::runtime::{describe_error, parse_error};
 use crate::cli::RunArgs;
-use crate::load::{Load, StepPlan, StepRun, Verdict, run_step};
+use crate::load::{Load, StepPlan, StepRun, Verdict, run_step_at};
 use crate::report::{self, Progress};
 use crate::results::{self, ErrorKind, LoadInfo, PartialLog, RunResults, Summary};
 use crate::scaling::TrafficProfile;
@@ -27,6 +28,7 @@ const REQUESTS_RUN_LIMIT: Duration = Duration::from_secs(24 * 3600);
 
 pub fn run(args: &RunArgs) -> Result<Completion, Error> {
     let out = Output::of(args.target.json.as_deref(), &args.target.reports)?;
+    let sharding = super::shard::resolve(&args.target, SystemTime::now())?;
     super::limits::check(&super::limits::Connections::of_run(args))?;
     let mut progress = Progress::new(args.target.quiet);
     // A bad profile is bad input: say so before any load is sent.
@@ -62,9 +64,14 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         interrupt: &interrupt,
         partial: partial.as_mut(),
         failure: None,
+        sharding: &sharding,
     };
+    if let Some(note) = sharding.waiting_note() {
+        progress.note(&note);
+    }
     let mut watch = match (&profile, &sagemaker) {
-        (Some(_), Some(session)) => {
+        // One shard watches the endpoint for all: `merge` takes its counts.
+        (Some(_), Some(session)) if sharding.process.index == 0 => {
             match Watch::start(&session.aws, session.signer(), &session.target, args.speed) {
                 Ok(watch) => Some(watch),
                 Err(e) => {
@@ -101,6 +108,7 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         minutes,
         interrupted: run.interrupted,
         cloudwatch: None,
+        shard: None,
         scaling,
         stream: tally
             .stream
@@ -108,13 +116,14 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
             .map(|s| stream_figures(s, run.windows.span(), 99.0)),
         error: None,
     };
+    shard::mark_shard(&mut results, &run, &sharding)?;
     out.emit(&report::run_report(&results, out.color()));
     out.emit("\n");
     if let Some(f) = &results.stream {
         out.emit(&report::stream_run_line(f));
     }
     let summary = &results.summary;
-    if let Some(rate) = args.rate {
+    if let Some(rate) = results.load.rate.filter(|_| args.rate.is_some()) {
         out.emit(&format!(
             "Offered {rate:.1} req/s, achieved {:.1} req/s ({:.1}%), dropped {} (--max-inflight were outstanding).\n",
             summary.rps,
@@ -169,7 +178,13 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         )));
     }
     results.error = failure.as_ref().map(Error::to_string);
-    super::write_results(&results, &args.target, partial, &progress)?;
+    super::write_results(
+        &results,
+        &args.target,
+        sharding.sharded(),
+        partial,
+        &progress,
+    )?;
     match (failure, run.interrupted) {
         (Some(e), _) => Err(e),
         (None, true) => Ok(Completion::Interrupted),
@@ -225,6 +240,8 @@ struct Target<'a> {
     partial: Option<&'a mut PartialLog>,
     /// Writing the partial log failed: the run stopped, and this is why.
     failure: Option<Error>,
+    /// Which part of the load this process sends, and from when.
+    sharding: &'a super::shard::Sharding,
 }
 
 impl Target<'_> {
@@ -276,21 +293,30 @@ fn fixed_load(
     };
     progress.start(&label(args));
     let (template, connector, flag) = (target.template, target.connector, target.interrupt.flag());
-    let run = run_step(template, connector, &plan, flag, |windows| {
-        progress.window(windows);
-        let Some(last) = windows.last() else {
-            return Verdict::Continue;
-        };
-        let record = WindowRecord {
-            window: last.index,
-            summary: summary_of(&last.tally, last.duration),
-        };
-        if target.log(&record) == Verdict::Stop || rejected_by_validation(windows) {
-            Verdict::Stop
-        } else {
-            Verdict::Continue
-        }
-    });
+    let (process, start) = (target.sharding.process, target.sharding.start_instant());
+    let run = run_step_at(
+        template,
+        connector,
+        &plan,
+        process,
+        start,
+        flag,
+        |windows| {
+            progress.window(windows);
+            let Some(last) = windows.last() else {
+                return Verdict::Continue;
+            };
+            let record = WindowRecord {
+                window: last.index,
+                summary: summary_of(&last.tally, last.duration),
+            };
+            if target.log(&record) == Verdict::Stop || rejected_by_validation(windows) {
+                Verdict::Stop
+            } else {
+                Verdict::Continue
+            }
+        },
+    );
     progress.abandon();
     Ok(run)
 }

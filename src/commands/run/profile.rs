@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use super::Target;
 use crate::cli::RunArgs;
-use crate::load::{Load, StepPlan, StepRun, Verdict, run_step};
+use crate::commands::shard::attach;
+use crate::load::{Load, StepPlan, StepRun, Verdict, run_step_at};
 use crate::report::Progress;
 use crate::results::ProfileMinute;
 use crate::scaling::TrafficProfile;
@@ -42,37 +43,53 @@ pub fn play(
     let mut poll = watch.as_deref().map(Watch::poll);
     progress.start(&label(0, profile));
     let (template, connector, flag) = (target.template, target.connector, target.interrupt.flag());
-    let run = run_step(template, connector, &plan, flag, |windows| {
-        let Some(window) = windows.last() else {
-            return Verdict::Continue;
-        };
-        let index = window.index as usize;
-        let instances = match (watch.as_deref_mut(), poll.take()) {
-            (Some(w), Some(started)) => {
-                let count = w.count(started);
-                if let Some(warning) = w.warning() {
-                    progress.note(&warning);
+    let sharding = target.sharding;
+    let (process, start) = (sharding.process, sharding.start_instant());
+    let run = run_step_at(
+        template,
+        connector,
+        &plan,
+        process,
+        start,
+        flag,
+        |windows| {
+            let Some(window) = windows.last() else {
+                return Verdict::Continue;
+            };
+            let index = window.index as usize;
+            let instances = match (watch.as_deref_mut(), poll.take()) {
+                (Some(w), Some(started)) => {
+                    let count = w.count(started);
+                    if let Some(warning) = w.warning() {
+                        progress.note(&warning);
+                    }
+                    poll = Some(w.poll());
+                    count
                 }
-                poll = Some(w.poll());
-                count
+                _ => None,
+            };
+            let mut minute = ProfileMinute {
+                minute: window.index,
+                offered_rps: sharding.rate_share(profile.rps.get(index).copied().unwrap_or(0.0)),
+                summary: summary_of(&window.tally, window.duration),
+                instances,
+                predicted_instances: None,
+            };
+            if sharding.sharded()
+                && let Err(e) = attach(&mut minute.summary, &window.tally, window.duration, &[])
+            {
+                target.failure = Some(e);
+                return Verdict::Stop;
             }
-            _ => None,
-        };
-        let minute = ProfileMinute {
-            minute: window.index,
-            offered_rps: profile.rps.get(index).copied().unwrap_or(0.0),
-            summary: summary_of(&window.tally, window.duration),
-            instances,
-            predicted_instances: None,
-        };
-        progress.note(&minute_line(&minute, minutes_total, instances));
-        let verdict = target.log(&minute);
-        minutes.push(minute);
-        if index + 1 < minutes_total {
-            progress.start(&label(index + 1, profile));
-        }
-        verdict
-    });
+            progress.note(&minute_line(&minute, minutes_total, instances));
+            let verdict = target.log(&minute);
+            minutes.push(minute);
+            if index + 1 < minutes_total {
+                progress.start(&label(index + 1, profile));
+            }
+            verdict
+        },
+    );
     progress.abandon();
     (run, minutes)
 }

@@ -1,0 +1,77 @@
+//! What a shard's document adds to an ordinary `find` or `run` document (`--shard K/N`):
+//! which part of which run it is, and beside each step's, minute's and run's figures the
+//! raw counts and HDR histograms they came from, so `peakrps merge` adds shards exactly.
+//! Every field here is absent from documents of unsharded runs.
+
+use serde::{Deserialize, Serialize};
+
+use super::{ErrorCounts, LoadInfo};
+
+/// Which part of which sharded run a document holds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShardInfo {
+    /// Shared by every shard of one run (`--run-id`; by default the common start).
+    pub run_id: String,
+    /// How many shards the run has.
+    pub count: u32,
+    /// This shard, 0-based; absent in a merged document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<u32>,
+    /// The common start every shard waited for (RFC 3339, UTC).
+    pub start_at: String,
+    /// `run`: the whole run's load as asked of all shards (the document's `load` is this
+    /// shard's part of it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<LoadInfo>,
+    /// `find --plan`: the levels of the whole run, in order (concurrencies or req/s); the
+    /// document's steps hold this shard's part of each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plan: Vec<f64>,
+    /// `find`: the safety factor asked for (a shard's document has no recommendation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub safety_factor: Option<f64>,
+}
+
+impl ShardInfo {
+    /// "shard 2 of 4" (1-based, as people count), or "the merged run of 4 shards".
+    pub fn label(&self) -> String {
+        match self.index {
+            Some(k) => format!("shard {k} of {} (0-based)", self.count),
+            None => format!("the merged run of {} shards", self.count),
+        }
+    }
+}
+
+/// The counts and histograms a step's, minute's or run's figures were computed from.
+/// Latencies are HdrHistogram's V2 compressed encoding in base64 (`HISTFAAA…`), which the
+/// Java, C, Go and Rust implementations read; values are microseconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TallyRecord {
+    /// The measured time in seconds, unrounded.
+    pub span_s: f64,
+    pub successes: u64,
+    /// Successful answers that arrived within the measured time (throughput's numerator).
+    pub answered: u64,
+    pub errors: ErrorCounts,
+    pub open_loop: bool,
+    pub scheduled: u64,
+    pub dropped: u64,
+    pub connections: u64,
+    pub reconnects: u64,
+    /// Every answered request's latency, failures included.
+    pub latency: String,
+    /// The successes' latency.
+    pub latency_ok: String,
+    /// `find` steps: the last (up to three) measurement windows, since a step's stability is
+    /// judged on them, after merging.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub windows: Vec<WindowRecord>,
+}
+
+/// One measurement window of a step, by its index in the step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WindowRecord {
+    pub index: u32,
+    #[serde(flatten)]
+    pub tally: TallyRecord,
+}
