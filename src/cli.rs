@@ -16,9 +16,13 @@ use crate::units::{
 
 mod scaling;
 mod shard;
+mod stream;
 
 pub use scaling::{CooldownArgs, PolicyArgs, PolicyFormat, PolicyMetric, SimulateArgs, TimingArgs};
 pub use shard::{MergeArgs, PlanArgs, ShardArgs, ShardSpec, StartAt};
+pub use stream::{
+    ApiArg, DEFAULT_MAX_ITL, DEFAULT_MAX_TTFT, LlmServeArgs, StreamArgs, StreamSloArgs,
+};
 
 /// What `peakrps --version` prints after the name: the version and the commit it was built
 /// from, e.g. "0.1.0 (ed007e7a1b2c 2026-12-01)" (see build.rs).
@@ -132,6 +136,9 @@ pub struct TargetArgs {
 
     #[command(flatten)]
     pub sagemaker: SageMakerArgs,
+
+    #[command(flatten)]
+    pub stream: StreamArgs,
 
     #[command(flatten)]
     pub shard: ShardArgs,
@@ -331,6 +338,9 @@ pub struct FindArgs {
     pub safety_factor: f64,
 
     #[command(flatten)]
+    pub slo: StreamSloArgs,
+
+    #[command(flatten)]
     pub plan: PlanArgs,
 }
 
@@ -421,6 +431,9 @@ pub struct ServeArgs {
     /// x-amzn-ErrorType ThrottlingException, as SageMaker does).
     #[arg(long, default_value = "503", value_name = "503|throttle")]
     pub when_full: WhenFull,
+
+    #[command(flatten)]
+    pub llm: LlmServeArgs,
 }
 
 /// What `find` steps up.

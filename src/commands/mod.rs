@@ -4,6 +4,7 @@
 mod find;
 mod interrupt;
 mod limits;
+mod llm;
 mod merge;
 mod output;
 mod policy;

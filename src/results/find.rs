@@ -3,7 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Arrival, CloudWatchFigures, ErrorSample, LatencySummary, Summary, TargetInfo};
+use super::{
+    Arrival, CloudWatchFigures, ConcurrencyTarget, ErrorSample, LatencySummary, StreamFigures,
+    StreamSettings, Summary, TargetInfo,
+};
 use crate::Error;
 
 /// The flags that shaped a find run, kept so a report can say what was tested.
@@ -26,6 +29,9 @@ pub struct FindSettings {
     pub arrival: Option<Arrival>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_inflight: Option<u32>,
+    /// `--stream`: the API, the TTFT and ITL limits and the prompts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<StreamSettings>,
 }
 
 /// One measured load level and its verdict (a row of the results table).
@@ -59,6 +65,9 @@ pub struct Step {
     /// from the step before).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// `--stream`: time to first token, inter-token latency, tokens per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<StreamFigures>,
 }
 
 impl Step {
@@ -92,6 +101,9 @@ pub struct Peak {
     pub latency_ms: LatencySummary,
     pub success_ratio: f64,
     pub reason: String,
+    /// `--stream`: the streaming figures of the peak step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<StreamFigures>,
 }
 
 /// The AWS-recommended starting safety factor.
@@ -106,6 +118,9 @@ pub struct Recommendation {
     pub invocations_per_instance: f64,
     /// The target is per minute (the peak was measured per second, hence × 60).
     pub per_minute: bool,
+    /// `--stream`: the concurrency target beside the invocations one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<ConcurrencyTarget>,
 }
 
 impl Recommendation {
@@ -118,6 +133,7 @@ impl Recommendation {
             max_rps,
             invocations_per_instance: invocations,
             per_minute: true,
+            concurrency: None,
         })
     }
 

@@ -12,6 +12,7 @@ mod io;
 mod run;
 mod shard;
 mod simulate;
+mod stream;
 
 pub use context::{
     Arrival, CloudWatchFigures, MetricSummary, SageMakerTarget, TargetInfo, VariantLatency,
@@ -25,9 +26,10 @@ pub use io::{PartialLog, is_stdio, now_rfc3339, read_text, shown_output, write_j
 pub use run::{LiveScaling, LoadInfo, ProfileMinute, RunResults};
 pub use shard::{ShardInfo, TallyRecord, WindowRecord};
 pub use simulate::{
-    Capacity, Direction, FactorSearch, INVOCATIONS_METRIC, Policy, PolicyDoc, ScaleEvent,
-    SimMinute, SimSummary, SimulateResults, Timing, TradeOff, Traffic,
+    CONCURRENCY_METRIC, Capacity, Datapoints, Direction, FactorSearch, INVOCATIONS_METRIC, Policy,
+    PolicyDoc, ScaleEvent, SimMinute, SimSummary, SimulateResults, Timing, TradeOff, Traffic,
 };
+pub use stream::{ConcurrencyTarget, StreamFigures, StreamSettings, TokenSource};
 
 use std::path::Path;
 

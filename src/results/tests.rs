@@ -74,6 +74,7 @@ fn find() -> FindResults {
         partial: false,
         first_error: None,
         notes: Vec::new(),
+        stream: None,
     };
     FindResults {
         schema: FindResults::SCHEMA.into(),
@@ -100,6 +101,7 @@ fn find() -> FindResults {
             timeout_s: 60.0,
             arrival: None,
             max_inflight: None,
+            stream: None,
         },
         peak: Some(Peak {
             rps: step.summary.rps,
@@ -108,6 +110,7 @@ fn find() -> FindResults {
             latency_ms: step.summary.latency_ms,
             success_ratio: step.summary.success_ratio,
             reason: "latency rose".into(),
+            stream: None,
         }),
         steps: vec![step],
         recommendation: Recommendation::new(301.7, 0.5).ok(),

@@ -5,8 +5,10 @@
 pub mod plan;
 pub mod recovery;
 mod rules;
+mod stream;
 
 pub use rules::{Judgement, PassRules, judge};
+pub use stream::{StreamRules, judge_stream};
 
 use crate::results::{Peak, Step};
 
@@ -144,7 +146,7 @@ fn conclude(steps: Vec<Step>, reason: String) -> Outcome {
         steps
             .iter()
             .filter(|s| s.passed && !s.partial && (s.stable || !stable_only))
-            .max_by(|a, b| a.summary.rps.total_cmp(&b.summary.rps))
+            .max_by(|a, b| a.throughput().total_cmp(&b.throughput()))
     };
     let (chosen, reason) = match (best(true), best(false)) {
         (Some(step), _) => (Some(step), reason),
@@ -164,6 +166,7 @@ fn conclude(steps: Vec<Step>, reason: String) -> Outcome {
         latency_ms: s.summary.latency_ms,
         success_ratio: s.summary.success_ratio,
         reason: reason.clone(),
+        stream: s.stream.clone(),
     });
     Outcome {
         steps,

@@ -129,6 +129,8 @@ pub fn judged_step(
         summary,
         first_error: tally.first_error.clone(),
         notes: Vec::new(),
+        // --plan is refused with --stream (commands::llm), so a planned step has no tokens.
+        stream: None,
     }
 }
 

@@ -119,7 +119,7 @@ fn short_of_offered(
 
 /// The throughput share a step must gain per unit of relative latency it adds: 1 % more
 /// throughput for every 10 % more latency.
-const LATENCY_PRICE: f64 = 0.1;
+pub(super) const LATENCY_PRICE: f64 = 0.1;
 
 /// The knee: latency rose (beyond the tolerance) and the throughput gained was not worth it:
 /// less than `min_gain` per doubling of load (proportionally less for smaller steps), or

@@ -44,6 +44,7 @@ fn step(level: u64, rps: f64, latency: f64, success_ratio: f64) -> Step {
         partial: false,
         first_error: None,
         notes: Vec::new(),
+        stream: None,
     }
 }
 

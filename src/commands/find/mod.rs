@@ -17,11 +17,13 @@ use crate::cli::{FindArgs, Mode};
 use crate::load::Prober;
 use crate::report::{self, Progress};
 use crate::results::{
-    self, ErrorKind, ErrorSample, FindResults, FindSettings, PartialLog, Recommendation, Step,
+    self, ConcurrencyTarget, ErrorKind, ErrorSample, FindResults, FindSettings, PartialLog, Peak,
+    Recommendation, Step,
 };
 use crate::search::{Measured, PassRules, Schedule, plan::run_plan, search};
 
 pub fn find(args: &FindArgs) -> Result<Completion, Error> {
+    super::llm::check_find_flags(args)?;
     let schedule = schedule(args)?;
     let sharding = super::shard::resolve(&args.target, SystemTime::now())?;
     plan::check(args, &sharding)?;
@@ -58,6 +60,7 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         first_level: schedule.start,
         prober: Prober::new(&template, &connector, args.target.timeout).ok(),
         baseline_ms: Cell::new(None),
+        stream: template.stream().map(|_| super::llm::rules(args)),
         plan: args
             .plan
             .levels()
@@ -82,7 +85,10 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
                 reason: "cannot write the partial log".into(),
             };
         }
-        if let Some(e) = hopeless(&measured, first_level, &url) {
+        let not_a_stream = measured_step(&measured)
+            .filter(|s| s.level() == first_level)
+            .and_then(super::llm::not_a_stream);
+        if let Some(e) = not_a_stream.or_else(|| hopeless(&measured, first_level, &url)) {
             let reason = e.to_string();
             fatal = Some(e);
             return Measured::Abort {
@@ -99,8 +105,9 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
     let recommendation = outcome
         .peak
         .as_ref()
-        .map(|p| Recommendation::new(p.rps, args.safety_factor))
+        .map(|p| recommend(p, args.safety_factor))
         .transpose()?;
+    let api = template.stream().map_or("", |s| s.api.name());
     let ended = SystemTime::now();
     let mut results = FindResults {
         schema: FindResults::SCHEMA.into(),
@@ -108,7 +115,7 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         started_at,
         target: info,
         mode: mode_name(args.mode).into(),
-        settings: settings(args),
+        settings: settings(args, api),
         steps: outcome.steps,
         peak: outcome.peak,
         recommendation,
@@ -268,7 +275,16 @@ fn rules(args: &FindArgs) -> PassRules {
     }
 }
 
-fn settings(args: &FindArgs) -> FindSettings {
+/// The scaling target; a streaming peak adds the concurrency target.
+fn recommend(peak: &Peak, safety_factor: f64) -> Result<Recommendation, Error> {
+    let mut recommendation = Recommendation::new(peak.rps, safety_factor)?;
+    if let (true, Some(c)) = (peak.is_stream(), peak.concurrency) {
+        recommendation.concurrency = Some(ConcurrencyTarget::new(c, safety_factor));
+    }
+    Ok(recommendation)
+}
+
+fn settings(args: &FindArgs, api: &str) -> FindSettings {
     FindSettings {
         window_s: args.window.as_secs_f64(),
         warmup_s: args.warmup.as_secs_f64(),
@@ -283,6 +299,7 @@ fn settings(args: &FindArgs) -> FindSettings {
         timeout_s: args.target.timeout.as_secs_f64(),
         arrival: (args.mode == Mode::Rate).then_some(args.arrival),
         max_inflight: (args.mode == Mode::Rate).then_some(args.max_inflight),
+        stream: super::llm::settings(args, api),
     }
 }
 
