@@ -18,11 +18,15 @@ mod compare;
 mod guide;
 mod scaling;
 mod shard;
+mod stream;
 
 pub use compare::CompareArgs;
 pub use guide::{GuideArgs, SearchStrategy};
 pub use scaling::{CooldownArgs, PolicyArgs, PolicyFormat, PolicyMetric, SimulateArgs, TimingArgs};
 pub use shard::{MergeArgs, PlanArgs, ShardArgs, ShardSpec, StartAt};
+pub use stream::{
+    ApiArg, DEFAULT_MAX_ITL, DEFAULT_MAX_TTFT, LlmServeArgs, StreamArgs, StreamSloArgs,
+};
 
 /// What `peakrps --version` prints after the name: the version and the commit it was built
 /// from, e.g. "0.1.0 (ed007e7a1b2c 2026-12-01)" (see build.rs).
@@ -139,6 +143,9 @@ pub struct TargetArgs {
 
     #[command(flatten)]
     pub sagemaker: SageMakerArgs,
+
+    #[command(flatten)]
+    pub stream: StreamArgs,
 
     #[command(flatten)]
     pub shard: ShardArgs,
@@ -341,6 +348,9 @@ pub struct FindArgs {
     pub guide: GuideArgs,
 
     #[command(flatten)]
+    pub slo: StreamSloArgs,
+
+    #[command(flatten)]
     pub plan: PlanArgs,
 }
 
@@ -431,6 +441,9 @@ pub struct ServeArgs {
     /// x-amzn-ErrorType ThrottlingException, as SageMaker does).
     #[arg(long, default_value = "503", value_name = "503|throttle")]
     pub when_full: WhenFull,
+
+    #[command(flatten)]
+    pub llm: LlmServeArgs,
 }
 
 /// What `find` steps up.

@@ -296,10 +296,12 @@ fn three_candidates(dir: &Path) {
             peak.rps = max_rps;
         }
         r.recommendation = peakrps::results::Recommendation::new(max_rps, 0.5).ok();
-        r.instance = price.map(|p| peakrps::results::InstanceInfo {
-            type_name: Some(name.into()),
-            price_per_hour: Some(p),
-        });
+        r.instance = price
+            .map(|p| peakrps::results::InstanceInfo {
+                type_name: Some(name.into()),
+                price_per_hour: Some(p),
+            })
+            .map(Box::new);
         peakrps::results::write_json(&dir.join(format!("{name}.json")), &r).expect("json");
     }
 }

@@ -238,6 +238,7 @@ fn bad_input_gets_one_line_and_exit_2() {
     );
     let run = write("run.json", r#"{"schema": "peakrps.run/v1", "summary": {}}"#);
     let no_peak = write("nopeak.json", &no_peak_results());
+    let open_loop = write("rate.json", &open_loop_results());
     let good = example("traffic-rise-fall.toml");
     let cases: Vec<(Vec<&str>, String)> = vec![
         (
@@ -255,6 +256,53 @@ fn bad_input_gets_one_line_and_exit_2() {
         (
             vec!["--from", &no_peak, "--traffic", &good],
             "has no peak".into(),
+        ),
+        (
+            vec![
+                "--max-rps",
+                "100",
+                "--metric",
+                "concurrency",
+                "--traffic",
+                &good,
+            ],
+            "needs --max-concurrency N too".into(),
+        ),
+        (
+            vec![
+                "--max-rps",
+                "100",
+                "--max-concurrency",
+                "8",
+                "--metric",
+                "invocations",
+                "--traffic",
+                &good,
+            ],
+            "--max-concurrency only applies to --metric concurrency".into(),
+        ),
+        (
+            vec![
+                "--max-rps",
+                "100",
+                "--max-concurrency",
+                "8",
+                "--recommend",
+                "--traffic",
+                &good,
+            ],
+            "--recommend searches the invocations target only".into(),
+        ),
+        (
+            vec![
+                "--from",
+                &open_loop,
+                "--metric",
+                "concurrency",
+                "--traffic",
+                &good,
+            ],
+            "open-loop".into(),
         ),
         (
             vec!["--traffic", &good],
@@ -364,11 +412,106 @@ fn bad_input_gets_one_line_and_exit_2() {
     }
 }
 
+/// `--metric concurrency` through the CLI: MAX_RPS 100 with 20 in flight (W = 0.2 s),
+/// factor 0.5 (target 10 in flight). 40 req/s is 8 in flight on one instance; 80 req/s is
+/// 16, high, and with the default delay of one 10 s datapoint the third high one is seen in
+/// the same minute: out to ceil(16 / 10) = 2, serving from the next minute, 8 in flight each.
+#[test]
+fn concurrency_metric_on_ten_second_datapoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("rise.csv");
+    let rows: String = (0..8)
+        .map(|m| format!("{m},{}\n", if m < 3 { 40 } else { 80 }))
+        .collect();
+    std::fs::write(&csv, format!("minute,rps\n{rows}")).unwrap();
+    let csv = csv.display().to_string();
+    let args = [
+        "--max-rps",
+        "100",
+        "--max-concurrency",
+        "20",
+        "--safety-factor",
+        "0.5",
+        "--provisioning",
+        "0s",
+        "--traffic",
+        &csv,
+    ];
+    let doc = simulate_json(&args, dir.path(), "concurrency.json");
+    assert_eq!(
+        doc["policy"]["metric"],
+        "SageMakerVariantConcurrentRequestsPerModelHighResolution"
+    );
+    assert_eq!(doc["policy"]["target_value"], 10.0);
+    assert_eq!(doc["capacity"]["max_concurrency"], 20.0);
+    assert_eq!(doc["datapoints"]["period_s"], 10);
+    assert_eq!(doc["datapoints"]["metric_delay_s"], 10);
+    assert_eq!(column(&doc, "instances"), [1, 1, 1, 1, 2, 2, 2, 2]);
+    let events = doc["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(
+        (events[0]["minute"].as_u64(), events[0]["to"].as_u64()),
+        (Some(3), Some(2))
+    );
+    let in_flight: Vec<f64> = doc["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["concurrency_per_instance"].as_f64().unwrap())
+        .collect();
+    assert_eq!((in_flight[0], in_flight[5]), (8.0, 8.0));
+
+    // A find result in concurrency: the target is its peak's concurrency × its factor, as
+    // `policy --metric concurrency` writes it.
+    let find = example("find-results.json");
+    let good = example("traffic-rise-fall.toml");
+    let args = [
+        "--from",
+        &find,
+        "--metric",
+        "concurrency",
+        "--traffic",
+        &good,
+    ];
+    let doc = simulate_json(&args, dir.path(), "from.json");
+    let text = std::fs::read_to_string(&find).unwrap();
+    let results: Value = serde_json::from_str(&text).unwrap();
+    let expected = results["peak"]["concurrency"].as_f64().unwrap()
+        * results["recommendation"]["safety_factor"].as_f64().unwrap();
+    assert_eq!(doc["policy"]["target_value"].as_f64(), Some(expected));
+    let out = peakrps()
+        .arg("simulate")
+        .args(args)
+        .args(["--csv", &dir.path().join("t.csv").display().to_string()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Little's law"), "{stdout}");
+    assert!(stdout.contains("datapoints every 10 s"), "{stdout}");
+    let table = std::fs::read_to_string(dir.path().join("t.csv")).unwrap();
+    assert!(
+        table.starts_with("minute,")
+            && table
+                .lines()
+                .next()
+                .unwrap()
+                .ends_with(",concurrency_per_instance")
+    );
+}
+
 /// The example results with the peak and recommendation removed (a search where no level passed).
 fn no_peak_results() -> String {
     let text = std::fs::read_to_string(example("find-results.json")).unwrap();
     let mut doc: Value = serde_json::from_str(&text).unwrap();
     doc["peak"] = Value::Null;
     doc["recommendation"] = Value::Null;
+    doc.to_string()
+}
+
+/// The example results as if found in open loop: the peak has no concurrency.
+fn open_loop_results() -> String {
+    let text = std::fs::read_to_string(example("find-results.json")).unwrap();
+    let mut doc: Value = serde_json::from_str(&text).unwrap();
+    doc["peak"]["concurrency"] = Value::Null;
     doc.to_string()
 }

@@ -17,8 +17,8 @@ use crate::Error;
 
 pub const SERVICE_NAMESPACE: &str = "sagemaker";
 pub const SCALABLE_DIMENSION: &str = "sagemaker:variant:DesiredInstanceCount";
+pub use crate::results::CONCURRENCY_METRIC;
 pub use crate::results::INVOCATIONS_METRIC;
-pub const CONCURRENCY_METRIC: &str = "SageMakerVariantConcurrentRequestsPerModelHighResolution";
 
 /// Which predefined metric the policy tracks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,6 +4,7 @@
 //! - `credentials`: the standard credential chain, kept fresh in the background
 //! - `sigv4`: one Signature Version 4 signer for any service and body
 //! - `runtime`: SageMaker runtime (InvokeEndpoint): URLs, headers, error answers
+//! - `eventstream`: InvokeEndpointWithResponseStream's event stream, decoded and encoded
 //! - `control`: SageMaker control plane (DescribeEndpoint), one signed awsJson1_1 call
 //! - `cloudwatch`: ModelLatency and OverheadLatency for a test's span
 //! - `autoscaling`: Application Auto Scaling (register, put, describe a variant's policy)
@@ -22,6 +23,7 @@ pub mod autoscaling;
 pub mod cloudwatch;
 pub mod control;
 pub mod credentials;
+pub mod eventstream;
 pub mod runtime;
 pub mod sigv4;
 

@@ -34,6 +34,11 @@ pub fn invocation_url(base: &str, name: &str) -> String {
     format!("{base}/endpoints/{name}/invocations")
 }
 
+/// `BASE/endpoints/NAME/invocations-response-stream` (InvokeEndpointWithResponseStream).
+pub fn stream_invocation_url(base: &str, name: &str) -> String {
+    format!("{base}/endpoints/{name}/invocations-response-stream")
+}
+
 /// The InvokeEndpoint options a `sagemaker://` target takes from the command line.
 #[derive(Clone, Debug, Default)]
 pub struct InvokeOptions {

@@ -58,9 +58,10 @@ pub struct PolicyArgs {
     #[arg(long, value_parser = parse_safety_factor, value_name = "FACTOR")]
     pub safety_factor: Option<f64>,
 
-    /// The metric to track.
-    #[arg(long, value_enum, default_value_t = PolicyMetric::Invocations)]
-    pub metric: PolicyMetric,
+    /// The metric to track [default: concurrency for a `find --stream` result, else
+    /// invocations].
+    #[arg(long, value_enum)]
+    pub metric: Option<PolicyMetric>,
 
     #[command(flatten)]
     pub cooldowns: CooldownArgs,
@@ -93,6 +94,17 @@ pub struct SimulateArgs {
     #[arg(long, value_parser = parse_positive_rate, value_name = "RPS")]
     pub max_rps: Option<f64>,
 
+    /// Requests in flight on one instance at MAX_RPS, with --max-rps instead of a results
+    /// file: simulates the concurrency metric, the latency taken as N ÷ MAX_RPS at any load.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N", conflicts_with = "from")]
+    pub max_concurrency: Option<u32>,
+
+    /// The metric the policy tracks [default: concurrency for a `find --stream` result or
+    /// with --max-concurrency, else invocations]. Concurrency runs the controller on the
+    /// 10-second datapoints of SageMakerVariantConcurrentRequestsPerModelHighResolution.
+    #[arg(long, value_enum)]
+    pub metric: Option<PolicyMetric>,
+
     /// The traffic: a CSV with header `minute,rps` (one row per minute), or a TOML list of
     /// `[[stage]]` with `duration` and `rps` (or `from_rps` and `to_rps` for a ramp).
     #[arg(long, value_name = "FILE")]
@@ -103,8 +115,9 @@ pub struct SimulateArgs {
     #[arg(long, value_parser = parse_safety_factor, value_name = "FACTOR")]
     pub safety_factor: Option<f64>,
 
-    /// The policy's target value (invocations per instance per minute), instead of the one
-    /// the safety factor gives.
+    /// The policy's target value (invocations per instance per minute, or requests in
+    /// flight per instance for the concurrency metric), instead of the one the safety factor
+    /// gives.
     #[arg(long, value_parser = parse_positive, value_name = "N", conflicts_with = "safety_factor")]
     pub target_value: Option<f64>,
 
@@ -143,8 +156,8 @@ pub struct SimulateArgs {
 /// --profile` on a `sagemaker://` target (for its predicted instance counts).
 #[derive(Debug, Args, Clone)]
 pub struct TimingArgs {
-    /// How late CloudWatch datapoints reach the alarms (rounded up to whole minutes)
-    /// [default: 1m].
+    /// How late CloudWatch datapoints reach the alarms (rounded up to whole minutes; to
+    /// 10-second periods for the concurrency metric) [default: 1m; 10s for concurrency].
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub metric_delay: Option<Duration>,
 

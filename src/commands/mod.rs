@@ -5,6 +5,7 @@ mod compare;
 mod find;
 mod interrupt;
 mod limits;
+mod llm;
 mod merge;
 mod output;
 mod policy;

@@ -13,13 +13,20 @@ pub fn policy(args: &PolicyArgs) -> Result<Completion, Error> {
     let text = crate::results::read_text(&args.from)
         .map_err(|e| Error::Input(format!("--from {source}: cannot read it ({e})")))?;
     let results = read_find_results(&text, &source)?;
+    // LLM endpoints scale on concurrency (REFERENCE.md §7): a streaming result says so.
+    let streaming = results.peak.as_ref().is_some_and(|p| p.is_stream());
+    let metric = args.metric.unwrap_or(if streaming {
+        PolicyMetric::Concurrency
+    } else {
+        PolicyMetric::Invocations
+    });
     let choices = PolicyChoices {
         endpoint: args.endpoint.clone(),
         variant: args.variant.clone(),
         policy_name: args.policy_name.clone(),
         min_capacity: args.min_capacity,
         max_capacity: args.max_capacity,
-        metric: match args.metric {
+        metric: match metric {
             PolicyMetric::Invocations => Metric::Invocations,
             PolicyMetric::Concurrency => Metric::Concurrency,
         },
@@ -31,6 +38,11 @@ pub fn policy(args: &PolicyArgs) -> Result<Completion, Error> {
     let spec = policy_spec(&results, &choices)?;
     // The explanation goes to stderr so stdout stays one JSON document for jq and the AWS CLI.
     eprintln!("# {}", spec.explanation);
+    if streaming && args.metric.is_none() {
+        eprintln!(
+            "# (a streaming result: the concurrency metric by default; --metric invocations tracks InvocationsPerInstance)"
+        );
+    }
     if args.apply {
         let aws = Aws::load(&AwsOptions {
             region: args.aws.region.clone(),

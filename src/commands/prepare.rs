@@ -76,7 +76,11 @@ struct SageMakerPlan {
     info: SageMakerTarget,
 }
 
-fn plan_sagemaker(name: String, args: &SageMakerArgs) -> Result<SageMakerPlan, Error> {
+fn plan_sagemaker(
+    name: String,
+    args: &SageMakerArgs,
+    stream: bool,
+) -> Result<SageMakerPlan, Error> {
     let options = InvokeOptions {
         target_model: args.target_model.clone(),
         target_variant: args.target_variant.clone(),
@@ -98,7 +102,7 @@ fn plan_sagemaker(name: String, args: &SageMakerArgs) -> Result<SageMakerPlan, E
         aws.config.endpoint_url(),
         &region,
     );
-    let endpoint = sagemaker::invocation_endpoint(&base, &name)?;
+    let endpoint = sagemaker::invocation_endpoint(&base, &name, stream)?;
     Ok(SageMakerPlan {
         endpoint,
         headers,
@@ -152,6 +156,8 @@ const INSECURE_WARNING: &str =
 
 pub fn prepare(args: &TargetArgs, progress: &Progress) -> Result<Prepared, Error> {
     crate::report::check_report_files(args.report_files())?;
+    super::llm::check_flags(&args.stream)?;
+    let stream = args.stream.stream;
     let sagemaker_target = args
         .target
         .as_deref()
@@ -164,7 +170,7 @@ pub fn prepare(args: &TargetArgs, progress: &Progress) -> Result<Prepared, Error
                 &args.tls,
                 "sagemaker:// always uses AWS's public certificates",
             )?;
-            let plan = plan_sagemaker(name, &args.sagemaker)?;
+            let plan = plan_sagemaker(name, &args.sagemaker, stream)?;
             let endpoint = plan.endpoint.clone();
             sagemaker = Some(plan);
             (endpoint, None, "sagemaker")
@@ -180,6 +186,27 @@ pub fn prepare(args: &TargetArgs, progress: &Progress) -> Result<Prepared, Error
                 Scheme::Https => "https",
             };
             (endpoint, None, kind)
+        }
+        (None, None) if stream => {
+            reject_sagemaker_flags(&args.sagemaker)?;
+            reject_tls_flags(
+                &args.tls,
+                "without TARGET the embedded server speaks plain http",
+            )?;
+            let config = super::llm::demo_llm();
+            let running = crate::server::llm::start(&config)?;
+            let url = format!("http://{}/v1/chat/completions", running.addr);
+            let endpoint = Endpoint::parse(&url)?;
+            let prompt = u64::from(
+                args.stream
+                    .prompt_tokens
+                    .unwrap_or(super::llm::DEFAULT_PROMPT_TOKENS),
+            );
+            progress.note(&format!(
+                "No TARGET given: using the embedded LLM server at {url} ({}).",
+                config.describe(prompt)
+            ));
+            (endpoint, Some(running), "embedded")
         }
         (None, None) => {
             reject_sagemaker_flags(&args.sagemaker)?;
@@ -201,8 +228,16 @@ pub fn prepare(args: &TargetArgs, progress: &Progress) -> Result<Prepared, Error
         }
     };
     let tls = args.tls.options()?;
-    let payloads = match &args.payload {
-        Some(path) => PayloadSet::load(path)?,
+    let user_payloads = args.payload.as_deref().map(PayloadSet::load).transpose()?;
+    let mut stream_spec = None;
+    let payloads = match user_payloads {
+        _ if stream => {
+            let api = super::llm::api_of(&args.stream, &endpoint.path.to_string());
+            let (set, spec) = super::llm::stream_payloads(&args.stream, api, user_payloads)?;
+            stream_spec = Some(spec);
+            set
+        }
+        Some(set) => set,
         None => {
             if server.is_none() {
                 progress.note("No --payload given: sending the embedded model's sample request (one Iris flower as JSON).");
@@ -239,6 +274,9 @@ pub fn prepare(args: &TargetArgs, progress: &Progress) -> Result<Prepared, Error
         args.accept.as_deref(),
         &headers,
     )?;
+    if let Some(spec) = stream_spec {
+        template = template.with_stream(spec);
+    }
     let mut session = None;
     if let Some(plan) = sagemaker {
         eprintln!("{}", sagemaker::PRODUCTION_WARNING);

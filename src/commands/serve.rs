@@ -6,6 +6,12 @@ use crate::cli::ServeArgs;
 use crate::server::{self, ServerConfig};
 
 pub fn serve(args: &ServeArgs) -> Result<Completion, Error> {
+    if let Some(flag) = args.llm.given_without_llm() {
+        return Err(Error::Input(format!("{flag} only applies to serve --llm")));
+    }
+    if args.llm.llm {
+        return serve_llm(args);
+    }
     let workers = args.workers.map_or_else(
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
         |w| w as usize,
@@ -30,6 +36,29 @@ pub fn serve(args: &ServeArgs) -> Result<Completion, Error> {
     eprintln!(
         "peakrps model server listening on http://{} ({} workers, queue {}{capacity}); POST /invocations, GET /ping; Ctrl-C stops",
         running.addr, config.workers, config.max_queue
+    );
+    while !interrupt.is_set() {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    drop(running);
+    Ok(Completion::Done)
+}
+
+/// `serve --llm`: the LLM server in the foreground until Ctrl-C.
+fn serve_llm(args: &ServeArgs) -> Result<Completion, Error> {
+    if args.workers.is_some() || !args.service_time.is_zero() || args.work_per_request != 1 {
+        return Err(Error::Input(
+            "--workers, --service-time and --work-per-request shape the Iris server; serve --llm takes --batch, --prefill-per-token, --decode-step and --decode-per-seq".into(),
+        ));
+    }
+    let config = super::llm::llm_config(&args.llm, &args.host, args.port);
+    let _ = super::limits::raise_open_files_limit();
+    let interrupt = Interrupt::install();
+    let running = crate::server::llm::start(&config)?;
+    eprintln!(
+        "peakrps LLM server listening on http://{} ({}); POST /v1/chat/completions, /v1/completions, /invocations; Ctrl-C stops",
+        running.addr,
+        config.describe(u64::from(super::llm::DEFAULT_PROMPT_TOKENS))
     );
     while !interrupt.is_set() {
         std::thread::sleep(std::time::Duration::from_millis(100));

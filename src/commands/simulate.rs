@@ -2,20 +2,25 @@
 //! measured capacity of one instance; with `--recommend`, search the safety factor first.
 
 use std::path::Path;
+use std::time::Duration;
 
 use super::Completion;
 use super::output::Output;
 use crate::Error;
-use crate::cli::SimulateArgs;
+use crate::cli::{PolicyMetric, SimulateArgs};
 use crate::report;
 use crate::results::{
-    self, Capacity, DEFAULT_SAFETY_FACTOR, FactorSearch, Policy, PolicyDoc, Recommendation,
-    SimulateResults, Traffic,
+    self, Capacity, ConcurrencyTarget, DEFAULT_SAFETY_FACTOR, Datapoints, FactorSearch,
+    FindResults, Policy, PolicyDoc, Recommendation, SimulateResults, Traffic,
 };
 use crate::scaling::recommend::chosen;
 use crate::scaling::{
-    InstanceModel, Setting, TrafficProfile, recommend, simulate as run_simulation,
+    Cadence, ConcurrencyModel, InstanceModel, Setting, Simulation, TrafficProfile, recommend,
+    simulate as run_simulation, simulate_concurrency,
 };
+
+/// The concurrency metric's default delay: one 10-second period (AWS documents none).
+const HIGH_RESOLUTION_DELAY: Duration = Duration::from_secs(10);
 
 /// One instance's capacity and where it came from.
 struct InstanceCapacity {
@@ -23,6 +28,8 @@ struct InstanceCapacity {
     /// The safety factor of the results file, if any.
     results_factor: Option<f64>,
     source: String,
+    /// `--metric concurrency`: requests in flight against rate.
+    concurrency: Option<ConcurrencyModel>,
 }
 
 pub fn simulate(args: &SimulateArgs) -> Result<Completion, Error> {
@@ -49,7 +56,11 @@ pub fn simulate(args: &SimulateArgs) -> Result<Completion, Error> {
         timing: args.timing.timing(),
         instance_price: args.instance_price,
     };
-    let (policy, factor, search) = if args.recommend {
+    let (policy, factor, search) = if args.recommend && capacity.concurrency.is_some() {
+        return Err(Error::Input(
+            "--recommend searches the invocations target only; with --metric concurrency give --safety-factor or --target-value".into(),
+        ));
+    } else if args.recommend {
         let search = recommend(&setting, &policy, capacity.model.max_rps);
         out.emit(&report::recommendation_report(&search, out.color()));
         let (picked, picked_factor) = chosen(&search, &policy, capacity.model.max_rps);
@@ -81,19 +92,45 @@ fn document(
     factor: Option<f64>,
     search: Option<FactorSearch>,
 ) -> SimulateResults {
-    let sim = run_simulation(setting, policy);
+    let (sim, policy_doc, datapoints): (Simulation, _, _) = match &capacity.concurrency {
+        None => (
+            run_simulation(setting, policy),
+            PolicyDoc::new(policy),
+            None,
+        ),
+        Some(model) => {
+            let delay = args.timing.metric_delay.unwrap_or(HIGH_RESOLUTION_DELAY);
+            let cadence = Cadence::high_resolution(delay);
+            let datapoints = Datapoints {
+                period_s: cadence.period_s,
+                high_datapoints: u32::try_from(cadence.high_datapoints).unwrap_or(u32::MAX),
+                low_datapoints: u32::try_from(cadence.low_datapoints).unwrap_or(u32::MAX),
+                metric_delay_s: u64::from(cadence.delay_periods) * u64::from(cadence.period_s),
+            };
+            (
+                simulate_concurrency(setting, policy, model, cadence),
+                PolicyDoc::concurrency(policy),
+                Some(datapoints),
+            )
+        }
+    };
     SimulateResults {
         schema: SimulateResults::SCHEMA.into(),
         version: env!("CARGO_PKG_VERSION").into(),
         started_at: results::now_rfc3339(),
-        policy: PolicyDoc::new(policy),
+        policy: policy_doc,
         capacity: Capacity {
             max_rps: capacity.model.max_rps,
             safety_factor: factor,
             source: capacity.source.clone(),
             latency_curve: capacity.model.has_curve(),
+            max_concurrency: capacity
+                .concurrency
+                .as_ref()
+                .map(|c| f64::from(c.max_concurrency)),
         },
         timing: setting.timing,
+        datapoints,
         traffic: Traffic {
             file: args.traffic.display().to_string(),
             minutes: u32::try_from(profile.minutes()).unwrap_or(u32::MAX),
@@ -112,18 +149,60 @@ fn capacity(args: &SimulateArgs) -> Result<InstanceCapacity, Error> {
         (Some(path), _) => {
             let source = path.display().to_string();
             let results = results::read_find_results(path, "simulate")?;
+            let concurrency = match metric(args, Some(&results))? {
+                PolicyMetric::Concurrency => {
+                    Some(ConcurrencyModel::from_results(&results, &source)?)
+                }
+                PolicyMetric::Invocations => None,
+            };
             Ok(InstanceCapacity {
                 model: InstanceModel::from_results(&results, &source)?,
                 results_factor: results.recommendation.map(|r| r.safety_factor),
                 source,
+                concurrency,
             })
         }
-        (None, Some(max_rps)) => Ok(InstanceCapacity {
-            model: InstanceModel::from_max_rps(max_rps)?,
-            results_factor: None,
-            source: "--max-rps".into(),
-        }),
+        (None, Some(max_rps)) => {
+            let concurrency = match (metric(args, None)?, args.max_concurrency) {
+                (PolicyMetric::Concurrency, Some(n)) => {
+                    Some(ConcurrencyModel::from_limits(max_rps, n)?)
+                }
+                (PolicyMetric::Concurrency, None) => {
+                    return Err(Error::Input(
+                        "--metric concurrency with --max-rps needs --max-concurrency N too (requests in flight at MAX_RPS: Little's law takes the latency as N / MAX_RPS)".into(),
+                    ));
+                }
+                (PolicyMetric::Invocations, _) => None,
+            };
+            Ok(InstanceCapacity {
+                model: InstanceModel::from_max_rps(max_rps)?,
+                results_factor: None,
+                source: if concurrency.is_some() {
+                    "--max-rps and --max-concurrency".into()
+                } else {
+                    "--max-rps".into()
+                },
+                concurrency,
+            })
+        }
         (None, None) => Err(Error::Input("give --from RESULTS or --max-rps N".into())),
+    }
+}
+
+/// The metric of `--metric`, else concurrency for a streaming result or with
+/// `--max-concurrency`, else invocations.
+fn metric(args: &SimulateArgs, results: Option<&FindResults>) -> Result<PolicyMetric, Error> {
+    let stream = results
+        .and_then(|r| r.peak.as_ref())
+        .is_some_and(|p| p.is_stream());
+    match (args.metric, args.max_concurrency) {
+        (Some(PolicyMetric::Invocations), Some(_)) => Err(Error::Input(
+            "--max-concurrency only applies to --metric concurrency".into(),
+        )),
+        (Some(m), _) => Ok(m),
+        (None, Some(_)) => Ok(PolicyMetric::Concurrency),
+        (None, None) if stream => Ok(PolicyMetric::Concurrency),
+        (None, None) => Ok(PolicyMetric::Invocations),
     }
 }
 
@@ -147,7 +226,14 @@ fn policy(
                 .or(capacity.results_factor)
                 .unwrap_or(DEFAULT_SAFETY_FACTOR);
             let r = Recommendation::new(capacity.model.max_rps, factor)?;
-            (r.invocations_per_instance, Some(factor))
+            match &capacity.concurrency {
+                // The target `policy --metric concurrency` writes: the peak's concurrency × factor.
+                Some(c) => {
+                    let t = ConcurrencyTarget::new(c.max_concurrency, factor);
+                    (t.concurrent_requests_per_model, Some(factor))
+                }
+                None => (r.invocations_per_instance, Some(factor)),
+            }
         }
     };
     if !(target_value.is_finite() && target_value > 0.0) {

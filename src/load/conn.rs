@@ -11,8 +11,10 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use tokio::io::ReadBuf;
 
+use super::stream::{self, Fault};
 use super::wire::{self, WireError};
 use crate::results::{ErrorKind, ErrorSample};
+use crate::stats::StreamRecord;
 use crate::target::{Connector, Io, RequestTemplate, classify_response, error_detail};
 
 /// A connection idle for less than this is not checked for a close before reuse: servers
@@ -84,6 +86,10 @@ pub struct Sent {
     pub opened: u32,
     /// The request went again on a fresh connection after a reused one failed first.
     pub retried: bool,
+    /// `--stream`: when the tokens arrived (kept when the stream failed or timed out).
+    pub stream: StreamRecord,
+    /// `--stream`: how a stream that got a 2xx failed.
+    fault: Option<Fault>,
 }
 
 /// Everything needed to send requests to the target.
@@ -104,10 +110,17 @@ impl Link {
             conn: None,
             opened: 0,
             retried: false,
+            stream: StreamRecord::default(),
+            fault: None,
         };
         let exchange = self.exchange(conn, index, &mut sent);
         match tokio::time::timeout(self.timeout, exchange).await {
-            Ok(outcome) => sent.outcome = outcome,
+            Ok(outcome) => {
+                sent.outcome = match (outcome, sent.fault.take()) {
+                    (Outcome::Success, Some(f)) => failure(f.kind, None, f.detail),
+                    (outcome, _) => outcome,
+                };
+            }
             Err(_) => {
                 // The answer may still arrive on the connection: never reuse it.
                 sent.conn = None;
@@ -159,7 +172,14 @@ impl Link {
         sent: &mut Sent,
     ) -> Result<wire::Response, WireError> {
         conn.used = true;
-        let response = wire::exchange(conn.stream.as_mut(), request, &mut conn.buf).await?;
+        let io = conn.stream.as_mut();
+        let response = match self.template.stream() {
+            Some(spec) => {
+                let (record, fault) = (&mut sent.stream, &mut sent.fault);
+                stream::exchange(io, request, &mut conn.buf, spec, record, fault).await?
+            }
+            None => wire::exchange(io, request, &mut conn.buf).await?,
+        };
         if !response.closes {
             sent.conn = Some(conn);
         }

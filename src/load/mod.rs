@@ -7,6 +7,7 @@ mod probe;
 mod schedule;
 mod shard;
 mod slots;
+mod stream;
 mod users;
 mod wire;
 
@@ -14,3 +15,4 @@ pub use engine::{Load, StepPlan, StepRun, Verdict, run_step, run_step_at};
 pub use probe::Prober;
 pub use schedule::Schedule;
 pub use shard::ProcessShard;
+pub use stream::NOT_A_STREAM;

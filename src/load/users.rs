@@ -15,6 +15,7 @@ use super::engine::Budget;
 use super::schedule::Schedule;
 use super::slots::{Clock, Slots};
 use crate::results::{ErrorKind, ErrorSample};
+use crate::stats::StreamRecord;
 
 /// What a shard's users, its dispatcher and its driver share.
 pub struct ShardState {
@@ -98,10 +99,14 @@ impl ShardState {
         let index = self.clock.window_of(due);
         self.slots.borrow_mut().begin(index);
         let key = self.in_flight.borrow_mut().insert(index, due);
-        let sent = link.send(conn, body).await;
+        let mut sent = link.send(conn, body).await;
         self.in_flight.borrow_mut().remove(key);
         let now = Instant::now();
         let mut slots = self.slots.borrow_mut();
+        if link.template.stream().is_some() {
+            let record = std::mem::take(&mut sent.stream);
+            self.record_stream(&mut slots, index, due, &record);
+        }
         let tally = slots.tally(index);
         tally.connections += u64::from(sent.opened);
         tally.reconnects += u64::from(sent.retried);
@@ -178,6 +183,38 @@ impl InFlight {
     fn take_all(&mut self) -> Vec<(Option<u32>, Instant)> {
         self.free.clear();
         self.entries.drain(..).flatten().collect()
+    }
+}
+
+impl ShardState {
+    /// A streamed request's tokens: its TTFT in the window it fell due in, the gaps between
+    /// its tokens and (up to when the load stopped) the tokens themselves in the windows
+    /// they arrived in.
+    fn record_stream(
+        &self,
+        slots: &mut Slots,
+        index: Option<u32>,
+        due: Instant,
+        record: &StreamRecord,
+    ) {
+        slots
+            .tally(index)
+            .stream_mut()
+            .record(due, Instant::now(), record);
+        let scale = record.scale();
+        let stopped = self.stopped.get();
+        for (i, &(at, n)) in record.reads.iter().enumerate() {
+            // Gaps count in the window they ended in (the last one past the end).
+            let window = self.clock.window_of(at).or(index);
+            slots.tally(window).stream_mut().record_gaps(record, i);
+            let running = self
+                .clock
+                .running_window(at)
+                .filter(|_| stopped.is_none_or(|s| at < s));
+            if let Some(w) = running {
+                slots.tally(Some(w)).stream_mut().tokens_arrived += f64::from(n) * scale;
+            }
+        }
     }
 }
 

@@ -58,7 +58,7 @@ pub async fn exchange(
     io.write_all(request).await.map_err(WireError::NoResponse)?;
     let mut first_head = true;
     loop {
-        let head = match read_head(io, buf).await {
+        let head = match read_head(io, buf, false).await {
             Ok(head) => head,
             Err(WireError::Io(e)) if first_head && buf.is_empty() => {
                 return Err(WireError::NoResponse(e));
@@ -71,37 +71,49 @@ pub async fn exchange(
             continue;
         }
         let sample_wanted = !head.status.is_success();
-        let mut body_sample = Vec::new();
-        let sample = sample_wanted.then_some(&mut body_sample);
-        match head.framing {
-            Framing::Length(n) => read_length(io, buf, n, sample).await?,
-            Framing::Chunked => read_chunked(io, buf, sample).await?,
-            Framing::UntilClose => read_to_close(io, buf, sample).await?,
-        }
-        return Ok(Response {
-            status: head.status,
-            headers: head.headers,
-            body_sample,
-            closes: head.closes || head.framing == Framing::UntilClose,
-        });
+        return read_whole(io, buf, head, sample_wanted).await;
     }
 }
 
+/// Reads the body after `head` and makes the response (keeping the start of the body when
+/// `sample_wanted`).
+pub(super) async fn read_whole(
+    io: &mut dyn Io,
+    buf: &mut BytesMut,
+    head: Head,
+    sample_wanted: bool,
+) -> Result<Response, WireError> {
+    let mut body_sample = Vec::new();
+    let sample = sample_wanted.then_some(&mut body_sample);
+    match head.framing {
+        Framing::Length(n) => read_length(io, buf, n, sample).await?,
+        Framing::Chunked => read_chunked(io, buf, sample).await?,
+        Framing::UntilClose => read_to_close(io, buf, sample).await?,
+    }
+    Ok(Response {
+        status: head.status,
+        headers: head.headers,
+        body_sample,
+        closes: head.closes || head.framing == Framing::UntilClose,
+    })
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Framing {
+pub(super) enum Framing {
     Length(usize),
     Chunked,
     UntilClose,
 }
 
-struct Head {
-    status: StatusCode,
-    framing: Framing,
-    closes: bool,
-    headers: Option<HeaderMap>,
+pub(super) struct Head {
+    pub status: StatusCode,
+    pub framing: Framing,
+    pub closes: bool,
+    /// Kept for a response that is not a success, or when asked for.
+    pub headers: Option<HeaderMap>,
 }
 
-async fn fill(io: &mut dyn Io, buf: &mut BytesMut) -> Result<(), WireError> {
+pub(super) async fn fill(io: &mut dyn Io, buf: &mut BytesMut) -> Result<(), WireError> {
     if buf.capacity() - buf.len() < 4096 {
         buf.reserve(8192);
     }
@@ -114,9 +126,14 @@ async fn fill(io: &mut dyn Io, buf: &mut BytesMut) -> Result<(), WireError> {
     }
 }
 
-async fn read_head(io: &mut dyn Io, buf: &mut BytesMut) -> Result<Head, WireError> {
+/// Reads a response head; its headers are kept when it is not a success or `keep_headers`.
+pub(super) async fn read_head(
+    io: &mut dyn Io,
+    buf: &mut BytesMut,
+    keep_headers: bool,
+) -> Result<Head, WireError> {
     loop {
-        if let Some(head) = parse_head(buf)? {
+        if let Some(head) = parse_head(buf, keep_headers)? {
             return Ok(head);
         }
         if buf.len() > MAX_HEAD {
@@ -130,7 +147,7 @@ async fn read_head(io: &mut dyn Io, buf: &mut BytesMut) -> Result<Head, WireErro
 
 /// Parses a complete head at the start of `buf` and consumes it; `None` when more bytes
 /// are needed.
-fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, WireError> {
+fn parse_head(buf: &mut BytesMut, keep_headers: bool) -> Result<Option<Head>, WireError> {
     let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut response = httparse::Response::new(&mut slots);
     let consumed = match response.parse(buf) {
@@ -163,7 +180,7 @@ fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, WireError> {
     if status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
         framing = Framing::Length(0);
     }
-    let headers = (!status.is_success()).then(|| header_map(response.headers));
+    let headers = (keep_headers || !status.is_success()).then(|| header_map(response.headers));
     buf.advance(consumed);
     Ok(Some(Head {
         status,
@@ -191,7 +208,7 @@ fn keep(sample: &mut Option<&mut Vec<u8>>, bytes: &[u8]) {
     }
 }
 
-async fn read_length(
+pub(super) async fn read_length(
     io: &mut dyn Io,
     buf: &mut BytesMut,
     mut remaining: usize,
@@ -241,7 +258,7 @@ async fn read_chunked(
     }
 }
 
-async fn read_trailers(io: &mut dyn Io, buf: &mut BytesMut) -> Result<(), WireError> {
+pub(super) async fn read_trailers(io: &mut dyn Io, buf: &mut BytesMut) -> Result<(), WireError> {
     loop {
         if let Some(end) = buf.windows(2).position(|w| w == b"\r\n") {
             buf.advance(end + 2);

@@ -190,6 +190,7 @@ mod tests {
                     provisioning_min: 4,
                 },
             }),
+            stream: None,
             error: None,
         }
     }

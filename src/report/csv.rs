@@ -90,11 +90,19 @@ fn to_text(
 
 /// One row per step, in the order the steps ran.
 pub fn find_csv(results: &FindResults) -> Result<String, Error> {
-    let records = results
-        .steps
-        .iter()
-        .map(|step| step_record(step, results.is_peak(step)));
-    to_text(&STEP_HEADER, records)
+    let stream = results.steps.iter().any(|s| s.stream.is_some());
+    let records = results.steps.iter().map(|step| {
+        let mut record = step_record(step, results.is_peak(step));
+        if stream {
+            record.extend(super::stream::csv_fields(step));
+        }
+        record
+    });
+    let mut header = STEP_HEADER.to_vec();
+    if stream {
+        header.extend(super::stream::CSV_HEADER);
+    }
+    to_text(&header, records)
 }
 
 /// The summary columns a run row and a profile minute share: `rps` to `duration_s`.
@@ -142,7 +150,9 @@ fn profile_csv(minutes: &[ProfileMinute]) -> Result<String, Error> {
 
 /// One row per minute of the simulated traffic.
 pub fn simulate_csv(results: &SimulateResults) -> Result<String, Error> {
-    let header = [
+    // The concurrency metric adds the mean of each minute's datapoints.
+    let concurrency = results.datapoints.is_some();
+    let mut header = vec![
         "minute",
         "offered_rps",
         "instances",
@@ -152,8 +162,11 @@ pub fn simulate_csv(results: &SimulateResults) -> Result<String, Error> {
         "p99_ms",
         "failed",
     ];
+    if concurrency {
+        header.push("concurrency_per_instance");
+    }
     let records = results.timeline.iter().map(|m| {
-        vec![
+        let mut record = vec![
             m.minute.to_string(),
             m.offered_rps.to_string(),
             m.instances.to_string(),
@@ -162,7 +175,11 @@ pub fn simulate_csv(results: &SimulateResults) -> Result<String, Error> {
             m.overloaded.to_string(),
             opt(m.p99_ms),
             m.failed.to_string(),
-        ]
+        ];
+        if concurrency {
+            record.push(opt(m.concurrency_per_instance));
+        }
+        record
     });
     to_text(&header, records)
 }

@@ -9,6 +9,7 @@ mod html;
 mod model;
 mod progress;
 mod simulation;
+mod stream;
 mod svg;
 mod terminal;
 
@@ -19,6 +20,7 @@ pub use export::{Exportable, ReportFiles, check_report_files, write_reports};
 pub use html::{CONTENT_SECURITY_POLICY, find_html, run_html, simulate_html};
 pub use progress::Progress;
 pub use simulation::{recommendation_report, simulation_report};
+pub use stream::run_line as stream_run_line;
 pub use terminal::{
     cloudwatch_lines, color_enabled, emit, emit_stderr, find_table, find_verdict, profile_table,
     run_report, run_summary, simulate_summary, stderr_color_enabled,

@@ -74,6 +74,10 @@ impl Progress {
             None => "passed".to_string(),
             Some(why) => format!("failed: {why}"),
         };
+        if let Some(line) = super::stream::progress_line(step, &verdict) {
+            eprintln!("{line}");
+            return;
+        }
         eprintln!(
             "  {:<18} {:>9.1} req/s  p50 {:>7.1} ms  p99 {:>7.1} ms  ok {:>5.1}%  {}{}",
             step.level_label(),

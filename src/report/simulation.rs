@@ -25,9 +25,28 @@ pub fn simulation_report(doc: &SimulateResults) -> String {
 fn policy_lines(doc: &SimulateResults) -> String {
     let p = &doc.policy.policy;
     let c = &doc.capacity;
-    let target = match c.safety_factor {
-        Some(f) => format!("= MAX_RPS {} × {f} × 60", c.max_rps),
-        None => "(set by --target-value)".to_string(),
+    let target = match (c.safety_factor, c.max_concurrency) {
+        (Some(f), Some(n)) => format!("= PEAK_CONCURRENCY {n} × {f}"),
+        (Some(f), None) => format!("= MAX_RPS {} × {f} × 60", c.max_rps),
+        (None, _) => "(set by --target-value)".to_string(),
+    };
+    let unit = if c.max_concurrency.is_some() {
+        "concurrent requests/instance"
+    } else {
+        "invocations/instance/min"
+    };
+    let cadence = match &doc.datapoints {
+        Some(d) => format!(
+            "datapoints every {} s ({} high scale out, {} low scale in), metric delay {} s",
+            d.period_s, d.high_datapoints, d.low_datapoints, d.metric_delay_s
+        ),
+        None => format!("metric delay {} min", doc.timing.metric_delay_min),
+    };
+    let little = match c.max_concurrency {
+        Some(_) => {
+            "          in flight per instance = rate × mean latency at that rate (Little's law)\n"
+        }
+        None => "",
     };
     let scale_in = if p.disable_scale_in {
         "scale-in disabled"
@@ -37,9 +56,9 @@ fn policy_lines(doc: &SimulateResults) -> String {
     format!(
         "Traffic   {}: {} minutes, peak {} req/s\n\
          Capacity  MAX_RPS {} req/s per instance, from {}{}\n\
-         Policy    target {} invocations/instance/min {target} ({})\n\
+         Policy    target {} {unit} {target} ({})\n\
          \x20         capacity {}-{}; cooldowns: scale-out {}s, scale-in {}s; {scale_in}\n\
-         \x20         metric delay {} min, provisioning {} min\n",
+         \x20         {cadence}, provisioning {} min\n{little}",
         doc.traffic.file,
         doc.traffic.minutes,
         number(doc.traffic.peak_rps),
@@ -56,7 +75,6 @@ fn policy_lines(doc: &SimulateResults) -> String {
         p.max_capacity,
         p.scale_out_cooldown_s,
         p.scale_in_cooldown_s,
-        doc.timing.metric_delay_min,
         doc.timing.provisioning_min,
     )
 }

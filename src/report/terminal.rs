@@ -107,6 +107,9 @@ fn align_right(table: &mut Table, columns: &[usize]) {
 
 /// One row per step: load level, throughput, latency percentiles, success, errors, verdict.
 pub fn find_table(results: &FindResults, color: bool) -> String {
+    if results.steps.iter().any(|s| s.stream.is_some()) {
+        return super::stream::find_table(results, color);
+    }
     let mut table = new_table(color);
     let level_header = if results.mode == "rate" {
         "offered req/s"
@@ -183,6 +186,9 @@ fn step_row(step: &Step, is_peak: bool, color: bool) -> Vec<Cell> {
 pub fn find_verdict(results: &FindResults) -> String {
     let mut out = String::new();
     match (&results.peak, &results.recommendation) {
+        (Some(peak), Some(rec)) if peak.is_stream() => {
+            out += &super::stream::peak_lines(results, peak, rec);
+        }
         (Some(peak), Some(rec)) => {
             let at = match (peak.concurrency, peak.offered_rps) {
                 (Some(c), _) => format!("concurrency {c}"),

@@ -21,6 +21,11 @@ pub enum ErrorKind {
     Other,
     /// The request could not be signed (SigV4): it was not sent.
     Signing,
+    /// A stream that had started failed in the model: SageMaker's `ModelStreamError`, or an
+    /// error event in an SSE/NDJSON stream.
+    ModelStreamError,
+    /// A stream that had started failed in SageMaker itself: `InternalStreamFailure`.
+    InternalStreamFailure,
 }
 
 impl ErrorKind {
@@ -34,6 +39,18 @@ impl ErrorKind {
         ErrorKind::Signing,
     ];
 
+    /// The kinds only streaming requests can end with (kept apart from `ALL`, whose order
+    /// makes the CSV columns every report has).
+    pub const STREAM: [ErrorKind; 2] = [
+        ErrorKind::ModelStreamError,
+        ErrorKind::InternalStreamFailure,
+    ];
+
+    /// Every kind: `ALL`, then `STREAM`.
+    pub fn every() -> impl Iterator<Item = ErrorKind> {
+        Self::ALL.into_iter().chain(Self::STREAM)
+    }
+
     /// The name used in JSON, CSV and tables.
     pub fn name(self) -> &'static str {
         match self {
@@ -44,6 +61,8 @@ impl ErrorKind {
             ErrorKind::Connect => "connect",
             ErrorKind::Other => "other",
             ErrorKind::Signing => "signing",
+            ErrorKind::ModelStreamError => "model_stream_error",
+            ErrorKind::InternalStreamFailure => "internal_stream_failure",
         }
     }
 }
@@ -60,6 +79,15 @@ pub struct ErrorCounts {
     /// Added after 0.1: absent (0) in documents older versions wrote.
     #[serde(default)]
     pub signing: u64,
+    /// Streaming only: absent when zero, so other documents are as before.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub model_stream_error: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub internal_stream_failure: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl ErrorCounts {
@@ -72,6 +100,8 @@ impl ErrorCounts {
             ErrorKind::Connect => &mut self.connect,
             ErrorKind::Other => &mut self.other,
             ErrorKind::Signing => &mut self.signing,
+            ErrorKind::ModelStreamError => &mut self.model_stream_error,
+            ErrorKind::InternalStreamFailure => &mut self.internal_stream_failure,
         }
     }
 
@@ -85,21 +115,20 @@ impl ErrorCounts {
     }
 
     pub fn merge(&mut self, other: &ErrorCounts) {
-        for kind in ErrorKind::ALL {
+        for kind in ErrorKind::every() {
             self.add(kind, other.get(kind));
         }
     }
 
     pub fn total(&self) -> u64 {
-        ErrorKind::ALL.iter().map(|k| self.get(*k)).sum()
+        ErrorKind::every().map(|k| self.get(k)).sum()
     }
 
     /// A compact text such as `12 throttled, 3 timeout`, or `-` when there is none.
     pub fn describe(&self) -> String {
-        let parts: Vec<String> = ErrorKind::ALL
-            .iter()
-            .filter(|k| self.get(**k) > 0)
-            .map(|k| format!("{} {}", self.get(*k), k.name()))
+        let parts: Vec<String> = ErrorKind::every()
+            .filter(|k| self.get(*k) > 0)
+            .map(|k| format!("{} {}", self.get(k), k.name()))
             .collect();
         if parts.is_empty() {
             "-".to_string()

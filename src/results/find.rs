@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Arrival, CloudWatchFigures, CurveModel, ErrorSample, InstanceInfo, Interval, LatencySummary,
-    Summary, TargetInfo,
+    Arrival, CloudWatchFigures, ConcurrencyTarget, CurveModel, ErrorSample, InstanceInfo, Interval,
+    LatencySummary, StreamFigures, StreamSettings, Summary, TargetInfo,
 };
 use crate::Error;
 
@@ -33,6 +33,9 @@ pub struct FindSettings {
     /// versions that only doubled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search: Option<String>,
+    /// `--stream`: the API, the TTFT and ITL limits and the prompts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<StreamSettings>,
 }
 
 /// One measured load level and its verdict (a row of the results table).
@@ -70,6 +73,9 @@ pub struct Step {
     /// steps only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rps_ci: Option<Interval>,
+    /// `--stream`: time to first token, inter-token latency, tokens per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<StreamFigures>,
 }
 
 impl Step {
@@ -106,6 +112,9 @@ pub struct Peak {
     /// MAX_RPS's 95 % interval: the peak step's `rps_ci`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rps_ci: Option<Interval>,
+    /// `--stream`: the streaming figures of the peak step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<StreamFigures>,
 }
 
 /// The AWS-recommended starting safety factor.
@@ -123,6 +132,9 @@ pub struct Recommendation {
     /// The target's range over MAX_RPS's 95 % interval: [low, high].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invocations_range: Option<[f64; 2]>,
+    /// `--stream`: the concurrency target beside the invocations one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<ConcurrencyTarget>,
 }
 
 impl Recommendation {
@@ -136,6 +148,7 @@ impl Recommendation {
             invocations_per_instance: invocations,
             per_minute: true,
             invocations_range: None,
+            concurrency: None,
         })
     }
 
@@ -205,7 +218,7 @@ pub struct FindResults {
     pub model: Option<Box<CurveModel>>,
     /// `--instance-type`, `--instance-price`: what the endpoint ran on, for `compare`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub instance: Option<InstanceInfo>,
+    pub instance: Option<Box<InstanceInfo>>,
     /// `--shard K/N`: which part of which run this document holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<super::ShardInfo>,

@@ -14,6 +14,7 @@ mod model;
 mod run;
 mod shard;
 mod simulate;
+mod stream;
 
 pub use compare::{Candidate, CompareResults, Input, Terms, compare};
 pub use context::{
@@ -29,9 +30,10 @@ pub use model::{BoundsModel, CurveModel, InstanceInfo, Interval, UslModel};
 pub use run::{LiveScaling, LoadInfo, ProfileMinute, RunResults};
 pub use shard::{ShardInfo, TallyRecord, WindowRecord};
 pub use simulate::{
-    Capacity, Direction, FactorSearch, INVOCATIONS_METRIC, Policy, PolicyDoc, ScaleEvent,
-    SimMinute, SimSummary, SimulateResults, Timing, TradeOff, Traffic,
+    CONCURRENCY_METRIC, Capacity, Datapoints, Direction, FactorSearch, INVOCATIONS_METRIC, Policy,
+    PolicyDoc, ScaleEvent, SimMinute, SimSummary, SimulateResults, Timing, TradeOff, Traffic,
 };
+pub use stream::{ConcurrencyTarget, StreamFigures, StreamSettings, TokenSource};
 
 use std::path::Path;
 

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Arrival, CloudWatchFigures, Policy, Summary, TargetInfo, Timing};
+use super::{Arrival, CloudWatchFigures, Policy, StreamFigures, Summary, TargetInfo, Timing};
 
 /// The load of a `run`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -95,6 +95,9 @@ pub struct RunResults {
     /// `predicted_instances` come from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scaling: Option<LiveScaling>,
+    /// `--stream`: TTFT, inter-token latency and tokens of the whole run (p99 at `ttft_at_percentile_ms`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<StreamFigures>,
     /// `--shard K/N`: which part of which run this document holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<Box<super::ShardInfo>>,

@@ -5,14 +5,16 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// The metric every simulated policy tracks.
+/// The metric a simulated policy tracks by default.
 pub const INVOCATIONS_METRIC: &str = "SageMakerVariantInvocationsPerInstance";
+/// The high-resolution concurrency metric (`simulate --metric concurrency`).
+pub const CONCURRENCY_METRIC: &str = "SageMakerVariantConcurrentRequestsPerModelHighResolution";
 
-/// A target-tracking policy on `SageMakerVariantInvocationsPerInstance` and its scalable
-/// target's capacity range.
+/// A target-tracking policy and its scalable target's capacity range.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Policy {
-    /// Invocations per instance per minute.
+    /// Invocations per instance per minute, or requests in flight per instance for the
+    /// concurrency metric.
     pub target_value: f64,
     pub min_capacity: u32,
     pub max_capacity: u32,
@@ -62,6 +64,31 @@ impl PolicyDoc {
             policy: policy.clone(),
         }
     }
+
+    /// A policy on the high-resolution concurrency metric.
+    pub fn concurrency(policy: &Policy) -> Self {
+        PolicyDoc {
+            metric: CONCURRENCY_METRIC.into(),
+            policy: policy.clone(),
+        }
+    }
+
+    pub fn is_concurrency(&self) -> bool {
+        self.metric == CONCURRENCY_METRIC
+    }
+}
+
+/// The datapoints a concurrency simulation ran on, and what it assumed of them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Datapoints {
+    /// Seconds between datapoints.
+    pub period_s: u32,
+    /// Consecutive datapoints above the target that scale out.
+    pub high_datapoints: u32,
+    /// Consecutive datapoints below 90 % of it that scale in.
+    pub low_datapoints: u32,
+    /// How late datapoints reach the alarms (in place of `timing.metric_delay_min`).
+    pub metric_delay_s: u64,
 }
 
 /// Where one instance's capacity came from.
@@ -75,6 +102,9 @@ pub struct Capacity {
     pub source: String,
     /// Whether latency and failures below MAX_RPS come from a measured curve.
     pub latency_curve: bool,
+    /// `--metric concurrency`: requests in flight per instance at the peak.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrency: Option<f64>,
 }
 
 /// The traffic profile that was replayed.
@@ -98,6 +128,10 @@ pub struct SimMinute {
     pub billed: u32,
     /// The minute's datapoint; 0 when there was no traffic (no datapoint was published).
     pub invocations_per_instance: f64,
+    /// `--metric concurrency`: the mean of the minute's 10-second datapoints (requests in
+    /// flight per instance); absent for the invocations metric.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency_per_instance: Option<f64>,
     /// An in-service instance received more than MAX_RPS.
     pub overloaded: bool,
     /// Predicted p99 latency; null when only MAX_RPS is known.
@@ -197,6 +231,9 @@ pub struct SimulateResults {
     pub policy: PolicyDoc,
     pub capacity: Capacity,
     pub timing: Timing,
+    /// `--metric concurrency`: the 10-second datapoints the controller ran on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datapoints: Option<Datapoints>,
     pub traffic: Traffic,
     #[serde(deserialize_with = "super::required")]
     pub instance_price: Option<f64>,

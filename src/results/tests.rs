@@ -75,6 +75,7 @@ fn find() -> FindResults {
         first_error: None,
         notes: Vec::new(),
         rps_ci: None,
+        stream: None,
     };
     FindResults {
         schema: FindResults::SCHEMA.into(),
@@ -102,6 +103,7 @@ fn find() -> FindResults {
             arrival: None,
             max_inflight: None,
             search: None,
+            stream: None,
         },
         peak: Some(Peak {
             rps: step.summary.rps,
@@ -111,6 +113,7 @@ fn find() -> FindResults {
             success_ratio: step.summary.success_ratio,
             reason: "latency rose".into(),
             rps_ci: None,
+            stream: None,
         }),
         steps: vec![step],
         recommendation: Recommendation::new(301.7, 0.5).ok(),

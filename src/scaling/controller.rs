@@ -49,6 +49,13 @@
 //! - **Start.** *Assumed*: the variant starts settled for the first minute's traffic, with
 //!   the caller's initial count (the simulator uses `ceil(invocations / target)` clamped to
 //!   the capacity range) and no cooldown running.
+//!
+//! The rules above are stated for one-minute datapoints. The same controller steps through
+//! shorter periods for the high-resolution concurrency metrics (`Cadence`): every count and
+//! time above is then in periods of `Cadence::period_s`, except the cooldowns (seconds) and
+//! provisioning (whole minutes, converted to periods).
+
+use std::time::Duration;
 
 use crate::results::{Direction, Policy, ScaleEvent, Timing};
 
@@ -59,9 +66,67 @@ pub const LOW_DATAPOINTS: usize = 15;
 /// A datapoint is low below this share of the target value.
 pub const LOW_THRESHOLD: f64 = 0.9;
 
-/// What happened in one minute.
+/// How often the tracked metric publishes a datapoint, and how many the alarms need.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cadence {
+    /// Seconds between datapoints: 60 for InvocationsPerInstance, 10 for the
+    /// high-resolution concurrency metrics.
+    pub period_s: u32,
+    pub high_datapoints: usize,
+    pub low_datapoints: usize,
+    /// Periods before a datapoint reaches the alarms.
+    pub delay_periods: u32,
+}
+
+/// Seconds between datapoints of the high-resolution concurrency metrics (REFERENCE.md §7).
+pub const HIGH_RESOLUTION_PERIOD_S: u32 = 10;
+
+impl Cadence {
+    /// `SageMakerVariantInvocationsPerInstance`: one datapoint a minute, the alarms above.
+    pub fn per_minute(timing: Timing) -> Self {
+        Cadence {
+            period_s: 60,
+            high_datapoints: HIGH_DATAPOINTS,
+            low_datapoints: LOW_DATAPOINTS,
+            delay_periods: timing.metric_delay_min,
+        }
+    }
+
+    /// `SageMakerVariantConcurrentRequestsPerModelHighResolution`: a datapoint every 10 s.
+    ///
+    /// AWS documents that these metrics publish every 10 seconds, so the policy scales out
+    /// faster than on the per-minute metric, and that it scales in no faster (SageMaker
+    /// developer guide, "Define a scaling policy"; REFERENCE.md §7). It documents no alarm
+    /// counts, so:
+    ///
+    /// - **High alarm.** *Assumed*: 3 consecutive 10-second datapoints (30 s) above the
+    ///   target: the standard alarm's count kept at the shorter period.
+    /// - **Low alarm.** *Assumed*: 90 consecutive 10-second datapoints (the standard 15
+    ///   minutes) below 90 % of the target, so scale-in takes as long as on the standard metric.
+    /// - **Metric delay.** *Assumed*: `metric_delay` rounded up to whole 10-second periods.
+    pub fn high_resolution(metric_delay: Duration) -> Self {
+        let period = u64::from(HIGH_RESOLUTION_PERIOD_S);
+        let secs = metric_delay
+            .as_secs()
+            .saturating_add(u64::from(metric_delay.subsec_nanos() > 0));
+        Cadence {
+            period_s: HIGH_RESOLUTION_PERIOD_S,
+            high_datapoints: HIGH_DATAPOINTS,
+            low_datapoints: LOW_DATAPOINTS * 60 / HIGH_RESOLUTION_PERIOD_S as usize,
+            delay_periods: u32::try_from(secs.div_ceil(period)).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// Datapoints per minute.
+    pub fn per_minute_count(&self) -> usize {
+        (60 / self.period_s.max(1)) as usize
+    }
+}
+
+/// What happened in one period (a minute for the per-minute metric).
 #[derive(Clone, Debug, PartialEq)]
 pub struct MinuteState {
+    /// The period's index (the minute's, for one-minute datapoints).
     pub minute: u32,
     /// Instances in service (taking traffic) during the minute.
     pub instances: u32,
@@ -94,6 +159,7 @@ struct Launch {
 pub struct Controller {
     policy: Policy,
     timing: Timing,
+    cadence: Cadence,
     desired: u32,
     launch: Option<Launch>,
     datapoints: Vec<Option<Datapoint>>,
@@ -105,10 +171,16 @@ pub struct Controller {
 impl Controller {
     /// A controller with `initial` instances in service (clamped to the capacity range).
     pub fn new(policy: Policy, timing: Timing, initial: u32) -> Self {
+        Self::with_cadence(policy, timing, Cadence::per_minute(timing), initial)
+    }
+
+    /// A controller on datapoints of `cadence` (whose delay replaces the timing's).
+    pub fn with_cadence(policy: Policy, timing: Timing, cadence: Cadence, initial: u32) -> Self {
         let desired = clamp(initial, &policy);
         Controller {
             policy,
             timing,
+            cadence,
             desired,
             launch: None,
             datapoints: Vec::new(),
@@ -127,12 +199,19 @@ impl Controller {
 
     /// Runs the next minute with `invocations` sent to the variant in it.
     pub fn step(&mut self, invocations: f64) -> MinuteState {
+        self.step_with(|_| invocations)
+    }
+
+    /// Runs the next period; `total` gives the metric summed over the instances in service
+    /// (it is divided by their count for the datapoint).
+    pub fn step_with(&mut self, total: impl FnOnce(u32) -> f64) -> MinuteState {
         let minute = self.datapoints.len();
         if self.launch.is_some_and(|l| l.ready <= minute) {
             self.launch = None;
         }
         let billed = self.desired;
         let instances = self.in_service();
+        let invocations = if instances > 0 { total(instances) } else { 0.0 };
         let datapoint = (invocations > 0.0 && instances > 0).then(|| Datapoint {
             metric: invocations / f64::from(instances),
             in_service: instances,
@@ -153,6 +232,11 @@ impl Controller {
         }
     }
 
+    /// The minute a period falls in.
+    fn minute_of(&self, period: usize) -> u32 {
+        minute_number(period / self.cadence.per_minute_count().max(1))
+    }
+
     fn in_service(&self) -> u32 {
         self.desired
             .saturating_sub(self.launch.map_or(0, |l| l.count))
@@ -160,7 +244,7 @@ impl Controller {
 
     /// The datapoints the alarms can see at the end of `minute`, newest last.
     fn visible(&self, minute: usize) -> &[Option<Datapoint>] {
-        let delay = self.timing.metric_delay_min as usize;
+        let delay = self.cadence.delay_periods as usize;
         match (minute + 1).checked_sub(delay) {
             Some(end) => &self.datapoints[..end],
             None => &[],
@@ -168,13 +252,14 @@ impl Controller {
     }
 
     fn evaluate(&mut self, minute: usize) -> Option<ScaleEvent> {
-        let now = (minute as u64 + 1) * 60;
+        let now = (minute as u64 + 1) * u64::from(self.cadence.period_s);
         let target = self.policy.target_value;
+        let (high, low) = (self.cadence.high_datapoints, self.cadence.low_datapoints);
         let visible = self.visible(minute);
         let latest = *visible.last()?.as_ref()?;
-        if alarm(visible, HIGH_DATAPOINTS, |m| m > target) {
+        if alarm(visible, high, |m| m > target) {
             self.scale_out(minute, latest)
-        } else if alarm(visible, LOW_DATAPOINTS, |m| m < LOW_THRESHOLD * target) {
+        } else if alarm(visible, low, |m| m < LOW_THRESHOLD * target) {
             self.scale_in(minute, now, latest)
         } else {
             None
@@ -190,18 +275,19 @@ impl Controller {
             return None;
         }
         let from = self.desired;
-        let ready = minute + 1 + self.timing.provisioning_min as usize;
+        let provisioning = self.timing.provisioning_min as usize * self.cadence.per_minute_count();
+        let ready = minute + 1 + provisioning;
         self.launch = Some(Launch {
             ready,
             count: proposal - from,
         });
         self.desired = proposal;
-        let completes = ready as u64 * 60;
+        let completes = ready as u64 * u64::from(self.cadence.period_s);
         self.scale_out_until = completes.saturating_add(self.policy.scale_out_cooldown_s);
         // A scale-out interrupts a running scale-in cooldown.
         self.scale_in_until = 0;
         Some(ScaleEvent {
-            minute: minute_number(minute),
+            minute: self.minute_of(minute),
             direction: Direction::Out,
             from,
             to: proposal,
@@ -224,7 +310,7 @@ impl Controller {
         self.desired = proposal;
         self.scale_in_until = now.saturating_add(self.policy.scale_in_cooldown_s);
         Some(ScaleEvent {
-            minute: minute_number(minute),
+            minute: self.minute_of(minute),
             direction: Direction::In,
             from,
             to: proposal,

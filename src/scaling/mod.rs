@@ -1,6 +1,7 @@
 //! From a peak to autoscaling: the policy for a variant, the target-tracking controller, the
 //! simulator that runs it over a traffic profile, and the live comparison with a real endpoint.
 
+pub mod concurrency;
 pub mod controller;
 pub mod instance;
 pub mod live;
@@ -9,7 +10,8 @@ pub mod profile;
 pub mod recommend;
 pub mod simulate;
 
-pub use controller::{Controller, MinuteState};
+pub use concurrency::{ConcurrencyModel, simulate_concurrency};
+pub use controller::{Cadence, Controller, MinuteState};
 pub use instance::InstanceModel;
 pub use profile::TrafficProfile;
 pub use recommend::recommend;

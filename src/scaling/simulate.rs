@@ -43,6 +43,7 @@ pub fn simulate(setting: &Setting, policy: &Policy) -> Simulation {
             desired: state.desired,
             billed: state.billed,
             invocations_per_instance: round1(state.invocations_per_instance.unwrap_or(0.0)),
+            concurrency_per_instance: None,
             overloaded: predicted.overloaded,
             p99_ms: predicted.p99_ms.map(round1),
             failed: (predicted.failed * f64::from(state.instances)).round() as u64,
@@ -75,7 +76,11 @@ pub fn predict_instances(
         .collect()
 }
 
-fn summarize(timeline: &[SimMinute], events: &[ScaleEvent], price: Option<f64>) -> SimSummary {
+pub(super) fn summarize(
+    timeline: &[SimMinute],
+    events: &[ScaleEvent],
+    price: Option<f64>,
+) -> SimSummary {
     let requests = |m: &SimMinute| (m.offered_rps * 60.0).round() as u64;
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     let instance_minutes: u64 = timeline.iter().map(|m| u64::from(m.billed)).sum();
@@ -112,7 +117,7 @@ fn summarize(timeline: &[SimMinute], events: &[ScaleEvent], price: Option<f64>) 
     }
 }
 
-fn round1(x: f64) -> f64 {
+pub(super) fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 

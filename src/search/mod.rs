@@ -8,11 +8,13 @@ mod curves;
 pub mod plan;
 pub mod recovery;
 mod rules;
+mod stream;
 pub mod usl;
 mod walk;
 
 pub use curves::{Curves, Law};
 pub use rules::{Judgement, Measurement, PassRules, judge};
+pub use stream::{StreamRules, judge_stream};
 
 use crate::results::{CurveModel, Peak, Step};
 
@@ -132,7 +134,7 @@ fn conclude(steps: Vec<Step>, reason: String) -> Outcome {
         steps
             .iter()
             .filter(|s| s.passed && !s.partial && (s.stable || !stable_only))
-            .max_by(|a, b| a.summary.rps.total_cmp(&b.summary.rps))
+            .max_by(|a, b| a.throughput().total_cmp(&b.throughput()))
     };
     let (chosen, reason) = match (best(true), best(false)) {
         (Some(step), _) => (Some(step), reason),
@@ -153,6 +155,7 @@ fn conclude(steps: Vec<Step>, reason: String) -> Outcome {
         success_ratio: s.summary.success_ratio,
         reason: reason.clone(),
         rps_ci: s.rps_ci.clone(),
+        stream: s.stream.clone(),
     });
     Outcome {
         steps,

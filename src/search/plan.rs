@@ -139,6 +139,8 @@ pub fn judged_step(
         first_error: tally.first_error.clone(),
         notes: Vec::new(),
         rps_ci,
+        // --plan is refused with --stream (commands::llm), so a planned step has no tokens.
+        stream: None,
     }
 }
 

@@ -124,7 +124,7 @@ fn short_of_offered(
 
 /// The throughput share a step must gain per unit of relative latency it adds: 1 % more
 /// throughput for every 10 % more latency.
-const LATENCY_PRICE: f64 = 0.1;
+pub(super) const LATENCY_PRICE: f64 = 0.1;
 
 /// How many of the curve's relative scatters a gain between two steps must pass: the
 /// difference of two points each off the curve by `scatter` has √2 × scatter, and a

@@ -45,6 +45,7 @@ fn step(level: u64, rps: f64, latency: f64, success_ratio: f64) -> Step {
         first_error: None,
         notes: Vec::new(),
         rps_ci: None,
+        stream: None,
     }
 }
 

@@ -1,8 +1,10 @@
 //! The embedded model server, speaking the SageMaker container contract (REFERENCE.md §2):
 //! `GET /ping`, `POST /invocations`. Like a model container it runs a pool of inference
 //! workers behind a bounded queue: past the queue it answers 503, so its throughput
-//! saturates at a real capacity and latency climbs as the queue fills.
+//! saturates at a real capacity and latency climbs as the queue fills. `llm` is the LLM
+//! server of `serve --llm`: tokens streamed from a continuously batched engine.
 
+pub mod llm;
 mod model;
 
 pub use model::Model;
@@ -96,20 +98,22 @@ struct App {
 
 /// Starts the server in the background (its own threads) and returns once it listens.
 pub fn start(config: &ServerConfig) -> Result<RunningServer, Error> {
-    let listener =
-        std::net::TcpListener::bind((config.host.as_str(), config.port)).map_err(|e| {
-            Error::Run(format!(
-                "cannot listen on {}:{} ({e}); choose another --port or --host",
-                config.host, config.port
-            ))
-        })?;
+    serve_in_background(&config.host, config.port, router(config))
+}
+
+/// Serves `app` on `host:port` from a thread of its own; returns once it listens.
+fn serve_in_background(host: &str, port: u16, app: Router) -> Result<RunningServer, Error> {
+    let listener = std::net::TcpListener::bind((host, port)).map_err(|e| {
+        Error::Run(format!(
+            "cannot listen on {host}:{port} ({e}); choose another --port or --host"
+        ))
+    })?;
     listener
         .set_nonblocking(true)
         .map_err(|e| Error::Run(format!("cannot set up the listener: {e}")))?;
     let addr = listener
         .local_addr()
         .map_err(|e| Error::Run(format!("cannot read the listening address: {e}")))?;
-    let app = router(config);
     let (tx, rx) = oneshot::channel::<()>();
     let thread = std::thread::Builder::new()
         .name("peakrps-server".into())

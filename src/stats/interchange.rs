@@ -165,6 +165,8 @@ pub fn tally_of(record: &TallyRecord) -> Result<(Tally, Duration), String> {
         connections: record.connections,
         reconnects: record.reconnects,
         first_error: None,
+        // Shards are refused with --stream (prepare), so a record has no streaming tally.
+        stream: None,
     };
     Ok((tally, span))
 }

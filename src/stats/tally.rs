@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
+use super::stream::StreamTally;
 use crate::results::{ErrorCounts, ErrorKind, ErrorSample, LatencySummary, Summary};
 
 /// The largest latency a histogram holds: one hour, in microseconds. Longer ones saturate.
@@ -39,6 +40,8 @@ pub struct Tally {
     /// response byte arrived (the server had closed it while idle).
     pub reconnects: u64,
     pub first_error: Option<ErrorSample>,
+    /// Streaming requests only: TTFT, inter-token gaps, tokens.
+    pub stream: Option<Box<StreamTally>>,
 }
 
 impl Default for Tally {
@@ -47,12 +50,12 @@ impl Default for Tally {
     }
 }
 
-fn histogram() -> Histogram<u64> {
+pub(super) fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, MAX_LATENCY_US, SIGNIFICANT_DIGITS)
         .unwrap_or_else(|_| unreachable!("constant histogram bounds are valid"))
 }
 
-fn micros(latency: Duration) -> u64 {
+pub(super) fn micros(latency: Duration) -> u64 {
     u64::try_from(latency.as_micros())
         .unwrap_or(u64::MAX)
         .max(1)
@@ -72,6 +75,7 @@ impl Tally {
             connections: 0,
             reconnects: 0,
             first_error: None,
+            stream: None,
         }
     }
 
@@ -117,6 +121,14 @@ impl Tally {
         if self.first_error.is_none() {
             self.first_error.clone_from(&other.first_error);
         }
+        if let Some(theirs) = &other.stream {
+            self.stream_mut().merge(theirs);
+        }
+    }
+
+    /// The streaming part, created on first use.
+    pub fn stream_mut(&mut self) -> &mut StreamTally {
+        self.stream.get_or_insert_with(Box::default)
     }
 }
 

@@ -142,7 +142,7 @@ pub fn is_stable(windows: &[Window], band: f64) -> bool {
     agree(&rps, band, 0.0) && agree(&p50, band, 1.0)
 }
 
-fn agree(values: &[f64], band: f64, absolute_slack: f64) -> bool {
+pub(super) fn agree(values: &[f64], band: f64, absolute_slack: f64) -> bool {
     let max = values.iter().copied().fold(f64::MIN, f64::max);
     let min = values.iter().copied().fold(f64::MAX, f64::min);
     let mean = values.iter().sum::<f64>() / values.len() as f64;

@@ -5,6 +5,7 @@
 mod classify;
 mod conn;
 mod endpoint;
+pub mod llm;
 mod payload;
 pub mod sagemaker;
 mod tls;
@@ -35,6 +36,8 @@ pub struct RequestTemplate {
     signer: Option<Arc<InvokeSigner>>,
     /// Unsigned requests as HTTP/1.1 bytes, one per body, prepared once.
     wires: Vec<Bytes>,
+    /// `--stream`: the answers are streams, read token by token.
+    stream: Option<llm::StreamSpec>,
 }
 
 impl RequestTemplate {
@@ -76,6 +79,7 @@ impl RequestTemplate {
             payloads,
             signer: None,
             wires,
+            stream: None,
         })
     }
 
@@ -84,6 +88,17 @@ impl RequestTemplate {
         self.signer = Some(signer);
         self.wires.clear();
         self
+    }
+
+    /// Every answer will be read as a stream (`--stream`).
+    pub fn with_stream(mut self, spec: llm::StreamSpec) -> Self {
+        self.stream = Some(spec);
+        self
+    }
+
+    /// How answers are read as streams, when they are.
+    pub fn stream(&self) -> Option<&llm::StreamSpec> {
+        self.stream.as_ref()
     }
 
     /// Request number `i` as HTTP/1.1 bytes: prepared once per body, or built and signed

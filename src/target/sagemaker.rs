@@ -4,7 +4,7 @@
 
 use super::Endpoint;
 use crate::Error;
-use crate::aws::runtime::{invocation_url, validate_name};
+use crate::aws::runtime::{invocation_url, stream_invocation_url, validate_name};
 
 /// What prefixes a SageMaker target.
 pub const SCHEME: &str = "sagemaker://";
@@ -19,9 +19,14 @@ pub fn parse_target(raw: &str) -> Option<Result<String, Error>> {
     Some(validate_name("SageMaker endpoint name", name).map(|()| name.to_string()))
 }
 
-/// `BASE/endpoints/NAME/invocations`, as an endpoint the load engine can connect to.
-pub fn invocation_endpoint(base: &str, name: &str) -> Result<Endpoint, Error> {
-    let url = invocation_url(base, name);
+/// `BASE/endpoints/NAME/invocations` (or `…/invocations-response-stream` when `stream`), as
+/// an endpoint the load engine can connect to.
+pub fn invocation_endpoint(base: &str, name: &str, stream: bool) -> Result<Endpoint, Error> {
+    let url = if stream {
+        stream_invocation_url(base, name)
+    } else {
+        invocation_url(base, name)
+    };
     Endpoint::parse(&url).map_err(|e| {
         Error::Input(format!(
             "the SageMaker runtime URL {url} is not usable: {e}"
@@ -43,7 +48,12 @@ mod tests {
             parse_target("sagemaker://a_b"),
             Some(Err(Error::Input(_)))
         ));
-        let e = invocation_endpoint("http://127.0.0.1:5000", "ep").unwrap();
+        let e = invocation_endpoint("http://127.0.0.1:5000", "ep", false).unwrap();
         assert_eq!(e.url(), "http://127.0.0.1:5000/endpoints/ep/invocations");
+        let e = invocation_endpoint("http://127.0.0.1:5000", "ep", true).unwrap();
+        assert_eq!(
+            e.url(),
+            "http://127.0.0.1:5000/endpoints/ep/invocations-response-stream"
+        );
     }
 }

@@ -17,12 +17,13 @@ use crate::cli::{FindArgs, Mode, SearchStrategy};
 use crate::load::Prober;
 use crate::report::{self, Progress};
 use crate::results::{
-    self, ErrorKind, ErrorSample, FindResults, FindSettings, InstanceInfo, PartialLog,
-    Recommendation, Step,
+    self, ConcurrencyTarget, ErrorKind, ErrorSample, FindResults, FindSettings, InstanceInfo,
+    PartialLog, Peak, Recommendation, Step,
 };
 use crate::search::{Basis, Measured, PassRules, Schedule, Strategy, plan::run_plan, search};
 
 pub fn find(args: &FindArgs) -> Result<Completion, Error> {
+    super::llm::check_find_flags(args)?;
     let schedule = schedule(args)?;
     let sharding = super::shard::resolve(&args.target, SystemTime::now())?;
     plan::check(args, &sharding)?;
@@ -59,6 +60,7 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         first_level: schedule.start,
         prober: Prober::new(&template, &connector, args.target.timeout).ok(),
         baseline_ms: Cell::new(None),
+        stream: template.stream().map(|_| super::llm::rules(args)),
         plan: args
             .plan
             .levels()
@@ -83,7 +85,10 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
                 reason: "cannot write the partial log".into(),
             };
         }
-        if let Some(e) = hopeless(&measured, first_level, &url) {
+        let not_a_stream = measured_step(&measured)
+            .filter(|s| s.level() == first_level)
+            .and_then(super::llm::not_a_stream);
+        if let Some(e) = not_a_stream.or_else(|| hopeless(&measured, first_level, &url)) {
             let reason = e.to_string();
             fatal = Some(e);
             return Measured::Abort {
@@ -100,11 +105,9 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
     let recommendation = outcome
         .peak
         .as_ref()
-        .map(|p| {
-            Recommendation::new(p.rps, args.safety_factor)
-                .map(|r| r.with_interval(p.rps_ci.as_ref()))
-        })
+        .map(|p| recommend(p, args.safety_factor))
         .transpose()?;
+    let api = template.stream().map_or("", |s| s.api.name());
     let ended = SystemTime::now();
     let mut results = FindResults {
         schema: FindResults::SCHEMA.into(),
@@ -112,7 +115,7 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         started_at,
         target: info,
         mode: mode_name(args.mode).into(),
-        settings: settings(args),
+        settings: settings(args, api),
         steps: outcome.steps,
         peak: outcome.peak,
         recommendation,
@@ -121,7 +124,7 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         cloudwatch: None,
         error: None,
         model: outcome.model.map(Box::new),
-        instance: instance(args),
+        instance: instance(args).map(Box::new),
         shard: None,
     };
     plan::mark_shard(&mut results, &sharding, args);
@@ -289,7 +292,17 @@ fn rules(args: &FindArgs) -> PassRules {
     }
 }
 
-fn settings(args: &FindArgs) -> FindSettings {
+/// The scaling target; a streaming peak adds the concurrency target.
+fn recommend(peak: &Peak, safety_factor: f64) -> Result<Recommendation, Error> {
+    let mut recommendation =
+        Recommendation::new(peak.rps, safety_factor)?.with_interval(peak.rps_ci.as_ref());
+    if let (true, Some(c)) = (peak.is_stream(), peak.concurrency) {
+        recommendation.concurrency = Some(ConcurrencyTarget::new(c, safety_factor));
+    }
+    Ok(recommendation)
+}
+
+fn settings(args: &FindArgs, api: &str) -> FindSettings {
     FindSettings {
         window_s: args.window.as_secs_f64(),
         warmup_s: args.warmup.as_secs_f64(),
@@ -311,6 +324,7 @@ fn settings(args: &FindArgs) -> FindSettings {
             }
             .into(),
         ),
+        stream: super::llm::settings(args, api),
     }
 }
 

@@ -11,8 +11,10 @@ use crate::load::{Load, Prober, StepPlan, StepRun, Verdict, run_step};
 use crate::report::Progress;
 use crate::results::{ErrorKind, Step};
 use crate::search::recovery::{self, PROBE_GAP};
-use crate::search::{Basis, Measured, Measurement, PassRules, judge};
-use crate::stats::{Window, Windows, percentile_ms, rate_interval, summary_of};
+use crate::search::{Basis, Measured, Measurement, PassRules, StreamRules, judge, judge_stream};
+use crate::stats::{
+    Window, Windows, is_stable_stream, percentile_ms, rate_interval, stream_figures, summary_of,
+};
 use crate::target::{Connector, RequestTemplate};
 
 /// The longest the search waits for a server to work off the last step's backlog.
@@ -34,6 +36,8 @@ pub struct StepRunner<'a> {
     pub prober: Option<Prober>,
     /// The median latency of the first step: what "recovered" means.
     pub baseline_ms: Cell<Option<f64>>,
+    /// `--stream`: the TTFT and ITL limits; steps are judged on tokens.
+    pub stream: Option<StreamRules>,
     /// `--plan`: fixed levels in fixed slots instead of the search's steps.
     pub plan: Option<super::plan::PlanClock>,
 }
@@ -90,7 +94,7 @@ impl StepRunner<'_> {
         let run = self.run(&plan, |windows| {
             progress.window(windows);
             failed_outright = windows.last().is_some_and(every_request_failed);
-            if failed_outright || windows.is_stable(self.args.stability) {
+            if failed_outright || self.settled(windows) {
                 Verdict::Stop
             } else {
                 Verdict::Continue
@@ -222,6 +226,15 @@ impl StepRunner<'_> {
         result.note(baseline)
     }
 
+    /// Whether a step's last three windows agree: on tokens for a streaming step (requests
+    /// last seconds, so a window holds few of them), on requests otherwise.
+    fn settled(&self, windows: &Windows) -> bool {
+        match self.stream {
+            Some(_) => is_stable_stream(windows.latest(), self.args.stability),
+            None => windows.is_stable(self.args.stability),
+        }
+    }
+
     /// The step's figures and verdict: from its last three windows when they settled (with
     /// their throughput's interval), from all of them when they did not.
     fn step(
@@ -232,7 +245,7 @@ impl StepRunner<'_> {
         basis: &Basis,
         partial: bool,
     ) -> Step {
-        let stable = windows.is_stable(self.args.stability);
+        let stable = self.settled(windows);
         let (tally, span) = if stable {
             windows.recent()
         } else {
@@ -248,29 +261,41 @@ impl StepRunner<'_> {
             Load::Rate { rate, .. } => (None, Some(rate), rate.round() as u64),
             Load::Profile { .. } => (None, None, 0),
         };
-        let measurement = Measurement {
-            level,
-            label,
-            summary: &summary,
-            latency_ms: latency,
-            offered_rps,
-            rps_ci: rps_ci.as_ref(),
-        };
-        let verdict = judge(&self.rules, &measurement, basis);
-        Step {
+        let mut step = Step {
             concurrency,
             offered_rps,
             latency_at_percentile_ms: latency,
             stable,
-            passed: verdict.passed && !partial,
-            failure: verdict.failure,
+            passed: false,
+            failure: None,
             windows: windows.len(),
             partial,
-            summary,
             first_error: tally.first_error.clone(),
             notes: Vec::new(),
+            stream: tally
+                .stream
+                .as_deref()
+                .map(|s| stream_figures(s, span, self.rules.percentile)),
+            summary,
             rps_ci,
-        }
+        };
+        let verdict = match &self.stream {
+            Some(slo) => judge_stream(&self.rules, slo, &step, basis.reference),
+            None => {
+                let measurement = Measurement {
+                    level,
+                    label,
+                    summary: &step.summary,
+                    latency_ms: latency,
+                    offered_rps,
+                    rps_ci: step.rps_ci.as_ref(),
+                };
+                judge(&self.rules, &measurement, basis)
+            }
+        };
+        step.passed = verdict.passed && !partial;
+        step.failure = verdict.failure;
+        step
     }
 }
 

@@ -20,7 +20,7 @@ use crate::report::{self, Progress};
 use crate::results::{self, ErrorKind, LoadInfo, PartialLog, RunResults, Summary};
 use crate::scaling::TrafficProfile;
 use crate::scaling::live::Watch;
-use crate::stats::{Windows, summary_of};
+use crate::stats::{Windows, stream_figures, summary_of};
 use crate::target::{Connector, RequestTemplate};
 
 /// How long a `--requests N` run may take at most.
@@ -110,11 +110,18 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         cloudwatch: None,
         shard: None,
         scaling,
+        stream: tally
+            .stream
+            .as_deref()
+            .map(|s| stream_figures(s, run.windows.span(), 99.0)),
         error: None,
     };
     shard::mark_shard(&mut results, &run, &sharding)?;
     out.emit(&report::run_report(&results, out.color()));
     out.emit("\n");
+    if let Some(f) = &results.stream {
+        out.emit(&report::stream_run_line(f));
+    }
     let summary = &results.summary;
     if let Some(rate) = results.load.rate.filter(|_| args.rate.is_some()) {
         out.emit(&format!(

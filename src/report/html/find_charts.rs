@@ -13,7 +13,7 @@ use crate::results::{ErrorKind, FindResults, Recommendation, Step, Summary};
 pub(super) fn charts(r: &FindResults) -> Vec<Figure> {
     let mut steps: Vec<&Step> = r.steps.iter().collect();
     steps.sort_by(|a, b| level_value(a).total_cmp(&level_value(b)));
-    vec![
+    let mut figures = vec![
         Figure::chart(
             throughput_chart(r, &steps).render(),
             if r.model.is_some() {
@@ -31,7 +31,10 @@ pub(super) fn charts(r: &FindResults) -> Vec<Figure> {
             "The share of requests that succeeded at each step.",
         ),
         errors_figure(&steps),
-    ]
+    ];
+    // Streaming steps: TTFT, ITL and tokens per second right after throughput.
+    figures.splice(1..1, super::stream_charts::charts(r, &steps));
+    figures
 }
 
 /// A step's load level: its concurrency, or its offered rate.
@@ -53,7 +56,7 @@ fn short_level(step: &Step) -> String {
 }
 
 /// The load-level axis, on a log scale when the levels span a factor of four or more.
-fn level_axis(r: &FindResults, steps: &[&Step]) -> Axis {
+pub(super) fn level_axis(r: &FindResults, steps: &[&Step]) -> Axis {
     let label = if r.mode == "rate" {
         "offered load (req/s, log scale)"
     } else {
@@ -73,7 +76,7 @@ fn level_axis(r: &FindResults, steps: &[&Step]) -> Axis {
     }
 }
 
-fn step_point(step: &Step, x: f64, y: f64, what: &str) -> Point {
+pub(super) fn step_point(step: &Step, x: f64, y: f64, what: &str) -> Point {
     let verdict = if step.passed { "passed" } else { "failed" };
     Point {
         x,
@@ -83,7 +86,7 @@ fn step_point(step: &Step, x: f64, y: f64, what: &str) -> Point {
 }
 
 /// The steps that failed a rule, drawn hollow.
-fn failed(steps: &[&Step]) -> Vec<bool> {
+pub(super) fn failed(steps: &[&Step]) -> Vec<bool> {
     steps.iter().map(|s| !s.passed).collect()
 }
 
@@ -224,10 +227,9 @@ fn success_chart(r: &FindResults, steps: &[&Step]) -> LineChart {
 
 /// The failed requests of each step stacked by kind, or a note when none failed.
 fn errors_figure(steps: &[&Step]) -> Figure {
-    let layers: Vec<BarLayer> = ErrorKind::ALL
-        .iter()
-        .filter(|k| steps.iter().any(|s| s.summary.errors.get(**k) > 0))
-        .map(|k| error_layer(*k, steps))
+    let layers: Vec<BarLayer> = ErrorKind::every()
+        .filter(|k| steps.iter().any(|s| s.summary.errors.get(*k) > 0))
+        .map(|k| error_layer(k, steps))
         .collect();
     if layers.is_empty() {
         return Figure::note("errors", "Errors by kind: no request failed in any step.");

@@ -13,6 +13,7 @@ mod render;
 mod run;
 mod run_charts;
 mod simulate;
+mod stream_charts;
 mod style;
 mod view;
 

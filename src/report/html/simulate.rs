@@ -57,13 +57,14 @@ fn policy(r: &SimulateResults) -> Vec<Fact> {
     let t = &r.summary;
     let mut facts = vec![fact("Metric", r.policy.metric.clone())];
     facts.extend(policy_facts("Target value", &r.policy.policy));
-    facts.extend([
-        fact("MAX_RPS per instance", req_s(r.capacity.max_rps)),
-        fact(
-            "Scaling events",
-            format!("{} out, {} in", t.scale_out_events, t.scale_in_events),
-        ),
-    ]);
+    facts.extend([fact("MAX_RPS per instance", req_s(r.capacity.max_rps))]);
+    if let Some(n) = r.capacity.max_concurrency {
+        facts.push(fact("Peak concurrency per instance", n.to_string()));
+    }
+    facts.extend([fact(
+        "Scaling events",
+        format!("{} out, {} in", t.scale_out_events, t.scale_in_events),
+    )]);
     facts
 }
 

@@ -79,6 +79,8 @@ pub(super) fn error_fill(kind: ErrorKind) -> (&'static str, &'static str) {
         ErrorKind::Connect => ("#9a9a9a", "horizontal"),
         ErrorKind::Other => ("#4a6fa5", "vertical"),
         ErrorKind::Signing => ("#5a3a1a", "cross"),
+        ErrorKind::ModelStreamError => ("#c0504d", "dots"),
+        ErrorKind::InternalStreamFailure => ("#2e7d6b", "diagonal"),
     }
 }
 

@@ -15,10 +15,12 @@ fn input(name: &str, max_rps: f64, recorded_price: Option<f64>) -> Input {
         windows: 3,
     });
     results.recommendation = Recommendation::new(max_rps, 0.5).ok();
-    results.instance = recorded_price.map(|p| InstanceInfo {
-        type_name: Some(name.into()),
-        price_per_hour: Some(p),
-    });
+    results.instance = recorded_price
+        .map(|p| InstanceInfo {
+            type_name: Some(name.into()),
+            price_per_hour: Some(p),
+        })
+        .map(Box::new);
     Input {
         name: name.into(),
         source: format!("{name}.json"),

@@ -66,6 +66,7 @@ fn step(level: u64, closed: bool, (rps, p50, p99): (f64, f64, f64)) -> Step {
         partial: false,
         first_error: None,
         notes: Vec::new(),
+        stream: None,
         // 1 % of the throughput: what three settled windows of a steady server show.
         rps_ci: Some(Interval {
             half_width: rps * 0.01,
