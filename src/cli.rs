@@ -14,10 +14,14 @@ use crate::units::{
     parse_safety_factor, parse_speed,
 };
 
+mod compare;
+mod guide;
 mod scaling;
 mod shard;
 mod stream;
 
+pub use compare::CompareArgs;
+pub use guide::{GuideArgs, SearchStrategy};
 pub use scaling::{CooldownArgs, PolicyArgs, PolicyFormat, PolicyMetric, SimulateArgs, TimingArgs};
 pub use shard::{MergeArgs, PlanArgs, ShardArgs, ShardSpec, StartAt};
 pub use stream::{
@@ -55,6 +59,9 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Render a results file again: the terminal table, or --html / --csv reports.
     Report(ReportArgs),
+    /// Compare find results of several instance types or configurations: MAX_RPS, cost per
+    /// million requests, instances for a traffic peak, and the cheapest.
+    Compare(CompareArgs),
     /// Add up the documents of a run's shards (--shard K/N) exactly into one ordinary
     /// find or run document.
     Merge(MergeArgs),
@@ -336,6 +343,9 @@ pub struct FindArgs {
     /// SAFETY_FACTOR in MAX_RPS × SAFETY_FACTOR × 60; in (0, 1], AWS suggests 0.5 to start.
     #[arg(long, default_value_t = 0.5, value_parser = parse_safety_factor, value_name = "FACTOR")]
     pub safety_factor: f64,
+
+    #[command(flatten)]
+    pub guide: GuideArgs,
 
     #[command(flatten)]
     pub slo: StreamSloArgs,

@@ -419,6 +419,7 @@ fn every_subcommand_help_says_what_it_does() {
         ("policy", "The Application Auto Scaling documents"),
         ("simulate", "Replay a traffic profile"),
         ("report", "Render a results file again"),
+        ("compare", "Compare find results of several instance types"),
         ("serve", "Run the embedded model server"),
         ("completions", "Print the shell completion script"),
         ("man", "Print the man page"),
@@ -576,12 +577,13 @@ fn dash_reads_results_from_stdin() {
     assert!(stderr_of(&garbage).contains("-: not a peakrps results file"));
 }
 
-const SUBCOMMANDS: [&str; 8] = [
+const SUBCOMMANDS: [&str; 9] = [
     "find",
     "run",
     "policy",
     "simulate",
     "report",
+    "compare",
     "serve",
     "completions",
     "man",

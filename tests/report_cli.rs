@@ -281,3 +281,130 @@ fn a_profile_run_without_instance_counts_has_no_instance_chart() {
     let fixed = peakrps::report::run_html(&run_fixture());
     assert!(!fixed.contains("profile-") && !fixed.contains("id=\"minutes\""));
 }
+
+/// Three find results as three instance types: one priced when it was measured
+/// (`find --instance-price`), two by `--price`.
+fn three_candidates(dir: &Path) {
+    let candidates = [
+        ("ml.c5.xlarge", 150.0, Some(0.204)),
+        ("ml.g4dn.xlarge", 600.0, None),
+        ("ml.g5.xlarge", 1000.0, None),
+    ];
+    for (name, max_rps, price) in candidates {
+        let mut r = find_fixture();
+        if let Some(peak) = r.peak.as_mut() {
+            peak.rps = max_rps;
+        }
+        r.recommendation = peakrps::results::Recommendation::new(max_rps, 0.5).ok();
+        r.instance = price
+            .map(|p| peakrps::results::InstanceInfo {
+                type_name: Some(name.into()),
+                price_per_hour: Some(p),
+            })
+            .map(Box::new);
+        peakrps::results::write_json(&dir.join(format!("{name}.json")), &r).expect("json");
+    }
+}
+
+const PRICES: [&str; 4] = [
+    "--price",
+    "ml.g4dn.xlarge=0.736",
+    "--price",
+    "ml.g5.xlarge=1.408",
+];
+
+/// At 310 req/s the c5 (75 req/s an instance) needs 5 for $1.02 an hour, the g4dn 2 for
+/// $1.47, the g5 one for $1.41: the c5 is cheapest, though per million requests the g4dn is
+/// ($0.681 against $0.756 and $0.782).
+#[test]
+fn compare_picks_the_cheapest_of_three_results() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    three_candidates(dir.path());
+    let files = [
+        "ml.c5.xlarge.json",
+        "ml.g4dn.xlarge.json",
+        "ml.g5.xlarge.json",
+    ];
+    let mut args = vec!["compare"];
+    args.extend(files);
+    args.extend(PRICES);
+    let per_million = peakrps(&args, dir.path());
+    assert!(per_million.status.success(), "{per_million:?}");
+    let text = String::from_utf8_lossy(&per_million.stdout);
+    assert!(
+        text.contains("Cheapest: ml.g4dn.xlarge at $0.681 per million"),
+        "{text}"
+    );
+    args.extend([
+        "--traffic",
+        "310",
+        "--json",
+        "c.json",
+        "--csv",
+        "c.csv",
+        "--html",
+        "c.html",
+    ]);
+    let out = peakrps(&args, dir.path());
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let marked: Vec<&str> = text.lines().filter(|l| l.contains("◀ cheapest")).collect();
+    assert!(
+        marked.len() == 1 && marked[0].contains("ml.c5.xlarge"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Cheapest: ml.c5.xlarge: 5 instances carry 310.0 req/s for $1.02 an hour"),
+        "{text}"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("c.json")).expect("json"))
+            .expect("JSON");
+    assert_eq!(doc["schema"], "peakrps.compare/v1");
+    assert_eq!(doc["cheapest"], "ml.c5.xlarge");
+    let instances: Vec<u64> = (0..3)
+        .map(|i| doc["candidates"][i]["instances"].as_u64().unwrap_or(0))
+        .collect();
+    assert_eq!(instances, [5, 2, 1]);
+    let csv = std::fs::read_to_string(dir.path().join("c.csv")).expect("csv");
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+    assert!(
+        csv.lines().nth(1).is_some_and(|l| l.ends_with(",true")),
+        "{csv}"
+    );
+    let html = std::fs::read_to_string(dir.path().join("c.html")).expect("html");
+    assert_eq!(
+        html.matches(r#"class="series""#).count(),
+        3,
+        "one line per candidate"
+    );
+}
+
+#[test]
+fn compare_refuses_bad_prices_in_one_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    three_candidates(dir.path());
+    for price in [
+        "ml.g5.xlarge",
+        "ml.g5.xlarge=-1",
+        "ml.g5.xlarge=lots",
+        "=1.4",
+        "ml.p4d=30",
+    ] {
+        let out = peakrps(
+            &[
+                "compare",
+                "ml.c5.xlarge.json",
+                "ml.g5.xlarge.json",
+                "--price",
+                price,
+            ],
+            dir.path(),
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{price}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{price}: {stderr}");
+        assert!(stderr.contains("--price"), "{price}: {stderr}");
+        assert!(out.stdout.is_empty(), "{price}");
+    }
+}

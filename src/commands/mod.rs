@@ -1,6 +1,7 @@
 //! One module per subcommand: each turns its parsed flags into calls on the library stages
 //! (target → load → stats → search → scaling → report) and says how the command ended.
 
+mod compare;
 mod find;
 mod interrupt;
 mod limits;
@@ -87,6 +88,7 @@ pub fn execute(command: Command) -> Result<Completion, Error> {
         Command::Run(args) => run::run(&args),
         Command::Policy(args) => policy::policy(&args),
         Command::Report(args) => report::report(&args),
+        Command::Compare(args) => compare::compare(&args),
         Command::Merge(args) => merge::merge(&args),
         Command::Serve(args) => serve::serve(&args),
         Command::Simulate(args) => simulate::simulate(&args),

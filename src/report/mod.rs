@@ -1,16 +1,19 @@
 //! What the user sees: live progress on stderr, the final table and verdict on stdout, and
 //! the HTML and CSV reports; every renderer takes a `results` document.
 
+mod compare;
 mod comparison;
 mod csv;
 mod export;
 mod html;
+mod model;
 mod progress;
 mod simulation;
 mod stream;
 mod svg;
 mod terminal;
 
+pub use compare::compare_report;
 pub use comparison::scaling_comparison;
 pub use csv::{find_csv, run_csv, simulate_csv};
 pub use export::{Exportable, ReportFiles, check_report_files, write_reports};

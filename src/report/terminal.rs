@@ -196,8 +196,8 @@ pub fn find_verdict(results: &FindResults) -> String {
                 _ => "an unknown level".into(),
             };
             out += &format!(
-                "Peak (MAX_RPS): {} req/s at {at} (p50 {} ms, p99 {} ms, success {})\n",
-                peak.rps,
+                "{} at {at} (p50 {} ms, p99 {} ms, success {})\n",
+                super::model::max_rps(peak),
                 ms(peak.latency_ms.p50),
                 ms(peak.latency_ms.p99),
                 pct(peak.success_ratio)
@@ -209,6 +209,9 @@ pub fn find_verdict(results: &FindResults) -> String {
                 rec.invocations_per_instance,
                 rps(rec.max_rps * rec.safety_factor)
             );
+            if let Some(range) = super::model::target_range(rec) {
+                out += &format!("                ({range})\n");
+            }
         }
         _ if results.shard.as_ref().is_some_and(|s| s.index.is_some()) => {
             out += "One shard's part of the run: `peakrps merge` finds the peak of the whole.\n";
@@ -237,6 +240,14 @@ pub fn find_verdict(results: &FindResults) -> String {
             results.settings.step_duration_s,
             results.settings.stability * 100.0 / 2.0
         );
+    }
+    if let Some(model) = &results.model {
+        let lines = super::model::model_lines(model, results.rate_mode());
+        for (i, line) in lines.iter().enumerate() {
+            out += if i == 0 { "Model: " } else { "       " };
+            out += line;
+            out += "\n";
+        }
     }
     for step in &results.steps {
         for note in &step.notes {

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Arrival, CloudWatchFigures, ConcurrencyTarget, ErrorSample, LatencySummary, StreamFigures,
-    StreamSettings, Summary, TargetInfo,
+    Arrival, CloudWatchFigures, ConcurrencyTarget, CurveModel, ErrorSample, InstanceInfo, Interval,
+    LatencySummary, StreamFigures, StreamSettings, Summary, TargetInfo,
 };
 use crate::Error;
 
@@ -29,6 +29,10 @@ pub struct FindSettings {
     pub arrival: Option<Arrival>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_inflight: Option<u32>,
+    /// `--search`: "guided" (by the fitted curve) or "doubling"; absent in documents of
+    /// versions that only doubled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<String>,
     /// `--stream`: the API, the TTFT and ITL limits and the prompts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<StreamSettings>,
@@ -65,6 +69,10 @@ pub struct Step {
     /// from the step before).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The 95 % interval of `rps` from the spread of the windows it comes from (settled
+    /// steps only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rps_ci: Option<Interval>,
     /// `--stream`: time to first token, inter-token latency, tokens per second.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<StreamFigures>,
@@ -101,6 +109,9 @@ pub struct Peak {
     pub latency_ms: LatencySummary,
     pub success_ratio: f64,
     pub reason: String,
+    /// MAX_RPS's 95 % interval: the peak step's `rps_ci`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rps_ci: Option<Interval>,
     /// `--stream`: the streaming figures of the peak step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<StreamFigures>,
@@ -118,6 +129,9 @@ pub struct Recommendation {
     pub invocations_per_instance: f64,
     /// The target is per minute (the peak was measured per second, hence × 60).
     pub per_minute: bool,
+    /// The target's range over MAX_RPS's 95 % interval: [low, high].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invocations_range: Option<[f64; 2]>,
     /// `--stream`: the concurrency target beside the invocations one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub concurrency: Option<ConcurrencyTarget>,
@@ -133,8 +147,21 @@ impl Recommendation {
             max_rps,
             invocations_per_instance: invocations,
             per_minute: true,
+            invocations_range: None,
             concurrency: None,
         })
+    }
+
+    /// With the target's range over MAX_RPS ± `interval` (none without one).
+    pub fn with_interval(mut self, interval: Option<&Interval>) -> Self {
+        self.invocations_range = interval.map(|ci| {
+            let at = |rps: f64| (rps.max(0.0) * self.safety_factor * 60.0 * 10.0).round() / 10.0;
+            [
+                at(self.max_rps - ci.half_width),
+                at(self.max_rps + ci.half_width),
+            ]
+        });
+        self
     }
 
     /// The formula with the numbers filled in.
@@ -186,6 +213,12 @@ pub struct FindResults {
     /// what was measured until then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The curves fitted to the steps' throughput.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<Box<CurveModel>>,
+    /// `--instance-type`, `--instance-price`: what the endpoint ran on, for `compare`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<Box<InstanceInfo>>,
     /// `--shard K/N`: which part of which run this document holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<super::ShardInfo>,

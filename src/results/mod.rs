@@ -5,15 +5,18 @@
 //! A field peakrps always writes is required on reading (a missing one is named in the
 //! error), so a renamed field never reads as a silent default.
 
+mod compare;
 mod context;
 mod figures;
 mod find;
 mod io;
+mod model;
 mod run;
 mod shard;
 mod simulate;
 mod stream;
 
+pub use compare::{Candidate, CompareResults, Input, Terms, compare};
 pub use context::{
     Arrival, CloudWatchFigures, MetricSummary, SageMakerTarget, TargetInfo, VariantLatency,
 };
@@ -23,6 +26,7 @@ pub use find::{
     check_safety_factor,
 };
 pub use io::{PartialLog, is_stdio, now_rfc3339, read_text, shown_output, write_json, write_text};
+pub use model::{BoundsModel, CurveModel, InstanceInfo, Interval, UslModel};
 pub use run::{LiveScaling, LoadInfo, ProfileMinute, RunResults};
 pub use shard::{ShardInfo, TallyRecord, WindowRecord};
 pub use simulate::{

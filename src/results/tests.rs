@@ -74,6 +74,7 @@ fn find() -> FindResults {
         partial: false,
         first_error: None,
         notes: Vec::new(),
+        rps_ci: None,
         stream: None,
     };
     FindResults {
@@ -101,6 +102,7 @@ fn find() -> FindResults {
             timeout_s: 60.0,
             arrival: None,
             max_inflight: None,
+            search: None,
             stream: None,
         },
         peak: Some(Peak {
@@ -110,6 +112,7 @@ fn find() -> FindResults {
             latency_ms: step.summary.latency_ms,
             success_ratio: step.summary.success_ratio,
             reason: "latency rose".into(),
+            rps_ci: None,
             stream: None,
         }),
         steps: vec![step],
@@ -118,6 +121,8 @@ fn find() -> FindResults {
         interrupted: false,
         cloudwatch: None,
         error: None,
+        model: None,
+        instance: None,
         shard: None,
     }
 }

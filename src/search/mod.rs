@@ -1,16 +1,31 @@
 //! The peak search: which load levels to try (doubling, then bisection between the last
-//! passing and the first failing level), the pass/fail rules for a step, and the peak with
-//! the reason the search stopped there. Pure logic: steps are measured by the caller.
+//! passing and the first failing level, or where the curve fitted so far puts the knee), the
+//! pass/fail rules for a step, and the peak with the reason the search stopped there. Pure
+//! logic: steps are measured by the caller.
 
+mod bounds;
+mod curves;
 pub mod plan;
 pub mod recovery;
 mod rules;
 mod stream;
+pub mod usl;
+mod walk;
 
-pub use rules::{Judgement, PassRules, judge};
+pub use curves::{Curves, Law};
+pub use rules::{Judgement, Measurement, PassRules, judge};
 pub use stream::{StreamRules, judge_stream};
 
-use crate::results::{Peak, Step};
+use crate::results::{CurveModel, Peak, Step};
+
+/// How the search chooses the levels after the first (`--search`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strategy {
+    /// Where the trusted curve puts the knee, else doubling and bisection.
+    Guided,
+    /// Doubling, then bisection, whatever the curve says.
+    Doubling,
+}
 
 /// How the search walks the levels.
 #[derive(Clone, Debug)]
@@ -20,6 +35,12 @@ pub struct Schedule {
     /// Bisection stops when the gap between passing and failing levels is at most
     /// `max(1, passing level × precision)`.
     pub precision: f64,
+    pub strategy: Strategy,
+    /// The levels are users of a closed loop (concurrency), not offered rates: the USL
+    /// applies.
+    pub closed_loop: bool,
+    /// The share of the USL's maximum short of which its knee lies (`--min-gain`).
+    pub shortfall: f64,
 }
 
 impl Schedule {
@@ -35,9 +56,13 @@ impl Schedule {
         levels
     }
 
+    /// The largest difference between levels that counts as close enough above `pass`.
+    fn gap(&self, pass: u64) -> u64 {
+        ((pass as f64 * self.precision).ceil() as u64).max(1)
+    }
+
     fn close_enough(&self, pass: u64, fail: u64) -> bool {
-        let gap = ((pass as f64 * self.precision).ceil() as u64).max(1);
-        fail.saturating_sub(pass) <= gap
+        fail.saturating_sub(pass) <= self.gap(pass)
     }
 }
 
@@ -49,6 +74,8 @@ pub struct Outcome {
     pub peak: Option<Peak>,
     /// Why the search ended where it did.
     pub reason: String,
+    /// The curves fitted to every step's throughput.
+    pub model: Option<CurveModel>,
 }
 
 /// What the step callback returns: a measured step, or a reason to end the search now
@@ -58,65 +85,25 @@ pub enum Measured {
     Abort { step: Option<Step>, reason: String },
 }
 
-/// Runs the search. `measure(level, reference)` measures one level and judges it against
-/// the reference step (the last passing one) with `judge`.
-pub fn search(
-    schedule: &Schedule,
-    mut measure: impl FnMut(u64, Option<&Step>) -> Measured,
-) -> Outcome {
-    let mut steps: Vec<Step> = Vec::new();
-    let mut last_pass: Option<Step> = None;
-    let mut first_fail: Option<Step> = None;
+/// What a step is judged against: the last passing step, and the throughput scatter between
+/// steps around the trusted curve (relative), which a step's own windows cannot show.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Basis<'a> {
+    pub reference: Option<&'a Step>,
+    pub scatter: Option<f64>,
+}
 
-    for level in schedule.doubling() {
-        match measure(level, last_pass.as_ref()) {
-            Measured::Abort { step, reason } => return finish(steps, step, reason),
-            Measured::Step(mut step) => {
-                gate_on_stability(&mut step, last_pass.as_ref());
-                steps.push(step.clone());
-                if step.passed {
-                    last_pass = Some(step);
-                } else {
-                    first_fail = Some(step);
-                    break;
-                }
-            }
+/// Runs the search. `measure(level, basis)` measures one level and judges it against the
+/// basis with `judge`.
+pub fn search(schedule: &Schedule, mut measure: impl FnMut(u64, &Basis) -> Measured) -> Outcome {
+    let mut walk = walk::Walk::new(schedule);
+    while let Some(level) = walk.next_level() {
+        match measure(level, &walk.basis()) {
+            Measured::Abort { step, reason } => return walk.abort(step, reason),
+            Measured::Step(step) => walk.record(step),
         }
     }
-
-    let Some(fail) = first_fail else {
-        let reason = format!(
-            "reached the load limit ({}) without a failing step; the peak may lie higher",
-            steps.last().map(Step::level_label).unwrap_or_default()
-        );
-        return conclude(steps, reason);
-    };
-    let Some(mut pass) = last_pass else {
-        let reason = format!(
-            "the first step failed: {}",
-            fail.failure.clone().unwrap_or_default()
-        );
-        return conclude(steps, reason);
-    };
-
-    let mut fail = fail;
-    while !schedule.close_enough(pass.level(), fail.level()) {
-        let mid = pass.level() + (fail.level() - pass.level()) / 2;
-        match measure(mid, Some(&pass)) {
-            Measured::Abort { step, reason } => return finish(steps, step, reason),
-            Measured::Step(mut step) => {
-                gate_on_stability(&mut step, Some(&pass));
-                steps.push(step.clone());
-                if step.passed {
-                    pass = step;
-                } else {
-                    fail = step;
-                }
-            }
-        }
-    }
-    let reason = fail.failure.clone().unwrap_or_default();
-    conclude(steps, reason)
+    walk.finish()
 }
 
 /// A step whose windows never settled is not a level the target sustains: once a settled
@@ -134,6 +121,7 @@ fn gate_on_stability(step: &mut Step, settled_pass: Option<&Step>) {
     }
 }
 
+/// Ends with the steps so far and `last` (the step an abort carries, if any).
 fn finish(mut steps: Vec<Step>, last: Option<Step>, reason: String) -> Outcome {
     steps.extend(last);
     conclude(steps, reason)
@@ -166,12 +154,14 @@ fn conclude(steps: Vec<Step>, reason: String) -> Outcome {
         latency_ms: s.summary.latency_ms,
         success_ratio: s.summary.success_ratio,
         reason: reason.clone(),
+        rps_ci: s.rps_ci.clone(),
         stream: s.stream.clone(),
     });
     Outcome {
         steps,
         peak,
         reason,
+        model: None,
     }
 }
 

@@ -6,21 +6,24 @@
 
 use std::time::Duration;
 
-use super::{Measured, Outcome, PassRules, conclude, finish, gate_on_stability, judge};
+use super::{
+    Basis, Measured, Measurement, Outcome, PassRules, conclude, finish, gate_on_stability, judge,
+};
 use crate::results::Step;
-use crate::stats::{Tally, Window, is_stable, percentile_ms, summary_of};
+use crate::stats::{Tally, Window, is_stable, percentile_ms, rate_interval, summary_of};
 
-/// Measures the plan's levels in order with `measure(level, reference)` (the reference is
-/// the last passing step) and judges them.
-pub fn run_plan(
-    levels: &[u64],
-    mut measure: impl FnMut(u64, Option<&Step>) -> Measured,
-) -> Outcome {
+/// Measures the plan's levels in order with `measure(level, basis)` (the basis's reference
+/// is the last passing step; no curve guides a plan, so it has no scatter) and judges them.
+pub fn run_plan(levels: &[u64], mut measure: impl FnMut(u64, &Basis) -> Measured) -> Outcome {
     let mut steps: Vec<Step> = Vec::new();
     let mut last_pass: Option<Step> = None;
     let mut failed: Option<Step> = None;
     for &level in levels {
-        match measure(level, last_pass.as_ref()) {
+        let basis = Basis {
+            reference: last_pass.as_ref(),
+            scatter: None,
+        };
+        match measure(level, &basis) {
             Measured::Abort { step, reason } => return finish(steps, step, reason),
             Measured::Step(mut step) => {
                 if let Some(first) = &failed {
@@ -82,7 +85,8 @@ pub struct StepFigures<'a> {
 }
 
 /// A measured step, judged: its figures come from its latest three windows when they
-/// agree within `stability`, from all its windows when they do not (as the search's).
+/// agree within `stability` (with their throughput's interval), from all its windows when
+/// they do not (as the search's).
 pub fn judged_step(
     rules: &PassRules,
     stability: f64,
@@ -101,6 +105,7 @@ pub fn judged_step(
     } else {
         (figures.total.clone(), figures.span)
     };
+    let rps_ci = stable.then(|| rate_interval(figures.latest)).flatten();
     let summary = summary_of(&tally, span);
     let latency = percentile_ms(&tally.latency, rules.percentile);
     let label = figures.level.label();
@@ -108,15 +113,19 @@ pub fn judged_step(
         Level::Concurrency(c) => (Some(c), None, u64::from(c)),
         Level::Rate(r) => (None, Some(r), r.round() as u64),
     };
-    let verdict = judge(
-        rules,
+    let measurement = Measurement {
         level,
-        &label,
-        &summary,
-        latency,
+        label: &label,
+        summary: &summary,
+        latency_ms: latency,
         offered_rps,
+        rps_ci: rps_ci.as_ref(),
+    };
+    let basis = Basis {
         reference,
-    );
+        scatter: None,
+    };
+    let verdict = judge(rules, &measurement, &basis);
     Step {
         concurrency,
         offered_rps,
@@ -129,6 +138,7 @@ pub fn judged_step(
         summary,
         first_error: tally.first_error.clone(),
         notes: Vec::new(),
+        rps_ci,
         // --plan is refused with --stream (commands::llm), so a planned step has no tokens.
         stream: None,
     }
@@ -174,7 +184,7 @@ mod tests {
     #[test]
     fn the_plan_is_judged_in_order_and_the_peak_is_before_the_knee() {
         let levels = [1, 2, 4, 8, 16];
-        let outcome = run_plan(&levels, |level, reference| {
+        let outcome = run_plan(&levels, |level, basis| {
             let (total, latest) = measured(level as u32, 160.0);
             let figures = StepFigures {
                 level: Level::Concurrency(level as u32),
@@ -184,7 +194,7 @@ mod tests {
                 windows: 5,
                 partial: false,
             };
-            Measured::Step(judged_step(&rules(), 0.1, &figures, reference))
+            Measured::Step(judged_step(&rules(), 0.1, &figures, basis.reference))
         });
         let passed: Vec<bool> = outcome.steps.iter().map(|s| s.passed).collect();
         assert_eq!(passed, [true, true, true, false, false]);
@@ -202,7 +212,7 @@ mod tests {
 
     #[test]
     fn a_plan_without_a_failure_says_the_peak_may_lie_higher() {
-        let outcome = run_plan(&[1, 2], |level, reference| {
+        let outcome = run_plan(&[1, 2], |level, basis| {
             let (total, latest) = measured(level as u32, 1000.0);
             let figures = StepFigures {
                 level: Level::Concurrency(level as u32),
@@ -212,7 +222,7 @@ mod tests {
                 windows: 5,
                 partial: false,
             };
-            Measured::Step(judged_step(&rules(), 0.1, &figures, reference))
+            Measured::Step(judged_step(&rules(), 0.1, &figures, basis.reference))
         });
         assert_eq!(outcome.peak.and_then(|p| p.concurrency), Some(2));
         assert!(

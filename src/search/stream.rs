@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use super::rules::{Judgement, LATENCY_PRICE, PassRules, fmt_percentile, judge};
+use super::Basis;
+use super::rules::{Judgement, LATENCY_PRICE, Measurement, PassRules, fmt_percentile, judge};
 use crate::results::{Step, StreamFigures};
 
 /// `--max-ttft` and `--max-itl`.
@@ -26,15 +27,15 @@ pub fn judge_stream(
     let level_label = label.as_str();
     let latency_ms = step.latency_at_percentile_ms;
     let figures = step.stream.as_ref();
-    let base = judge(
-        rules,
+    let measurement = Measurement {
         level,
-        level_label,
-        &step.summary,
+        label: level_label,
+        summary: &step.summary,
         latency_ms,
-        None,
-        None,
-    );
+        offered_rps: None,
+        rps_ci: None,
+    };
+    let base = judge(rules, &measurement, &Basis::default());
     if !base.passed {
         return base;
     }
@@ -173,6 +174,7 @@ mod tests {
             first_error: None,
             notes: Vec::new(),
             stream: Some(figures(100.0, 20.0, tokens_per_s)),
+            rps_ci: None,
         }
     }
 

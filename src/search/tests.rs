@@ -44,8 +44,37 @@ fn step(level: u64, rps: f64, latency: f64, success_ratio: f64) -> Step {
         partial: false,
         first_error: None,
         notes: Vec::new(),
+        rps_ci: None,
         stream: None,
     }
+}
+
+/// Judges `summary` at `level` against `reference` (no interval, no curve).
+fn judged(
+    rules: &PassRules,
+    level: u64,
+    label: &str,
+    summary: &Summary,
+    latency: f64,
+    offered_rps: Option<f64>,
+    reference: Option<&Step>,
+) -> Judgement {
+    let m = Measurement {
+        level,
+        label,
+        summary,
+        latency_ms: latency,
+        offered_rps,
+        rps_ci: None,
+    };
+    judge(
+        rules,
+        &m,
+        &Basis {
+            reference,
+            scatter: None,
+        },
+    )
 }
 
 fn rules() -> PassRules {
@@ -60,19 +89,19 @@ fn rules() -> PassRules {
 
 fn run(schedule: &Schedule, model: impl Fn(u64) -> (f64, f64, f64)) -> (Outcome, Vec<u64>) {
     let mut tried = Vec::new();
-    let outcome = search(schedule, |level, reference| {
+    let outcome = search(schedule, |level, basis| {
         tried.push(level);
         let (rps, latency, ok) = model(level);
         let mut s = step(level, rps, latency, ok);
         let label = s.level_label();
-        let j = judge(
+        let j = judged(
             &rules(),
             level,
             &label,
             &s.summary,
             latency,
             None,
-            reference,
+            basis.reference,
         );
         s.passed = j.passed;
         s.failure = j.failure;
@@ -86,6 +115,9 @@ fn schedule(max: u64) -> Schedule {
         start: 1,
         max,
         precision: 0.0,
+        strategy: Strategy::Doubling,
+        closed_loop: true,
+        shortfall: 0.05,
     }
 }
 
@@ -120,9 +152,8 @@ fn finds_the_knee_of_a_saturating_server_by_bisection() {
 fn precision_stops_bisection_early() {
     let s = server(100.0, 10.0);
     let sched = Schedule {
-        start: 1,
-        max: 1024,
         precision: 0.25,
+        ..schedule(1024)
     };
     let (outcome, tried) = run(&sched, |c| {
         let (r, l) = s(c);
@@ -186,7 +217,7 @@ fn the_gain_must_pay_for_the_load_and_the_latency() {
     reference.passed = true;
     let passes = |level: u64, rps: f64, latency: f64| {
         let s = step(level, rps, latency, 1.0);
-        judge(
+        judged(
             &rules(),
             level,
             "x",
@@ -214,7 +245,7 @@ fn max_latency_fails_the_step() {
     let mut r = rules();
     r.max_latency = Some(std::time::Duration::from_millis(20));
     let s = step(4, 100.0, 25.0, 1.0);
-    let j = judge(&r, 4, "concurrency 4", &s.summary, 25.0, None, None);
+    let j = judged(&r, 4, "concurrency 4", &s.summary, 25.0, None, None);
     assert_eq!(
         j.failure.as_deref(),
         Some("p99 latency 25.0 ms at concurrency 4 exceeded --max-latency 20 ms")
@@ -246,8 +277,8 @@ fn abort_keeps_the_steps_so_far() {
 
 #[test]
 fn rate_steps_must_achieve_the_offered_rate_and_drop_nothing() {
-    let judged = |s: &Step| {
-        judge(
+    let judge_step = |s: &Step| {
+        judged(
             &rules(),
             1000,
             "rate 1000/s",
@@ -260,10 +291,10 @@ fn rate_steps_must_achieve_the_offered_rate_and_drop_nothing() {
     let mut s = step(1000, 985.0, 10.0, 1.0);
     s.concurrency = None;
     s.offered_rps = Some(1000.0);
-    assert!(judged(&s).passed);
+    assert!(judge_step(&s).passed);
     s.summary.rps = 975.0;
     assert_eq!(
-        judged(&s).failure.as_deref(),
+        judge_step(&s).failure.as_deref(),
         Some(
             "achieved 975.0 req/s at rate 1000/s, 97.5% of the 1000.0 req/s that fell due (at least 98% needed)"
         )
@@ -271,7 +302,7 @@ fn rate_steps_must_achieve_the_offered_rate_and_drop_nothing() {
     s.summary.rps = 1000.0;
     s.summary.dropped = 3;
     assert!(
-        judged(&s)
+        judge_step(&s)
             .failure
             .unwrap()
             .starts_with("3 requests could not be sent at rate 1000/s")
@@ -282,8 +313,8 @@ fn rate_steps_must_achieve_the_offered_rate_and_drop_nothing() {
 /// 9.67 req/s, which is every request that fell due and passes, though it is 96.7 % of 10.
 #[test]
 fn rate_steps_are_judged_on_the_requests_that_fell_due() {
-    let judged = |s: &Step| {
-        judge(
+    let judge_step = |s: &Step| {
+        judged(
             &rules(),
             10,
             "rate 10/s",
@@ -298,10 +329,13 @@ fn rate_steps_are_judged_on_the_requests_that_fell_due() {
     s.offered_rps = Some(10.0);
     s.summary.duration_s = 30.0;
     s.summary.scheduled = Some(290);
-    let j = judged(&s);
+    let j = judge_step(&s);
     assert!(j.passed, "{j:?}");
     s.summary.rps = 280.0 / 30.0;
-    assert!(!judged(&s).passed, "10 of 290 unanswered in time is short");
+    assert!(
+        !judge_step(&s).passed,
+        "10 of 290 unanswered in time is short"
+    );
 }
 
 /// A passing step that never settled is not the peak while a settled one passed; it is
@@ -351,4 +385,82 @@ fn an_unsettled_step_after_a_settled_one_is_a_failure_to_bisect_below() {
             .as_deref()
             .is_some_and(|f| f.contains("did not settle"))
     );
+}
+
+/// The knee judged on the median as well as the percentile, and a gain counted only beyond
+/// the noise: MLflow's scoring server gave 5-10 % more at concurrency 32 than at 16 while its
+/// median went from 80 to 150 ms, and its p99 (already high) rose only 10 %.
+mod noise {
+    use super::*;
+    use crate::results::Interval;
+
+    fn at(level: u64, rps: f64, p50: f64, p99: f64, half_width: f64) -> Step {
+        let mut s = step(level, rps, p99, 1.0);
+        s.summary.latency_ms.p50 = p50;
+        s.rps_ci = Some(Interval {
+            half_width,
+            confidence: 0.95,
+            windows: 3,
+        });
+        s.passed = true;
+        s
+    }
+
+    fn verdict(reference: &Step, s: &Step, scatter: Option<f64>) -> Judgement {
+        let label = s.level_label();
+        let m = Measurement {
+            level: s.level(),
+            label: &label,
+            summary: &s.summary,
+            latency_ms: s.latency_at_percentile_ms,
+            offered_rps: None,
+            rps_ci: s.rps_ci.as_ref(),
+        };
+        let basis = Basis {
+            reference: Some(reference),
+            scatter,
+        };
+        judge(&rules(), &m, &basis)
+    }
+
+    #[test]
+    fn a_median_that_rose_calls_the_knee_the_percentile_missed() {
+        let sixteen = at(16, 191.0, 80.0, 300.0, 1.0);
+        // 7 % more throughput for twice the load: the p99 rose 10 % (no knee by it alone),
+        // the median 1.9x, which asks for 8.8 %.
+        let j = verdict(&sixteen, &at(32, 204.4, 150.0, 330.0, 1.0), None);
+        assert_eq!(
+            j.failure.as_deref(),
+            Some("median latency rose 1.9x at concurrency 32 while throughput grew 7.0%")
+        );
+        // The same gain with the median flat passes: 5 % per doubling is all it needs.
+        assert!(verdict(&sixteen, &at(32, 204.4, 84.0, 330.0, 1.0), None).passed);
+    }
+
+    #[test]
+    fn a_gain_within_the_noise_of_the_two_steps_is_no_gain() {
+        // ±25 req/s on each (three windows): standard errors of 25/4.303 = 5.81, Welch's
+        // 4 degrees of freedom, so the gain must pass 2.132 × √2 × 5.81 = 17.5 req/s, 9.2 %.
+        let sixteen = at(16, 191.0, 80.0, 300.0, 25.0);
+        let j = verdict(&sixteen, &at(24, 205.0, 100.0, 330.0, 25.0), None);
+        assert!(!j.passed);
+        let why = j.failure.unwrap_or_default();
+        assert!(
+            why.ends_with("grew 7.3%, within the 9.2% a real gain must pass"),
+            "{why}"
+        );
+        // The same figures measured to ±2 req/s: a real gain, and worth the latency.
+        let sixteen = at(16, 191.0, 80.0, 300.0, 2.0);
+        assert!(verdict(&sixteen, &at(24, 205.0, 100.0, 330.0, 2.0), None).passed);
+        // The curve's scatter between steps counts as noise too: 4 % makes
+        // 1.645 × √2 × 4 = 9.3 %.
+        assert!(!verdict(&sixteen, &at(24, 205.0, 100.0, 330.0, 2.0), Some(0.04)).passed);
+    }
+
+    #[test]
+    fn latency_that_did_not_rise_calls_no_knee_whatever_the_throughput_did() {
+        let sixteen = at(16, 191.0, 80.0, 300.0, 10.0);
+        let j = verdict(&sixteen, &at(17, 190.0, 84.0, 320.0, 10.0), None);
+        assert!(j.passed, "{j:?}");
+    }
 }

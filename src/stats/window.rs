@@ -81,6 +81,11 @@ impl Windows {
         self.count == 0
     }
 
+    /// The latest three windows (fewer when fewer closed): a settled step's figures.
+    pub fn recent_windows(&self) -> &[Window] {
+        &self.recent
+    }
+
     /// The window that closed last.
     pub fn last(&self) -> Option<&Window> {
         self.recent.last()

@@ -13,14 +13,14 @@ use super::prepare::{Prepared, prepare};
 use super::{Completion, Interrupt};
 use crate::Error;
 use crate::aws::runtime::{describe_error, parse_error};
-use crate::cli::{FindArgs, Mode};
+use crate::cli::{FindArgs, Mode, SearchStrategy};
 use crate::load::Prober;
 use crate::report::{self, Progress};
 use crate::results::{
-    self, ConcurrencyTarget, ErrorKind, ErrorSample, FindResults, FindSettings, PartialLog, Peak,
-    Recommendation, Step,
+    self, ConcurrencyTarget, ErrorKind, ErrorSample, FindResults, FindSettings, InstanceInfo,
+    PartialLog, Peak, Recommendation, Step,
 };
-use crate::search::{Measured, PassRules, Schedule, plan::run_plan, search};
+use crate::search::{Basis, Measured, PassRules, Schedule, Strategy, plan::run_plan, search};
 
 pub fn find(args: &FindArgs) -> Result<Completion, Error> {
     super::llm::check_find_flags(args)?;
@@ -69,8 +69,8 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
     let first_level = args.plan.levels().map_or(schedule.start, |l| l[0]);
     let url = template.endpoint.url();
     let mut fatal: Option<Error> = None;
-    let measure = |level, reference: Option<&Step>| {
-        let measured = runner.measure(level, reference, &mut progress);
+    let measure = |level, basis: &Basis| {
+        let measured = runner.measure(level, basis, &mut progress);
         if !error_shown
             && let Some(text) =
                 notable_error(measured_step(&measured).and_then(|s| s.first_error.as_ref()))
@@ -123,6 +123,8 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         interrupted: interrupt.is_set(),
         cloudwatch: None,
         error: None,
+        model: outcome.model.map(Box::new),
+        instance: instance(args).map(Box::new),
         shard: None,
     };
     plan::mark_shard(&mut results, &sharding, args);
@@ -262,6 +264,21 @@ fn schedule(args: &FindArgs) -> Result<Schedule, Error> {
         start,
         max,
         precision: args.precision,
+        strategy: match args.guide.search {
+            SearchStrategy::Guided => Strategy::Guided,
+            SearchStrategy::Doubling => Strategy::Doubling,
+        },
+        closed_loop: args.mode == Mode::Concurrency,
+        shortfall: args.min_gain,
+    })
+}
+
+/// `--instance-type` and `--instance-price`, when either was given.
+fn instance(args: &FindArgs) -> Option<InstanceInfo> {
+    let g = &args.guide;
+    (g.instance_type.is_some() || g.instance_price.is_some()).then(|| InstanceInfo {
+        type_name: g.instance_type.clone(),
+        price_per_hour: g.instance_price,
     })
 }
 
@@ -277,7 +294,8 @@ fn rules(args: &FindArgs) -> PassRules {
 
 /// The scaling target; a streaming peak adds the concurrency target.
 fn recommend(peak: &Peak, safety_factor: f64) -> Result<Recommendation, Error> {
-    let mut recommendation = Recommendation::new(peak.rps, safety_factor)?;
+    let mut recommendation =
+        Recommendation::new(peak.rps, safety_factor)?.with_interval(peak.rps_ci.as_ref());
     if let (true, Some(c)) = (peak.is_stream(), peak.concurrency) {
         recommendation.concurrency = Some(ConcurrencyTarget::new(c, safety_factor));
     }
@@ -299,6 +317,13 @@ fn settings(args: &FindArgs, api: &str) -> FindSettings {
         timeout_s: args.target.timeout.as_secs_f64(),
         arrival: (args.mode == Mode::Rate).then_some(args.arrival),
         max_inflight: (args.mode == Mode::Rate).then_some(args.max_inflight),
+        search: Some(
+            match args.guide.search {
+                SearchStrategy::Guided => "guided",
+                SearchStrategy::Doubling => "doubling",
+            }
+            .into(),
+        ),
         stream: super::llm::settings(args, api),
     }
 }

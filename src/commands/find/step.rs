@@ -11,8 +11,10 @@ use crate::load::{Load, Prober, StepPlan, StepRun, Verdict, run_step};
 use crate::report::Progress;
 use crate::results::{ErrorKind, Step};
 use crate::search::recovery::{self, PROBE_GAP};
-use crate::search::{Measured, PassRules, StreamRules, judge, judge_stream};
-use crate::stats::{Window, Windows, is_stable_stream, percentile_ms, stream_figures, summary_of};
+use crate::search::{Basis, Measured, Measurement, PassRules, StreamRules, judge, judge_stream};
+use crate::stats::{
+    Window, Windows, is_stable_stream, percentile_ms, rate_interval, stream_figures, summary_of,
+};
 use crate::target::{Connector, RequestTemplate};
 
 /// The longest the search waits for a server to work off the last step's backlog.
@@ -62,14 +64,9 @@ impl StepRunner<'_> {
         }
     }
 
-    pub fn measure(
-        &self,
-        level: u64,
-        reference: Option<&Step>,
-        progress: &mut Progress,
-    ) -> Measured {
+    pub fn measure(&self, level: u64, basis: &Basis, progress: &mut Progress) -> Measured {
         if let Some(clock) = &self.plan {
-            return self.measure_planned(clock, level, reference, progress);
+            return self.measure_planned(clock, level, basis.reference, progress);
         }
         let (load, label) = self.load(level);
         if level == self.first_level
@@ -103,7 +100,7 @@ impl StepRunner<'_> {
                 Verdict::Continue
             }
         });
-        let mut step = self.step(load, &label, &run.windows, reference, run.interrupted);
+        let mut step = self.step(load, &label, &run.windows, basis, run.interrupted);
         step.notes.extend(recovery_note);
         if failed_outright {
             step.passed = false;
@@ -169,7 +166,7 @@ impl StepRunner<'_> {
         if run.interrupted || tally.requests() < FIRST_ANSWERS || !all_rejected(tally) {
             return None;
         }
-        let mut step = self.step(load.clone(), label, &run.windows, None, true);
+        let mut step = self.step(load.clone(), label, &run.windows, &Basis::default(), true);
         step.failure = Some(format!(
             "the first {} answers at {label} were all rejected ({})",
             tally.requests(),
@@ -238,14 +235,14 @@ impl StepRunner<'_> {
         }
     }
 
-    /// The step's figures and verdict: from its last three windows when they settled,
-    /// from all of them when they did not.
+    /// The step's figures and verdict: from its last three windows when they settled (with
+    /// their throughput's interval), from all of them when they did not.
     fn step(
         &self,
         load: Load,
         label: &str,
         windows: &Windows,
-        reference: Option<&Step>,
+        basis: &Basis,
         partial: bool,
     ) -> Step {
         let stable = self.settled(windows);
@@ -254,6 +251,9 @@ impl StepRunner<'_> {
         } else {
             (windows.total().clone(), windows.span())
         };
+        let rps_ci = stable
+            .then(|| rate_interval(windows.recent_windows()))
+            .flatten();
         let summary = summary_of(&tally, span);
         let latency = percentile_ms(&tally.latency, self.rules.percentile);
         let (concurrency, offered_rps, level) = match load {
@@ -277,18 +277,21 @@ impl StepRunner<'_> {
                 .as_deref()
                 .map(|s| stream_figures(s, span, self.rules.percentile)),
             summary,
+            rps_ci,
         };
         let verdict = match &self.stream {
-            Some(slo) => judge_stream(&self.rules, slo, &step, reference),
-            None => judge(
-                &self.rules,
-                level,
-                label,
-                &step.summary,
-                latency,
-                offered_rps,
-                reference,
-            ),
+            Some(slo) => judge_stream(&self.rules, slo, &step, basis.reference),
+            None => {
+                let measurement = Measurement {
+                    level,
+                    label,
+                    summary: &step.summary,
+                    latency_ms: latency,
+                    offered_rps,
+                    rps_ci: step.rps_ci.as_ref(),
+                };
+                judge(&self.rules, &measurement, basis)
+            }
         };
         step.passed = verdict.passed && !partial;
         step.failure = verdict.failure;

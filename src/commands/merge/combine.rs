@@ -127,7 +127,7 @@ fn merge_find(docs: &[ShardDoc]) -> Result<FindResults, Error> {
         .collect();
     let mut failure: Option<Error> = None;
     let mut index = 0;
-    let outcome = run_plan(&levels, |level, reference| {
+    let outcome = run_plan(&levels, |level, basis| {
         let i = index;
         index += 1;
         let what = format!("step {} (of the plan's {})", i + 1, levels.len());
@@ -154,7 +154,7 @@ fn merge_find(docs: &[ShardDoc]) -> Result<FindResults, Error> {
             windows: steps().map(|(_, s)| s.windows).max().unwrap_or(0),
             partial: steps().any(|(_, s)| s.partial),
         };
-        let mut step = judged_step(&rules, s.stability, &figures, reference);
+        let mut step = judged_step(&rules, s.stability, &figures, basis.reference);
         step.first_error = steps().find_map(|(_, s)| s.first_error.clone());
         step.notes = notes(steps().map(|(_, s)| s));
         Measured::Step(step)

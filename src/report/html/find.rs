@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::super::model::{model_lines, target_range};
 use super::super::svg::num;
 use super::super::terminal::{SUMMARY_HEADER, pct, summary_cells};
 use super::find_charts::{charts, level_value};
@@ -25,11 +26,11 @@ struct FindPage<'a> {
     tested: Vec<Fact>,
 }
 
-/// The peak and the scaling target, as figures and as formulas.
+/// The peak and the scaling target, as figures and as formulas (and the model's lines).
 #[derive(Serialize)]
 struct Verdict {
     figures: Vec<FigureBox>,
-    formulas: [String; 2],
+    formulas: Vec<String>,
 }
 
 /// The report of a `find`: verdict and recommendation, charts, step table, what was tested.
@@ -57,8 +58,18 @@ fn verdict(r: &FindResults) -> Option<Verdict> {
         |c| format!("concurrency {c}"),
     );
     let operating = rec.operating_rps();
+    let max_rps = match &peak.rps_ci {
+        Some(ci) => figure_box(
+            format!("{} ± {:.1} req/s", num(peak.rps), ci.half_width),
+            format!(
+                "MAX_RPS ({:.0}% interval): peak at {at}",
+                ci.confidence * 100.0
+            ),
+        ),
+        None => figure_box(req_s(peak.rps), format!("MAX_RPS: peak at {at}")),
+    };
     let figures = vec![
-        figure_box(req_s(peak.rps), format!("MAX_RPS: peak at {at}")),
+        max_rps,
         figure_box(
             rec.invocations_per_instance.to_string(),
             "SageMakerVariantInvocationsPerInstance (per minute)",
@@ -72,10 +83,16 @@ fn verdict(r: &FindResults) -> Option<Verdict> {
         rec.safety_factor,
         num(operating)
     );
-    Some(Verdict {
-        figures,
-        formulas: [rec.formula(), per_second],
-    })
+    let mut formulas = vec![rec.formula(), per_second];
+    formulas.extend(target_range(rec).map(|range| format!("Target value {range}")));
+    if let Some(model) = &r.model {
+        formulas.extend(
+            model_lines(model, r.rate_mode())
+                .into_iter()
+                .map(|line| format!("Model: {line}")),
+        );
+    }
+    Some(Verdict { figures, formulas })
 }
 
 /// One row per step in the order they ran, the peak and the failed steps marked.
@@ -141,14 +158,7 @@ fn tested(r: &FindResults) -> Vec<Fact> {
             ),
         ),
         fact("Pass rules", pass_rules(r)),
-        fact(
-            "Search",
-            format!(
-                "doubling up to concurrency {}, then bisection to within {}",
-                s.max_concurrency,
-                pct(s.precision)
-            ),
-        ),
+        fact("Search", search(r)),
         fact("Request timeout", format!("{} s", num(s.timeout_s))),
     ]);
     if let Some(rec) = &r.recommendation {
@@ -160,6 +170,21 @@ fn tested(r: &FindResults) -> Vec<Fact> {
     facts
 }
 
+fn search(r: &FindResults) -> String {
+    let s = &r.settings;
+    let walk = format!(
+        "doubling up to concurrency {}, then bisection to within {}",
+        s.max_concurrency,
+        pct(s.precision)
+    );
+    match s.search.as_deref() {
+        Some("guided") => {
+            format!("guided: probes where the trusted fitted curve puts the knee; otherwise {walk}")
+        }
+        _ => walk,
+    }
+}
+
 fn pass_rules(r: &FindResults) -> String {
     let s = &r.settings;
     let percentile = num(s.percentile);
@@ -168,6 +193,11 @@ fn pass_rules(r: &FindResults) -> String {
         pct(s.min_success),
         pct(s.min_gain),
     );
+    // Documents that record the search were judged on the median too, and on real gains.
+    if s.search.is_some() {
+        text +=
+            " (or the median rises), and only a gain beyond the two steps' 95% intervals counts";
+    }
     if let Some(limit) = s.max_latency_ms {
         text += &format!("; p{percentile} ≤ {}", ms(limit));
     }

@@ -16,7 +16,11 @@ pub(super) fn charts(r: &FindResults) -> Vec<Figure> {
     let mut figures = vec![
         Figure::chart(
             throughput_chart(r, &steps).render(),
-            "Hollow markers: steps that failed a rule.",
+            if r.model.is_some() {
+                "Hollow markers: steps that failed a rule. The dashed curve is the USL fitted to every step, its N* marked; the measured steps decide the peak."
+            } else {
+                "Hollow markers: steps that failed a rule."
+            },
         ),
         Figure::chart(
             latency_chart(r, &steps).render(),
@@ -117,6 +121,12 @@ fn throughput_chart(r: &FindResults, steps: &[&Step]) -> LineChart {
         Axis::linear("throughput (successful req/s)"),
         vec![series],
     );
+    if let Some(model) = &r.model {
+        let levels = steps.iter().map(|s| level_value(s)).filter(|v| *v > 0.0);
+        let lo = levels.clone().fold(f64::MAX, f64::min);
+        let hi = levels.fold(0.0, f64::max);
+        super::model_chart::add_model(&mut chart, model, lo, hi);
+    }
     if let (Some(peak), Some(rec)) = (&r.peak, &r.recommendation) {
         let x = peak
             .concurrency

@@ -5,8 +5,10 @@
 //! figures) and a template under `report/templates/` that lays it out; the templates escape
 //! every text they print, and only the SVG of our own charts goes in as markup.
 
+mod compare;
 mod find;
 mod find_charts;
+mod model_chart;
 mod render;
 mod run;
 mod run_charts;
@@ -18,7 +20,7 @@ mod view;
 pub(super) use render::error_page;
 
 use crate::Error;
-use crate::results::{FindResults, RunResults, SimulateResults};
+use crate::results::{CompareResults, FindResults, RunResults, SimulateResults};
 
 /// Nothing may be fetched: no scripts, images, fonts, frames or connections; only the inline
 /// `<style>` (and SVG `<pattern>`s referenced by fragment, which are not fetches).
@@ -52,6 +54,11 @@ pub(super) fn run_page(r: &RunResults) -> Result<String, Error> {
 /// `simulate_html`, with a template failure as an error rather than as a page.
 pub(super) fn simulate_page(r: &SimulateResults) -> Result<String, Error> {
     simulate::page(r)
+}
+
+/// The page of a `compare`, with a template failure as an error.
+pub(super) fn compare_page(r: &CompareResults) -> Result<String, Error> {
+    compare::page(r)
 }
 
 fn or_error_page(page: Result<String, Error>) -> String {

@@ -11,12 +11,13 @@ use super::CONTENT_SECURITY_POLICY;
 use crate::Error;
 
 /// Every template, by name; the `.html` names turn HTML auto-escaping on.
-const TEMPLATES: [(&str, &str); 5] = [
+const TEMPLATES: [(&str, &str); 6] = [
     ("base.html", include_str!("../templates/base.html")),
     ("macros.html", include_str!("../templates/macros.html")),
     ("find.html", include_str!("../templates/find.html")),
     ("run.html", include_str!("../templates/run.html")),
     ("simulate.html", include_str!("../templates/simulate.html")),
+    ("compare.html", include_str!("../templates/compare.html")),
 ];
 
 /// Renders template `name` over `view`.

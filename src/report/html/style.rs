@@ -22,11 +22,24 @@ pub(super) const BLACK: Style = Style {
     marker: Marker::Triangle,
 };
 
+/// The fitted curves: no markers (they are drawn through many points), a dash of their own.
+pub(super) const MODEL: Style = Style {
+    color: "#6a3d9a",
+    dash: "6 3",
+    marker: Marker::Circle,
+};
+pub(super) const BOUNDS: Style = Style {
+    color: "#7a7a7a",
+    dash: "1 3",
+    marker: Marker::Square,
+};
+
 /// The colour and dash of a kind of reference rule.
 pub(super) type RuleStyle = (&'static str, &'static str);
 pub(super) const PEAK_RULE: RuleStyle = ("#111111", "10 4");
 pub(super) const TARGET_RULE: RuleStyle = ("#2a7f62", "3 3");
 pub(super) const LIMIT_RULE: RuleStyle = ("#8a1c1c", "12 3 2 3");
+pub(super) const MODEL_RULE: RuleStyle = ("#6a3d9a", "6 3");
 
 pub(super) fn rule(vertical: bool, value: f64, label: String, (color, dash): RuleStyle) -> Rule {
     Rule {
