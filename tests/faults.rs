@@ -370,3 +370,32 @@ fn after_sigkill_a_runs_partial_log_holds_every_finished_window() {
         "no complete results file pretends the run finished"
     );
 }
+
+/// A server that answers and then closes every connection (gunicorn's sync workers do) is
+/// a server that answers: a user opens the next connection at once, without the pause kept
+/// for a peer that refuses connections. (That pause used to cost each request 20 ms, so
+/// one user could not pass 50 req/s.)
+#[test]
+fn a_server_closing_after_each_answer_is_not_waited_for() {
+    use axum::routing::post;
+    let _guard = exclusive();
+    let addr = common::serve_in_background(|listener| async move {
+        let app = axum::Router::new().route(
+            "/invocations",
+            post(|| async { ([(axum::http::header::CONNECTION, "close")], "ok") }),
+        );
+        let _ = axum::serve(listener, app).await;
+    });
+    let doc = run_json(&[
+        &format!("http://{addr}/invocations"),
+        "-c",
+        "1",
+        "-n",
+        "100",
+    ]);
+    let s = &doc["summary"];
+    assert_eq!(s["success_ratio"], 1.0, "{s}");
+    assert_eq!(s["connections"], 100, "one connection per answer: {s}");
+    let rps = s["rps"].as_f64().unwrap_or(0.0);
+    assert!(rps > 100.0, "one user waited between answers: {s}");
+}

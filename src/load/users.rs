@@ -15,6 +15,13 @@ use super::engine::Budget;
 use super::schedule::Schedule;
 use super::slots::{Clock, Slots};
 use crate::results::{ErrorKind, ErrorSample};
+
+/// What one request left behind: its connection, when it may carry another, and whether
+/// the peer could not be reached at all (connect failed or reset before any answer).
+struct Answer {
+    conn: Option<Conn>,
+    refused: bool,
+}
 use crate::stats::StreamRecord;
 
 /// What a shard's users, its dispatcher and its driver share.
@@ -89,13 +96,7 @@ impl ShardState {
     /// Sends one request due at `due` on `conn` (or a new connection) and records it in
     /// the window it fell due in, latency counted from `due`. Returns the connection when it
     /// may carry another request.
-    async fn request(
-        &self,
-        link: &Link,
-        conn: Option<Conn>,
-        body: usize,
-        due: Instant,
-    ) -> Option<Conn> {
+    async fn request(&self, link: &Link, conn: Option<Conn>, body: usize, due: Instant) -> Answer {
         let index = self.clock.window_of(due);
         self.slots.borrow_mut().begin(index);
         let key = self.in_flight.borrow_mut().insert(index, due);
@@ -111,6 +112,7 @@ impl ShardState {
         tally.connections += u64::from(sent.opened);
         tally.reconnects += u64::from(sent.retried);
         let success = matches!(sent.outcome, Outcome::Success);
+        let refused = matches!(sent.outcome, Outcome::Failure(ErrorKind::Connect, _));
         let latency = now.saturating_duration_since(due);
         match sent.outcome {
             Outcome::Success => tally.record_success(latency),
@@ -126,7 +128,10 @@ impl ShardState {
             // The driver may report that window now.
             self.changed.notify_one();
         }
-        sent.conn
+        Answer {
+            conn: sent.conn,
+            refused,
+        }
     }
 
     /// The drain limit passed: every request still out counts as a timeout, at the time it
@@ -235,10 +240,12 @@ pub async fn closed_loop(
             conn = None;
         }
         let reconnecting = conn.is_none();
-        conn = state.request(&link, conn.take(), body, now).await;
+        let answer = state.request(&link, conn.take(), body, now).await;
+        conn = answer.conn;
         body = body.wrapping_add(1);
-        if reconnecting && conn.is_none() {
-            // A fresh connection failed: do not spin on a refusing peer.
+        if reconnecting && answer.refused {
+            // A fresh connection failed: do not spin on a refusing peer. (A server that
+            // answers and then closes, as gunicorn's sync workers do, is not waited for.)
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -288,7 +295,7 @@ pub async fn open_loop(
         let task_state = Rc::clone(&state);
         let task_link = link.clone();
         tokio::task::spawn_local(async move {
-            let conn = task_state.request(&task_link, conn, body, due).await;
+            let conn = task_state.request(&task_link, conn, body, due).await.conn;
             if let Some(conn) = conn.filter(|_| !task_state.stopping()) {
                 task_state.pool.borrow_mut().put(conn);
             }
