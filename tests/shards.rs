@@ -275,9 +275,12 @@ fn four_shard_processes_add_up_to_the_rate_and_start_together() {
     assert!(text.contains(&format!("{requests}")), "{text}");
 }
 
-/// The levels of the plan, and the known capacity of the server: 8 workers × 25 ms.
-const PLAN: &str = "2,4,8,16";
-const CAPACITY: f64 = 320.0;
+/// The levels of the plan, and the known capacity of the server: 8 workers × 50 ms. At the
+/// peak (8 users, 8 workers) each request also pays the round trip and the server's timer,
+/// about 1 ms: against 25 ms that alone cost 4-5 %, against 50 ms about 2 %. Windows of 2 s
+/// hold about 40 rounds of the 8 users, so a round more or less moves a window by 2.5 %.
+const PLAN: &str = "4,8,16";
+const CAPACITY: f64 = 160.0;
 
 fn plan_args(target: &str) -> Vec<String> {
     let args = [
@@ -286,11 +289,11 @@ fn plan_args(target: &str) -> Vec<String> {
         "--plan",
         PLAN,
         "--window",
-        "500ms",
+        "2s",
         "--warmup",
         "300ms",
         "--step-duration",
-        "4s",
+        "7s",
         "--drain",
         "500ms",
     ];
@@ -303,7 +306,7 @@ fn plan_args(target: &str) -> Vec<String> {
 #[test]
 fn three_shard_find_plan_merges_to_the_known_peak() {
     let _guard = exclusive();
-    let server = model_server(8, Duration::from_millis(25), 64, WhenFull::Unavailable);
+    let server = model_server(8, Duration::from_millis(50), 64, WhenFull::Unavailable);
     let target = url(&server);
     let base = now_rfc3339();
     let children: Vec<Child> = (0..3)
@@ -339,7 +342,7 @@ fn three_shard_find_plan_merges_to_the_known_peak() {
         .iter()
         .map(|s| s["concurrency"].as_u64().unwrap_or(0))
         .collect();
-    assert_eq!(levels, [2, 4, 8, 16], "the whole plan's levels");
+    assert_eq!(levels, [4, 8, 16], "the whole plan's levels");
 
     // The same plan from one process.
     let single = peakrps()
@@ -363,7 +366,7 @@ fn three_shard_find_plan_merges_to_the_known_peak() {
     );
     assert_eq!(doc["peak"]["concurrency"], one["peak"]["concurrency"]);
     assert_eq!(
-        doc["steps"][3]["passed"], false,
+        doc["steps"][2]["passed"], false,
         "16 users are past the knee"
     );
     assert_eq!(doc["recommendation"]["safety_factor"].as_f64(), Some(0.5));
