@@ -116,12 +116,15 @@ fn peak_of_a_queueing_server_is_its_capacity() {
 #[test]
 fn peak_of_a_wider_faster_server_is_its_capacity() {
     let _guard = exclusive();
-    let server = model_server(16, Duration::from_millis(25), 256, WhenFull::Unavailable);
+    // 16 workers × 50 ms: 320 req/s. (At 25 ms, 640 answers a second on the two cores the
+    // client shares with the server cost each request a millisecond or more of scheduling
+    // and timer: the server itself, saturated, served 577-627 in three runs.)
+    let server = model_server(16, Duration::from_millis(50), 256, WhenFull::Unavailable);
     let extra = ["--max-concurrency", "256"];
     let (_, doc, wall) = timed_find(&url(&server), &extra);
-    assert_within(peak_rps(&doc), 640.0, 0.05);
+    assert_within(peak_rps(&doc), 320.0, 0.05);
     assert_passing_steps_succeed(&doc);
-    fewer_steps_than_doubling("16 workers", &url(&server), &extra, 640.0, (&doc, wall));
+    fewer_steps_than_doubling("16 workers", &url(&server), &extra, 320.0, (&doc, wall));
 }
 
 #[test]
