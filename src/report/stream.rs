@@ -2,7 +2,7 @@
 //! TTFT, inter-token latency and tokens per second against concurrency, and the verdict with
 //! both scaling targets (concurrency, and invocations).
 
-use comfy_table::{Attribute, Cell, Color};
+use comfy_table::Cell;
 
 use super::terminal::{ms, new_table, pct, rps};
 use crate::results::{FindResults, Peak, Recommendation, Step, StreamFigures};
@@ -132,14 +132,7 @@ fn row(step: &Step, is_peak: bool, color: bool) -> Vec<Cell> {
         tokens_from: crate::results::TokenSource::Counted,
     };
     let f = step.stream.as_ref().unwrap_or(&none);
-    let stable = if step.partial {
-        "partial"
-    } else if step.stable {
-        "yes"
-    } else {
-        "no"
-    };
-    let texts = [
+    let mut texts = vec![
         step.concurrency.map_or("-".into(), |c| c.to_string()),
         rps(f.output_tokens_per_s),
         format!("{:.2}", s.rps),
@@ -151,28 +144,9 @@ fn row(step: &Step, is_peak: bool, color: bool) -> Vec<Cell> {
         format!("{:.1}", f.concurrency),
         pct(s.success_ratio),
         s.errors.describe(),
-        stable.into(),
-        if step.passed { "yes" } else { "no" }.into(),
-        if is_peak {
-            "◀ peak".into()
-        } else {
-            String::new()
-        },
     ];
-    texts
-        .into_iter()
-        .enumerate()
-        .map(|(i, text)| {
-            let cell = Cell::new(text);
-            if color && is_peak {
-                cell.fg(Color::Green).add_attribute(Attribute::Bold)
-            } else if color && i == 12 && !step.passed {
-                cell.fg(Color::Red)
-            } else {
-                cell
-            }
-        })
-        .collect()
+    texts.extend(super::terminal::verdict_cells(step, is_peak));
+    super::terminal::step_cells(texts, step, is_peak, color)
 }
 
 /// The verdict of a streaming peak: where it is, why the search stopped, both targets.

@@ -143,14 +143,7 @@ fn step_row(step: &Step, is_peak: bool, color: bool) -> Vec<Cell> {
         (None, Some(r)) => format!("{r:.0}"),
         (None, None) => "-".into(),
     };
-    let stable = if step.partial {
-        "partial"
-    } else if step.stable {
-        "yes"
-    } else {
-        "no"
-    };
-    let texts = [
+    let mut texts = vec![
         level,
         rps(s.rps),
         ms(s.latency_ms.p50),
@@ -159,25 +152,41 @@ fn step_row(step: &Step, is_peak: bool, color: bool) -> Vec<Cell> {
         ms(s.latency_ms.max),
         pct(s.success_ratio),
         s.errors.describe(),
-        stable.to_string(),
-        if step.passed { "yes" } else { "no" }.to_string(),
-        if is_peak {
-            "◀ peak".to_string()
-        } else {
-            String::new()
-        },
     ];
+    texts.extend(verdict_cells(step, is_peak));
+    step_cells(texts, step, is_peak, color)
+}
+
+/// The last three cells of a step's row: stable, passed, and the peak's mark.
+pub(super) fn verdict_cells(step: &Step, is_peak: bool) -> [String; 3] {
+    let stable = if step.partial {
+        "partial"
+    } else if step.stable {
+        "yes"
+    } else {
+        "no"
+    };
+    let passed = if step.passed { "yes" } else { "no" };
+    let mark = if is_peak { "◀ peak" } else { "" };
+    [stable.into(), passed.into(), mark.into()]
+}
+
+/// A step's row as cells: the peak's in bold green, a failing step's "no" in red (the
+/// passed column is the one before the last).
+pub(super) fn step_cells(texts: Vec<String>, step: &Step, is_peak: bool, color: bool) -> Vec<Cell> {
+    let passed_column = texts.len().saturating_sub(2);
     texts
         .into_iter()
         .enumerate()
         .map(|(i, text)| {
-            let mut cell = Cell::new(text);
+            let cell = Cell::new(text);
             if color && is_peak {
-                cell = cell.fg(Color::Green).add_attribute(Attribute::Bold);
-            } else if color && i == 9 && !step.passed {
-                cell = cell.fg(Color::Red);
+                cell.fg(Color::Green).add_attribute(Attribute::Bold)
+            } else if color && i == passed_column && !step.passed {
+                cell.fg(Color::Red)
+            } else {
+                cell
             }
-            cell
         })
         .collect()
 }

@@ -181,21 +181,24 @@ mod tests {
         (total, windows[2..].to_vec())
     }
 
+    /// A step at `level` users of a server of `capacity`, judged as the plan judges it.
+    fn judged(level: u64, capacity: f64, basis: &Basis) -> Measured {
+        let (total, latest) = measured(level as u32, capacity);
+        let figures = StepFigures {
+            level: Level::Concurrency(level as u32),
+            total: &total,
+            span: Duration::from_secs(5),
+            latest: &latest,
+            windows: 5,
+            partial: false,
+        };
+        Measured::Step(judged_step(&rules(), 0.1, &figures, basis.reference))
+    }
+
     #[test]
     fn the_plan_is_judged_in_order_and_the_peak_is_before_the_knee() {
         let levels = [1, 2, 4, 8, 16];
-        let outcome = run_plan(&levels, |level, basis| {
-            let (total, latest) = measured(level as u32, 160.0);
-            let figures = StepFigures {
-                level: Level::Concurrency(level as u32),
-                total: &total,
-                span: Duration::from_secs(5),
-                latest: &latest,
-                windows: 5,
-                partial: false,
-            };
-            Measured::Step(judged_step(&rules(), 0.1, &figures, basis.reference))
-        });
+        let outcome = run_plan(&levels, |level, basis| judged(level, 160.0, basis));
         let passed: Vec<bool> = outcome.steps.iter().map(|s| s.passed).collect();
         assert_eq!(passed, [true, true, true, false, false]);
         let peak = outcome.peak.expect("a peak");
@@ -212,18 +215,7 @@ mod tests {
 
     #[test]
     fn a_plan_without_a_failure_says_the_peak_may_lie_higher() {
-        let outcome = run_plan(&[1, 2], |level, basis| {
-            let (total, latest) = measured(level as u32, 1000.0);
-            let figures = StepFigures {
-                level: Level::Concurrency(level as u32),
-                total: &total,
-                span: Duration::from_secs(5),
-                latest: &latest,
-                windows: 5,
-                partial: false,
-            };
-            Measured::Step(judged_step(&rules(), 0.1, &figures, basis.reference))
-        });
+        let outcome = run_plan(&[1, 2], |level, basis| judged(level, 1000.0, basis));
         assert_eq!(outcome.peak.and_then(|p| p.concurrency), Some(2));
         assert!(
             outcome.reason.contains("end of the plan"),
