@@ -5,15 +5,22 @@
 //! `tests/architecture.rs` checks it):
 //!
 //! - `error`    — the error type and the exit code of each kind
-//! - `results`  — the results documents (find, run, simulate), each defined once
+//! - `results`  — the results documents (find, run, simulate, compare, shard tallies), each
+//!   defined once
 //! - `units`    — durations, rates, fractions as people write them
-//! - `stats`    — HDR histograms, measurement windows, step summaries, stability
+//! - `stats`    — HDR histograms (and their V2 interchange form), windows, step summaries,
+//!   stability, confidence intervals, TTFT/ITL tallies
 //! - `aws`      — credentials, SigV4, SageMaker runtime and control plane, CloudWatch, autoscaling
-//! - `target`   — what requests go to: URLs, connections (TCP, TLS), payloads, the request template
-//! - `server`   — the embedded SageMaker-contract model server
-//! - `load`     — the engine: closed-loop users, open-loop arrivals, HTTP/1.1 on the wire
-//! - `search`   — the step schedule, pass/fail rules, bisection, the peak
-//! - `scaling`  — policies, the target-tracking controller, the simulator, the live comparison
+//! - `target`   — what requests go to: URLs, connections (TCP, TLS), payloads, the request
+//!   template, the LLM APIs (OpenAI, TGI, raw) and their streams
+//! - `server`   — the embedded SageMaker-contract model server, and its LLM with continuous
+//!   batching
+//! - `load`     — the engine: closed-loop users, open-loop arrivals on pooled connections,
+//!   HTTP/1.1 and token streams on the wire, a shard's share of the load
+//! - `search`   — the step schedule, pass/fail rules, the walk guided by the fitted curve (USL,
+//!   bounds), fixed plans, recovery between steps, the peak
+//! - `scaling`  — policies, the target-tracking controller, the simulator (invocations and
+//!   concurrency metrics), the live comparison
 //! - `report`   — terminal tables and progress, CSV, HTML from templates, SVG charts
 //! - `cli`      — every flag, its default and its help text
 //! - `commands` — one module per subcommand: flags in, library calls, how the command ended
