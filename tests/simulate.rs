@@ -44,6 +44,17 @@ fn column(doc: &Value, field: &str) -> Vec<u64> {
         .collect()
 }
 
+/// A traffic CSV of `minutes` minutes: `low` req/s for the first three, then `high`.
+/// Returns its path.
+fn step_traffic(dir: &std::path::Path, minutes: u32, low: u32, high: u32) -> String {
+    let csv = dir.join("traffic.csv");
+    let rows: String = (0..minutes)
+        .map(|m| format!("{m},{}\n", if m < 3 { low } else { high }))
+        .collect();
+    std::fs::write(&csv, format!("minute,rps\n{rows}")).unwrap();
+    csv.display().to_string()
+}
+
 /// The step of the controller's unit test, through the CLI: MAX_RPS 100, factor 1.0 (target
 /// 6000/min), 50 req/s for 3 minutes then 250 req/s, metric delay 0, provisioning 2 min.
 /// Minutes 3-5 are high → 3 instances desired at the end of minute 5 (ceil(15000 / 6000)),
@@ -51,12 +62,7 @@ fn column(doc: &Value, field: &str) -> Vec<u64> {
 #[test]
 fn a_hand_computed_step_through_the_cli() {
     let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("step.csv");
-    let rows: String = (0..12)
-        .map(|m| format!("{m},{}\n", if m < 3 { 50 } else { 250 }))
-        .collect();
-    std::fs::write(&csv, format!("minute,rps\n{rows}")).unwrap();
-    let csv = csv.display().to_string();
+    let csv = step_traffic(dir.path(), 12, 50, 250);
     let args = [
         "--max-rps",
         "100",
@@ -419,12 +425,7 @@ fn bad_input_gets_one_line_and_exit_2() {
 #[test]
 fn concurrency_metric_on_ten_second_datapoints() {
     let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("rise.csv");
-    let rows: String = (0..8)
-        .map(|m| format!("{m},{}\n", if m < 3 { 40 } else { 80 }))
-        .collect();
-    std::fs::write(&csv, format!("minute,rps\n{rows}")).unwrap();
-    let csv = csv.display().to_string();
+    let csv = step_traffic(dir.path(), 8, 40, 80);
     let args = [
         "--max-rps",
         "100",
