@@ -1,15 +1,18 @@
 //! `peakrps find` against servers of known capacity: W workers each taking S per request
-//! serve W/S requests per second; the reported peak must be within 5 % of it. S is 20-25 ms
+//! serve W/S requests per second; the reported peak must be within 5 % of it. S is 25-50 ms
 //! so that the client's own round trip (a fraction of a millisecond on a busy machine) stays
-//! small beside it. At three capacities the guided search (the default) and `--search
-//! doubling` both run: the guided one must get there in fewer steps.
+//! small beside it. "Known" is what the server measured itself: W over the mean time a
+//! request really held a worker during the run. On a shared machine a 25 ms sleep lasts
+//! 26-28 ms, and a client is right to report the capacity the server had, not the one its
+//! settings promise; the test prints both. At three capacities the guided search (the
+//! default) and `--search doubling` both run: the guided one must get there in fewer steps.
 
 mod common;
 
 use std::time::{Duration, Instant};
 
 use common::{exclusive, find, model_server, url};
-use peakrps::server::WhenFull;
+use peakrps::server::{RunningServer, WhenFull};
 use serde_json::Value;
 
 fn peak_rps(doc: &Value) -> f64 {
@@ -56,17 +59,13 @@ fn steps(doc: &Value) -> usize {
 /// wall time of each (`-- --nocapture`).
 fn fewer_steps_than_doubling(
     name: &str,
-    url: &str,
+    server: &Pool,
     extra: &[&str],
-    capacity: f64,
     guided: (&Value, Duration),
 ) {
-    let started = Instant::now();
     let mut args = extra.to_vec();
     args.extend(["--search", "doubling"]);
-    let (code, _, stderr, doubling) = find(url, &args);
-    let wall = started.elapsed();
-    assert_eq!(code, 0, "{stderr}");
+    let (_, doubling, wall, capacity) = timed_find(server, &args);
     eprintln!(
         "{name}: doubling {} steps in {:.1} s, peak {}; guided {} steps in {:.1} s, peak {} (model: {})",
         steps(&doubling),
@@ -86,21 +85,47 @@ fn fewer_steps_than_doubling(
     );
 }
 
-/// `find URL FAST… extra…` and how long it took; it must succeed.
-fn timed_find(url: &str, extra: &[&str]) -> (String, Value, Duration) {
+/// An embedded model server and the capacity its settings promise.
+struct Pool {
+    server: RunningServer,
+    nominal: f64,
+}
+
+fn pool(workers: usize, service: Duration, max_queue: usize, when_full: WhenFull) -> Pool {
+    Pool {
+        server: model_server(workers, service, max_queue, when_full),
+        nominal: workers as f64 / service.as_secs_f64(),
+    }
+}
+
+/// `find URL FAST… extra…` against the pool: its stdout, document and wall time, and the
+/// capacity the pool really had meanwhile (printed beside the nominal one). It must succeed.
+fn timed_find(pool: &Pool, extra: &[&str]) -> (String, Value, Duration, f64) {
+    let before = pool.server.work_done();
     let started = Instant::now();
-    let (code, stdout, stderr, doc) = find(url, extra);
+    let (code, stdout, stderr, doc) = find(&url(&pool.server), extra);
+    let wall = started.elapsed();
     assert_eq!(code, 0, "{stderr}");
-    (stdout, doc, started.elapsed())
+    let done = pool.server.work_done().since(before);
+    let (Some(held), Some(capacity)) = (done.mean_held(), done.capacity()) else {
+        panic!("the server answered nothing: {stderr}");
+    };
+    eprintln!(
+        "server: {} requests held {:.2} ms on average: capacity {capacity:.1} req/s ({:.1} nominal)",
+        done.requests,
+        held.as_secs_f64() * 1000.0,
+        pool.nominal
+    );
+    (stdout, doc, wall, capacity)
 }
 
 #[test]
 fn peak_of_a_queueing_server_is_its_capacity() {
     let _guard = exclusive();
-    let server = model_server(4, Duration::from_millis(25), 64, WhenFull::Unavailable);
+    let server = pool(4, Duration::from_millis(25), 64, WhenFull::Unavailable);
     let extra = ["--max-concurrency", "128"];
-    let (stdout, doc, wall) = timed_find(&url(&server), &extra);
-    assert_within(peak_rps(&doc), 160.0, 0.05);
+    let (stdout, doc, wall, capacity) = timed_find(&server, &extra);
+    assert_within(peak_rps(&doc), capacity, 0.05);
     assert_passing_steps_succeed(&doc);
     // Past 4 users the queue only adds latency: the search must have said so.
     let reason = doc["peak"]["reason"].as_str().unwrap_or("");
@@ -110,7 +135,7 @@ fn peak_of_a_queueing_server_is_its_capacity() {
         .as_f64()
         .unwrap();
     assert!((target - peak_rps(&doc) * 0.5 * 60.0).abs() < 0.1);
-    fewer_steps_than_doubling("4 workers", &url(&server), &extra, 160.0, (&doc, wall));
+    fewer_steps_than_doubling("4 workers", &server, &extra, (&doc, wall));
 }
 
 #[test]
@@ -119,22 +144,22 @@ fn peak_of_a_wider_faster_server_is_its_capacity() {
     // 16 workers × 50 ms: 320 req/s. (At 25 ms, 640 answers a second on the two cores the
     // client shares with the server cost each request a millisecond or more of scheduling
     // and timer: the server itself, saturated, served 577-627 in three runs.)
-    let server = model_server(16, Duration::from_millis(50), 256, WhenFull::Unavailable);
+    let server = pool(16, Duration::from_millis(50), 256, WhenFull::Unavailable);
     let extra = ["--max-concurrency", "256"];
-    let (_, doc, wall) = timed_find(&url(&server), &extra);
-    assert_within(peak_rps(&doc), 320.0, 0.05);
+    let (_, doc, wall, capacity) = timed_find(&server, &extra);
+    assert_within(peak_rps(&doc), capacity, 0.05);
     assert_passing_steps_succeed(&doc);
-    fewer_steps_than_doubling("16 workers", &url(&server), &extra, 320.0, (&doc, wall));
+    fewer_steps_than_doubling("16 workers", &server, &extra, (&doc, wall));
 }
 
 #[test]
 fn a_server_that_answers_503_past_capacity() {
     let _guard = exclusive();
     // 8 workers and room for 2 waiting requests; any more are refused at once.
-    let server = model_server(8, Duration::from_millis(25), 2, WhenFull::Unavailable);
+    let server = pool(8, Duration::from_millis(25), 2, WhenFull::Unavailable);
     let extra = ["--max-concurrency", "128"];
-    let (_, doc, wall) = timed_find(&url(&server), &extra);
-    assert_within(peak_rps(&doc), 320.0, 0.05);
+    let (_, doc, wall, capacity) = timed_find(&server, &extra);
+    assert_within(peak_rps(&doc), capacity, 0.05);
     assert_passing_steps_succeed(&doc);
     let failed = failed_steps(&doc);
     assert!(
@@ -145,9 +170,8 @@ fn a_server_that_answers_503_past_capacity() {
     );
     fewer_steps_than_doubling(
         "8 workers, 503 past 2 queued",
-        &url(&server),
+        &server,
         &extra,
-        320.0,
         (&doc, wall),
     );
 }
@@ -155,10 +179,9 @@ fn a_server_that_answers_503_past_capacity() {
 #[test]
 fn a_server_that_throttles_past_capacity() {
     let _guard = exclusive();
-    let server = model_server(8, Duration::from_millis(25), 2, WhenFull::Throttle);
-    let (code, _, stderr, doc) = find(&url(&server), &["--max-concurrency", "128"]);
-    assert_eq!(code, 0, "{stderr}");
-    assert_within(peak_rps(&doc), 320.0, 0.05);
+    let server = pool(8, Duration::from_millis(25), 2, WhenFull::Throttle);
+    let (_, doc, _, capacity) = timed_find(&server, &["--max-concurrency", "128"]);
+    assert_within(peak_rps(&doc), capacity, 0.05);
     assert_passing_steps_succeed(&doc);
     let failed = failed_steps(&doc);
     assert!(

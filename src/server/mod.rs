@@ -10,7 +10,7 @@ mod model;
 pub use model::Model;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
@@ -65,6 +65,7 @@ impl ServerConfig {
 /// A server running on its own threads; dropped, it shuts down.
 pub struct RunningServer {
     pub addr: SocketAddr,
+    work: Arc<WorkLedger>,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -76,6 +77,70 @@ impl Drop for RunningServer {
         }
         if let Some(t) = self.thread.take() {
             let _ = t.join();
+        }
+    }
+}
+
+impl RunningServer {
+    /// What the inference workers have done so far (nothing for the LLM server).
+    pub fn work_done(&self) -> WorkDone {
+        self.work.read()
+    }
+}
+
+/// Requests the workers answered and the time they held them, as the server itself
+/// measured it: a sleep or a busy machine that stretches `service_time` shows here, so
+/// `capacity` is what the pool really served, not what its settings promise.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WorkDone {
+    pub workers: usize,
+    pub requests: u64,
+    pub held: Duration,
+}
+
+impl WorkDone {
+    /// The work done between `earlier` and this reading.
+    pub fn since(self, earlier: WorkDone) -> WorkDone {
+        WorkDone {
+            workers: self.workers,
+            requests: self.requests.saturating_sub(earlier.requests),
+            held: self.held.saturating_sub(earlier.held),
+        }
+    }
+
+    /// The mean time a request held a worker; None before any request.
+    pub fn mean_held(&self) -> Option<Duration> {
+        (self.requests > 0)
+            .then(|| Duration::from_secs_f64(self.held.as_secs_f64() / self.requests as f64))
+    }
+
+    /// Requests per second all workers kept busy serve at the mean time a request held one.
+    pub fn capacity(&self) -> Option<f64> {
+        let mean = self.mean_held()?.as_secs_f64();
+        (mean > 0.0).then(|| self.workers as f64 / mean)
+    }
+}
+
+/// The workers' shared tally behind `WorkDone`.
+#[derive(Default)]
+struct WorkLedger {
+    workers: usize,
+    requests: AtomicU64,
+    held_nanos: AtomicU64,
+}
+
+impl WorkLedger {
+    fn add(&self, held: Duration) {
+        let nanos = u64::try_from(held.as_nanos()).unwrap_or(u64::MAX);
+        self.held_nanos.fetch_add(nanos, Ordering::Relaxed);
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn read(&self) -> WorkDone {
+        WorkDone {
+            workers: self.workers,
+            requests: self.requests.load(Ordering::Relaxed),
+            held: Duration::from_nanos(self.held_nanos.load(Ordering::Relaxed)),
         }
     }
 }
@@ -98,11 +163,21 @@ struct App {
 
 /// Starts the server in the background (its own threads) and returns once it listens.
 pub fn start(config: &ServerConfig) -> Result<RunningServer, Error> {
-    serve_in_background(&config.host, config.port, router(config))
+    let ledger = Arc::new(WorkLedger {
+        workers: config.workers.max(1),
+        ..WorkLedger::default()
+    });
+    let app = router(config, Arc::clone(&ledger));
+    serve_in_background(&config.host, config.port, app, ledger)
 }
 
 /// Serves `app` on `host:port` from a thread of its own; returns once it listens.
-fn serve_in_background(host: &str, port: u16, app: Router) -> Result<RunningServer, Error> {
+fn serve_in_background(
+    host: &str,
+    port: u16,
+    app: Router,
+    work: Arc<WorkLedger>,
+) -> Result<RunningServer, Error> {
     let listener = std::net::TcpListener::bind((host, port)).map_err(|e| {
         Error::Run(format!(
             "cannot listen on {host}:{port} ({e}); choose another --port or --host"
@@ -138,24 +213,28 @@ fn serve_in_background(host: &str, port: u16, app: Router) -> Result<RunningServ
         .map_err(|e| Error::Run(format!("cannot start the server thread: {e}")))?;
     Ok(RunningServer {
         addr,
+        work,
         shutdown: Some(tx),
         thread: Some(thread),
     })
 }
 
 /// Builds the routes and starts the worker pool (its threads end when the router is dropped).
-fn router(config: &ServerConfig) -> Router {
+fn router(config: &ServerConfig, ledger: Arc<WorkLedger>) -> Router {
     let model = Model::train();
     let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
     let jobs_rx = Arc::new(Mutex::new(jobs_rx));
     for i in 0..config.workers.max(1) {
         let jobs = Arc::clone(&jobs_rx);
         let model = model.clone();
-        let work = config.work_per_request;
-        let service_time = config.service_time;
+        let pace = Pace {
+            work: config.work_per_request,
+            service_time: config.service_time,
+            ledger: Arc::clone(&ledger),
+        };
         let _ = std::thread::Builder::new()
             .name(format!("peakrps-model-{i}"))
-            .spawn(move || worker(&jobs, &model, work, service_time));
+            .spawn(move || worker(&jobs, &model, &pace));
     }
     let app = App {
         jobs: jobs_tx,
@@ -170,7 +249,14 @@ fn router(config: &ServerConfig) -> Router {
         .with_state(app)
 }
 
-fn worker(jobs: &Mutex<mpsc::Receiver<Job>>, model: &Model, work: u32, service_time: Duration) {
+/// How a worker spends a request, and where it books the time.
+struct Pace {
+    work: u32,
+    service_time: Duration,
+    ledger: Arc<WorkLedger>,
+}
+
+fn worker(jobs: &Mutex<mpsc::Receiver<Job>>, model: &Model, pace: &Pace) {
     loop {
         let job = {
             let Ok(rx) = jobs.lock() else { return };
@@ -183,14 +269,15 @@ fn worker(jobs: &Mutex<mpsc::Receiver<Job>>, model: &Model, work: u32, service_t
         let result = model::parse_rows(&job.body, job.csv_in).map(|rows| {
             let predictions: Vec<[f64; 3]> = rows
                 .iter()
-                .map(|r| model.predict_augmented(r, work))
+                .map(|r| model.predict_augmented(r, pace.work))
                 .collect();
             model::render(&predictions, job.csv_out)
         });
-        if let Some(rest) = service_time.checked_sub(started.elapsed()) {
+        if let Some(rest) = pace.service_time.checked_sub(started.elapsed()) {
             std::thread::sleep(rest);
         }
         let _ = job.reply.send(result);
+        pace.ledger.add(started.elapsed());
     }
 }
 
@@ -266,5 +353,51 @@ async fn invoke(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
         }
         Ok(Err(why)) => (StatusCode::BAD_REQUEST, why).into_response(),
         Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "the model worker failed").into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    /// One `POST /invocations` over a fresh connection; the response's status line.
+    fn invoke_once(addr: SocketAddr) -> String {
+        let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+        let request = format!(
+            "POST /invocations HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{SAMPLE_PAYLOAD}",
+            SAMPLE_PAYLOAD.len()
+        );
+        stream.write_all(request.as_bytes()).expect("write");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read");
+        response.lines().next().unwrap_or_default().to_string()
+    }
+
+    #[test]
+    fn the_server_counts_the_time_its_workers_held_each_request() {
+        let server = start(&ServerConfig {
+            host: "127.0.0.1".into(),
+            port: 0,
+            workers: 2,
+            max_queue: 4,
+            work_per_request: 1,
+            service_time: Duration::from_millis(20),
+            when_full: WhenFull::Unavailable,
+        })
+        .expect("starts");
+        let before = server.work_done();
+        for _ in 0..5 {
+            assert_eq!(invoke_once(server.addr), "HTTP/1.1 200 OK");
+        }
+        let done = server.work_done().since(before);
+        assert_eq!((done.workers, done.requests), (2, 5));
+        let held = done.mean_held().expect("requests were held");
+        assert!(
+            held >= Duration::from_millis(20) && held < Duration::from_millis(200),
+            "{held:?}"
+        );
+        let capacity = done.capacity().expect("a capacity");
+        assert!((10.0..=100.0).contains(&capacity), "{capacity}");
     }
 }

@@ -94,7 +94,7 @@ pub fn start(config: &LlmConfig) -> Result<RunningServer, Error> {
         .route("/v1/completions", post(completions))
         .route("/invocations", post(invocations))
         .with_state(app);
-    serve_in_background(&config.host, config.port, router)
+    serve_in_background(&config.host, config.port, router, Arc::default())
 }
 
 /// The chunk shapes an answer streams.
