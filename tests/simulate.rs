@@ -23,16 +23,32 @@ fn example(name: &str) -> String {
 
 /// Runs `simulate ARGS --json FILE` successfully and returns the document.
 fn simulate_json(args: &[&str], dir: &Path, name: &str) -> Value {
+    simulate_json_and_text(args, dir, name).0
+}
+
+/// `simulate ARGS --json DIR/NAME`: the document and what it printed.
+fn simulate_json_and_text(args: &[&str], dir: &Path, name: &str) -> (Value, String) {
     let json: PathBuf = dir.join(name);
     let json_arg = json.display().to_string();
-    peakrps()
+    let out = peakrps()
         .arg("simulate")
         .args(args)
         .args(["--json", &json_arg])
         .assert()
         .success();
     let text = std::fs::read_to_string(&json).unwrap();
-    serde_json::from_str(&text).unwrap()
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    (serde_json::from_str(&text).unwrap(), stdout)
+}
+
+/// The terminal timeline's column `index` (0 = the minute) on the rows of single minutes.
+fn timeline_column(stdout: &str, index: usize) -> Vec<String> {
+    stdout
+        .lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .filter(|cells| cells.len() > index && cells[0].parse::<u32>().is_ok())
+        .map(|cells| cells[index].to_string())
+        .collect()
 }
 
 fn column(doc: &Value, field: &str) -> Vec<u64> {
@@ -75,11 +91,19 @@ fn a_hand_computed_step_through_the_cli() {
         "--provisioning",
         "2m",
     ];
-    let doc = simulate_json(&args, dir.path(), "step.json");
+    let (doc, stdout) = simulate_json_and_text(&args, dir.path(), "step.json");
     assert_eq!(
         column(&doc, "instances"),
         vec![1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3]
     );
+    // The tracked datapoint per row: 50 × 60, then 250 × 60 on one instance, then on three.
+    let per_instance = timeline_column(&stdout, 4);
+    assert_eq!(
+        per_instance[..4],
+        ["3,000", "3,000", "3,000", "15,000"],
+        "{stdout}"
+    );
+    assert_eq!(per_instance[8..], ["5,000"; 4], "{stdout}");
     assert_eq!(
         column(&doc, "desired"),
         vec![1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3]
@@ -438,7 +462,7 @@ fn concurrency_metric_on_ten_second_datapoints() {
         "--traffic",
         &csv,
     ];
-    let doc = simulate_json(&args, dir.path(), "concurrency.json");
+    let (doc, stdout) = simulate_json_and_text(&args, dir.path(), "concurrency.json");
     assert_eq!(
         doc["policy"]["metric"],
         "SageMakerVariantConcurrentRequestsPerModelHighResolution"
@@ -461,6 +485,21 @@ fn concurrency_metric_on_ten_second_datapoints() {
         .map(|m| m["concurrency_per_instance"].as_f64().unwrap())
         .collect();
     assert_eq!((in_flight[0], in_flight[5]), (8.0, 8.0));
+    // The terminal timeline shows the tracked metric beside the instances: the minute's
+    // mean datapoint, as in the JSON (minute 3 mixes 8 and 16 in flight and scales out).
+    assert!(
+        stdout.contains("in flight: requests in flight per instance"),
+        "{stdout}"
+    );
+    let shown: Vec<f64> = timeline_column(&stdout, 4)
+        .iter()
+        .map(|cell| cell.parse().unwrap())
+        .collect();
+    assert_eq!(shown.len(), in_flight.len(), "{stdout}");
+    for (cell, value) in shown.iter().zip(&in_flight) {
+        assert!((cell - value).abs() <= 0.05, "{cell} for {value}: {stdout}");
+    }
+    assert!(shown[3] > 8.0 && shown[4] == 8.0, "{stdout}");
 
     // A find result in concurrency: the target is its peak's concurrency × its factor, as
     // `policy --metric concurrency` writes it.

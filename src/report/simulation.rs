@@ -86,6 +86,9 @@ struct Row {
     rps: f64,
     instances: u32,
     desired: u32,
+    /// The tracked metric in the busiest minute: invocations per instance, or requests in
+    /// flight per instance for `--metric concurrency`.
+    metric: f64,
     p99: Option<f64>,
     failed: u64,
     overloaded: usize,
@@ -124,10 +127,30 @@ fn fold(chunk: &[SimMinute], doc: &SimulateResults) -> Row {
         rps: worst.map_or(0.0, |m| m.offered_rps),
         instances: worst.map_or(0, |m| m.instances),
         desired: worst.map_or(0, |m| m.desired),
+        metric: worst.map_or(0.0, tracked_metric),
         p99: chunk.iter().filter_map(|m| m.p99_ms).reduce(f64::max),
         failed: chunk.iter().map(|m| m.failed).fold(0, u64::saturating_add),
         overloaded: chunk.iter().filter(|m| m.overloaded).count(),
         events,
+    }
+}
+
+/// The minute's datapoint of the metric the policy tracks.
+fn tracked_metric(m: &SimMinute) -> f64 {
+    m.concurrency_per_instance
+        .unwrap_or(m.invocations_per_instance)
+}
+
+/// The metric column's header and what the legend says of it.
+fn metric_column(doc: &SimulateResults) -> (&'static str, &'static str) {
+    if doc
+        .timeline
+        .iter()
+        .any(|m| m.concurrency_per_instance.is_some())
+    {
+        ("in flight", "requests in flight per instance")
+    } else {
+        ("inv/inst", "invocations per instance in the minute")
     }
 }
 
@@ -144,8 +167,9 @@ fn timeline_chart(doc: &SimulateResults) -> String {
     } else {
         "minute"
     };
+    let (metric_header, metric_meaning) = metric_column(doc);
     let mut out = format!(
-        "{minute_header:>9} {:>9} {:>7} {:>7} {:>8} {:>9}  {:<w$} scaling\n",
+        "{minute_header:>9} {:>9} {:>7} {:>7} {metric_header:>9} {:>8} {:>9}  {:<w$} scaling\n",
         "req/s",
         "serving",
         "desired",
@@ -164,16 +188,21 @@ fn timeline_chart(doc: &SimulateResults) -> String {
         let bar = bar(r.rps, f64::from(r.instances) * max_rps, scale);
         let flag = if r.overloaded > 0 { "!" } else { " " };
         let line = format!(
-            "{label:>9} {:>9} {:>7} {:>7} {p99:>8} {:>9} {flag}{bar} {}",
+            "{label:>9} {:>9} {:>7} {:>7} {:>9} {p99:>8} {:>9} {flag}{bar} {}",
             number(r.rps),
             r.instances,
             r.desired,
+            number(r.metric),
             thousands(r.failed),
             r.events
         );
         out += line.trim_end();
         out += "\n";
     }
+    out += &format!(
+        "{metric_header}: {metric_meaning}, the datapoint tracked against the target {}\n",
+        doc.policy.policy.target_value
+    );
     out += "Chart: █ traffic, ▓ traffic above capacity, │ capacity in service (instances × MAX_RPS), ! overloaded\n";
     if rows.len() < doc.timeline.len() {
         out += "Each row folds several minutes: traffic, serving and desired of its busiest minute per instance; the highest p99; failures added up.\n";
