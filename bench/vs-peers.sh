@@ -15,10 +15,14 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-32}
 LONG=${LONG:-60}
-URL=http://127.0.0.1:18080/invocations
 BODY='{"instances": [[5.9, 3.0, 4.2, 1.5]]}'
 WORK=$(mktemp -d)
-trap 'kill "$(cat /tmp/peakrps-bench-nginx.pid 2>/dev/null)" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+NGINX_PID=
+trap '[ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+# A port of our own (another bench may hold bench/nginx.conf's 18080), and nginx's pid file
+# in $WORK, so this script stops only the nginx it started.
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+URL=http://127.0.0.1:$PORT/invocations
 
 need_apt() { command -v "$1" >/dev/null || { apt-get update -qq && apt-get install -y -qq "$2" >/dev/null; }; }
 need_apt wrk wrk
@@ -28,7 +32,10 @@ command -v oha >/dev/null || cargo install oha --locked
 cargo build --release --quiet
 PEAKRPS=$PWD/target/release/peakrps
 
-taskset -c 0 nginx -c "$PWD/bench/nginx.conf" -p "$WORK" &
+sed -e "s|listen 127.0.0.1:18080;|listen 127.0.0.1:$PORT;|" -e "s|^pid .*|pid $WORK/nginx.pid;|" \
+  -e "s|/tmp/peakrps-bench-nginx-|$WORK/nginx-|" bench/nginx.conf >"$WORK/nginx.conf"
+taskset -c 0 nginx -c "$WORK/nginx.conf" -p "$WORK" &
+NGINX_PID=$!
 for _ in $(seq 50); do curl -s -o /dev/null "$URL" 2>/dev/null && break; sleep 0.1; done
 
 # Each runner prints "requests" on stdout; GNU time writes "user sys maxrss_kb" to $WORK/time.
