@@ -49,7 +49,10 @@ fn half_width_at_least(samples: &[f64], min_variance: f64) -> Option<f64> {
 /// 1/(12·d²), and the interval is never narrower than it gives.
 pub fn rate_interval(windows: &[Window]) -> Option<Interval> {
     let rates: Vec<f64> = windows.iter().map(Window::rps).collect();
-    let seconds = windows.iter().map(|w| w.duration.as_secs_f64()).sum::<f64>();
+    let seconds = windows
+        .iter()
+        .map(|w| w.duration.as_secs_f64())
+        .sum::<f64>();
     let mean_duration = seconds / windows.len().max(1) as f64;
     let rounding = match mean_duration > 0.0 {
         true => 1.0 / (12.0 * mean_duration * mean_duration),
@@ -159,7 +162,10 @@ mod tests {
         let same = [window(0, 312), window(1, 312), window(2, 312)];
         let interval = rate_interval(&same).expect("three windows");
         let expected = 4.303 * (1.0 / 48.0 / 3.0_f64).sqrt();
-        assert!((interval.half_width - expected).abs() < 1e-9, "{interval:?}");
+        assert!(
+            (interval.half_width - expected).abs() < 1e-9,
+            "{interval:?}"
+        );
         let spread = [window(0, 308), window(1, 312), window(2, 316)];
         let interval = rate_interval(&spread).expect("three windows");
         assert!((interval.half_width - 4.303 * 2.0 / 3f64.sqrt()).abs() < 1e-9);
