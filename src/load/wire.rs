@@ -171,20 +171,19 @@ fn parse_head(buf: &mut BytesMut, keep_headers: bool) -> Result<Option<Head>, Wi
     let mut framing = Framing::UntilClose;
     let mut closes = response.version == Some(0);
     for h in response.headers.iter() {
-        if h.name.eq_ignore_ascii_case("content-length") && framing != Framing::Chunked {
-            let n = std::str::from_utf8(h.value)
-                .ok()
-                .and_then(|v| v.trim().parse().ok())
+        if named(h.name, b"content-length") && framing != Framing::Chunked {
+            let n = content_length(h.value)
                 .ok_or_else(|| WireError::Protocol("invalid Content-Length".into()))?;
             framing = Framing::Length(n);
-        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
-            if h.value.to_ascii_lowercase().ends_with(b"chunked") {
+        } else if named(h.name, b"transfer-encoding") {
+            let last = h.value.trim_ascii_end();
+            if last.len() >= 7 && last[last.len() - 7..].eq_ignore_ascii_case(b"chunked") {
                 framing = Framing::Chunked;
             }
-        } else if h.name.eq_ignore_ascii_case("connection") {
-            let v = h.value.to_ascii_lowercase();
-            closes |= v == b"close";
-            closes &= !(v == b"keep-alive" && response.version == Some(0));
+        } else if named(h.name, b"connection") {
+            let v = h.value.trim_ascii();
+            closes |= v.eq_ignore_ascii_case(b"close");
+            closes &= !(v.eq_ignore_ascii_case(b"keep-alive") && response.version == Some(0));
         }
     }
     if status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
@@ -198,6 +197,27 @@ fn parse_head(buf: &mut BytesMut, keep_headers: bool) -> Result<Option<Head>, Wi
         closes,
         headers,
     }))
+}
+
+/// Whether a header's name is `lower` (lowercase letters and `-`) in any case, without a
+/// per-byte case table: setting bit 0x20 lowercases a letter and keeps `-`; the only other
+/// byte it maps onto one of them is `\r` (onto `-`), which no parsed name holds.
+fn named(name: &str, lower: &[u8]) -> bool {
+    let name = name.as_bytes();
+    name.len() == lower.len() && name.iter().zip(lower).all(|(a, b)| a | 0x20 == *b)
+}
+
+/// A Content-Length value: decimal digits, with optional whitespace around them.
+fn content_length(value: &[u8]) -> Option<usize> {
+    let digits = value.trim_ascii();
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0usize, |n, &d| {
+        d.is_ascii_digit()
+            .then(|| n.checked_mul(10)?.checked_add(usize::from(d - b'0')))
+            .flatten()
+    })
 }
 
 fn header_map(parsed: &[httparse::Header]) -> HeaderMap {
@@ -368,5 +388,34 @@ mod tests {
                 Err(WireError::Protocol(_))
             ));
         });
+    }
+
+    /// The framing headers in any case, with the values servers send.
+    #[test]
+    fn framing_headers_are_read_in_any_case() {
+        run(async {
+            let (r, left) =
+                one(b"HTTP/1.1 200 OK\r\nCONTENT-length:  3 \r\nConnection: Close\r\n\r\nabc")
+                    .await
+                    .unwrap();
+            assert_eq!((left, r.closes), (0, true));
+            let chunked =
+                b"HTTP/1.1 200 OK\r\ntransfer-ENCODING: gzip, Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
+            let (r, left) = one(chunked).await.unwrap();
+            assert_eq!((left, r.closes), (0, false));
+            let (r, _) =
+                one(b"HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n")
+                    .await
+                    .unwrap();
+            assert!(!r.closes, "HTTP/1.0 with keep-alive stays open");
+        });
+        assert!(named("Content-Length", b"content-length"));
+        assert!(!named("Content-Lengtz", b"content-length"));
+        assert!(!named("Content-Lengths", b"content-length"));
+        assert_eq!(content_length(b" 42 "), Some(42));
+        assert_eq!(content_length(b""), None);
+        assert_eq!(content_length(b"4 2"), None);
+        assert_eq!(content_length(b"-1"), None);
+        assert_eq!(content_length(b"99999999999999999999999"), None);
     }
 }
