@@ -481,8 +481,15 @@ fn new_flags_refuse_bad_input_in_one_line() {
         ),
         (&["find", "--stream", "--api", "grpc"], "--api"),
         (
-            &["find", "--stream", "--plan", "1,2"],
-            "find --stream does not take --plan",
+            &[
+                "find",
+                "--stream",
+                "--mode",
+                "rate",
+                "--plan-rates",
+                "10,20",
+            ],
+            "use --plan 1,2,4,… instead of --plan-rates",
         ),
         (
             &[

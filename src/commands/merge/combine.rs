@@ -154,7 +154,7 @@ fn merge_find(docs: &[ShardDoc]) -> Result<FindResults, Error> {
             windows: steps().map(|(_, s)| s.windows).max().unwrap_or(0),
             partial: steps().any(|(_, s)| s.partial),
         };
-        let mut step = judged_step(&rules, s.stability, &figures, basis.reference);
+        let mut step = judged_step(&rules, None, s.stability, &figures, basis.reference);
         step.first_error = steps().find_map(|(_, s)| s.first_error.clone());
         step.notes = notes(steps().map(|(_, s)| s));
         Measured::Step(step)
