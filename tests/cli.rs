@@ -862,3 +862,57 @@ fn open_files_are_raised_to_the_hard_limit_and_refused_past_it() {
     assert_eq!(doc["summary"]["requests"], 600);
     assert_eq!(doc["summary"]["success_ratio"], 1.0, "{}", doc["summary"]);
 }
+
+/// `peakrps serve` on a port the OS picks: 30 requests through `run`, then Ctrl-C, and the
+/// server says what it measured itself: 30 requests, each holding a worker at least the
+/// 20 ms asked, so its 2 workers serve at most 100 req/s.
+#[test]
+fn serve_reports_its_own_count_when_stopped() {
+    use std::io::{BufRead, BufReader, Read};
+    let _guard = exclusive();
+    let binary = assert_cmd::cargo::cargo_bin("peakrps");
+    let mut server = std::process::Command::new(&binary)
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--workers",
+            "2",
+            "--service-time",
+            "20ms",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let mut stderr = BufReader::new(server.stderr.take().expect("stderr"));
+    let mut first = String::new();
+    stderr.read_line(&mut first).expect("the listening line");
+    let addr = first
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {first:?}"));
+    let target = format!("http://{addr}/invocations");
+    let doc = common::run_json(&[&target, "-c", "2", "--requests", "30"]);
+    assert_eq!(doc["summary"]["requests"], 30, "{doc}");
+    std::process::Command::new("kill")
+        .args(["-INT", &server.id().to_string()])
+        .status()
+        .expect("kill runs");
+    let mut rest = String::new();
+    stderr
+        .read_to_string(&mut rest)
+        .expect("the rest of stderr");
+    assert!(server.wait().expect("serve exits").success(), "{rest}");
+    let count = rest
+        .lines()
+        .find_map(|l| l.strip_prefix("The server's own count: "))
+        .unwrap_or_else(|| panic!("no count in {rest}"));
+    assert!(count.starts_with("30 requests held a worker 2"), "{count}");
+    let capacity: f64 = count
+        .rsplit("at most ")
+        .next()
+        .and_then(|c| c.trim_end_matches(" req/s.").parse().ok())
+        .unwrap_or_else(|| panic!("no capacity in {count}"));
+    assert!((80.0..=100.0).contains(&capacity), "{count}");
+}

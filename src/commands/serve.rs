@@ -40,6 +40,10 @@ pub fn serve(args: &ServeArgs) -> Result<Completion, Error> {
     while !interrupt.is_set() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    // What the server measured itself: the ground truth to hold any load tool's figures to.
+    if let Some(count) = running.work_done().describe() {
+        eprintln!("The server's own count: {count}.");
+    }
     drop(running);
     Ok(Completion::Done)
 }

@@ -98,6 +98,8 @@ pub struct Link {
     pub template: Arc<RequestTemplate>,
     pub connector: Connector,
     pub timeout: Duration,
+    /// `--stream` probes: read a stream only to its first token, then drop the connection.
+    pub until_first_token: bool,
 }
 
 impl Link {
@@ -176,7 +178,17 @@ impl Link {
         let response = match self.template.stream() {
             Some(spec) => {
                 let (record, fault) = (&mut sent.stream, &mut sent.fault);
-                stream::exchange(io, request, &mut conn.buf, spec, record, fault).await?
+                let until_first_token = self.until_first_token;
+                stream::exchange(
+                    io,
+                    request,
+                    &mut conn.buf,
+                    spec,
+                    record,
+                    fault,
+                    until_first_token,
+                )
+                .await?
             }
             None => wire::exchange(io, request, &mut conn.buf).await?,
         };

@@ -141,6 +141,7 @@ pub fn run_step_at(
         template: Arc::clone(template),
         connector: connector.clone(),
         timeout: plan.timeout,
+        until_first_token: false,
     };
     let handles: Vec<_> = (0..shards)
         .map(|s| {

@@ -26,7 +26,9 @@ pub struct Fault {
 
 /// Sends `request` and reads one response; a successful one is read as a stream into
 /// `record`. A fault after the stream began goes to `fault` (the connection is then not
-/// reused: the rest of the body was not read).
+/// reused: the rest of the body was not read). With `until_first_token` the read stops at
+/// the first token and the connection is dropped (a server stops generating for a client
+/// that left): what a probe needs to know that the server is free again.
 pub async fn exchange(
     io: &mut dyn Io,
     request: &[u8],
@@ -34,6 +36,7 @@ pub async fn exchange(
     spec: &StreamSpec,
     record: &mut StreamRecord,
     fault: &mut Option<Fault>,
+    until_first_token: bool,
 ) -> Result<Response, WireError> {
     io.write_all(request).await.map_err(WireError::NoResponse)?;
     let mut first_head = true;
@@ -63,6 +66,7 @@ pub async fn exchange(
         decoder: &mut decoder,
         record,
         fault: None,
+        until_first_token,
     };
     let complete = reader.body(io, buf, head.framing).await?;
     *fault = reader.fault.take();
@@ -88,6 +92,8 @@ struct Reader<'a> {
     decoder: &'a mut StreamDecoder,
     record: &'a mut StreamRecord,
     fault: Option<Fault>,
+    /// Stop reading once a token has arrived.
+    until_first_token: bool,
 }
 
 impl Reader<'_> {
@@ -110,7 +116,8 @@ impl Reader<'_> {
         Ok(complete && self.fault.is_none())
     }
 
-    /// Records what a piece of the body completed; false once the stream has failed.
+    /// Records what a piece of the body completed; false once the stream has failed (or,
+    /// `until_first_token`, has delivered its first token).
     fn feed(&mut self, bytes: &[u8]) -> bool {
         let tokens = self.decoder.push(bytes);
         self.take(tokens, Instant::now())
@@ -121,7 +128,7 @@ impl Reader<'_> {
             Ok(0) => true,
             Ok(n) => {
                 self.record.reads.push((at, n));
-                true
+                !self.until_first_token
             }
             Err(fault) => {
                 self.fault.get_or_insert(fault_of(fault));

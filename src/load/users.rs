@@ -360,6 +360,7 @@ mod tests {
             template: Arc::new(template),
             connector: Connector::new(&endpoint, &TlsOptions::default()).unwrap(),
             timeout: Duration::from_secs(5),
+            until_first_token: false,
         };
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()

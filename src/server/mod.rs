@@ -120,6 +120,18 @@ impl WorkDone {
         let mean = self.mean_held()?.as_secs_f64();
         (mean > 0.0).then(|| self.workers as f64 / mean)
     }
+
+    /// "4173 requests held a worker 25.2 ms on average, so its 4 workers serve at most
+    /// 158.6 req/s"; None before any request.
+    pub fn describe(&self) -> Option<String> {
+        let (held, capacity) = (self.mean_held()?, self.capacity()?);
+        Some(format!(
+            "{} requests held a worker {:.1} ms on average, so its {} workers serve at most {capacity:.1} req/s",
+            self.requests,
+            held.as_secs_f64() * 1000.0,
+            self.workers
+        ))
+    }
 }
 
 /// The workers' shared tally behind `WorkDone`.

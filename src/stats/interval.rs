@@ -1,6 +1,7 @@
 //! Confidence intervals for a step's throughput: batch means, each measurement window one
 //! batch, with Student's t for the few windows a settled step keeps (three), so MAX_RPS comes
-//! with the uncertainty its own windows show.
+//! with the uncertainty its own windows show, and never less than counting whole answers
+//! leaves.
 
 use super::window::Window;
 use crate::results::Interval;
@@ -28,20 +29,37 @@ pub fn t95(df: usize) -> Option<f64> {
 /// The 95 % interval of the mean of `samples` (independent batch means): half-width
 /// `t(n−1) · s / √n`. `None` with fewer than two samples.
 pub fn mean_half_width(samples: &[f64]) -> Option<f64> {
+    half_width_at_least(samples, 0.0)
+}
+
+/// `mean_half_width` with the samples' variance taken as at least `min_variance`.
+fn half_width_at_least(samples: &[f64], min_variance: f64) -> Option<f64> {
     let n = samples.len();
     let t = t95(n.checked_sub(1)?)?;
     let mean = samples.iter().sum::<f64>() / n as f64;
     let variance = samples.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-    let half = t * (variance / n as f64).sqrt();
+    let half = t * (variance.max(min_variance) / n as f64).sqrt();
     half.is_finite().then_some(half)
 }
 
 /// The interval of the throughput measured over `windows` (a settled step's last three):
-/// each window's successful answers per second is one batch mean.
+/// each window's successful answers per second is one batch mean. A window counts whole
+/// answers, so its rate is known only to one answer over its duration d: windows that agree
+/// exactly (a closed loop can phase-lock) still leave the variance of that rounding,
+/// 1/(12·d²), and the interval is never narrower than it gives.
 pub fn rate_interval(windows: &[Window]) -> Option<Interval> {
     let rates: Vec<f64> = windows.iter().map(Window::rps).collect();
+    let seconds = windows
+        .iter()
+        .map(|w| w.duration.as_secs_f64())
+        .sum::<f64>();
+    let mean_duration = seconds / windows.len().max(1) as f64;
+    let rounding = match mean_duration > 0.0 {
+        true => 1.0 / (12.0 * mean_duration * mean_duration),
+        false => 0.0,
+    };
     Some(Interval {
-        half_width: mean_half_width(&rates)?,
+        half_width: half_width_at_least(&rates, rounding)?,
         confidence: CONFIDENCE,
         windows: u32::try_from(rates.len()).unwrap_or(u32::MAX),
     })
@@ -125,6 +143,32 @@ mod tests {
             ..ci(1.0)
         };
         assert_eq!(real_difference(&single, &ci(1.0)), None);
+    }
+
+    /// Three 2 s windows of 312 answers each: the rates agree exactly, yet each is known
+    /// only to one answer in 2 s; the interval is t(2) × √(1/48 / 3) = 0.358, not 0. Windows
+    /// that disagree more than rounding keep their own spread.
+    #[test]
+    fn windows_that_agree_exactly_keep_the_doubt_of_counting() {
+        let window = |index, answered| {
+            let mut tally = crate::stats::Tally::new();
+            tally.answered = answered;
+            Window {
+                index,
+                duration: std::time::Duration::from_secs(2),
+                tally,
+            }
+        };
+        let same = [window(0, 312), window(1, 312), window(2, 312)];
+        let interval = rate_interval(&same).expect("three windows");
+        let expected = 4.303 * (1.0 / 48.0 / 3.0_f64).sqrt();
+        assert!(
+            (interval.half_width - expected).abs() < 1e-9,
+            "{interval:?}"
+        );
+        let spread = [window(0, 308), window(1, 312), window(2, 316)];
+        let interval = rate_interval(&spread).expect("three windows");
+        assert!((interval.half_width - 4.303 * 2.0 / 3f64.sqrt()).abs() < 1e-9);
     }
 
     #[test]

@@ -1,10 +1,13 @@
 """A model server of known capacity for peakrps's accuracy tests, on a stack nobody here
 wrote: FastAPI under uvicorn. Each worker serves at most PEAKRPS_SLOTS requests at once,
 each for PEAKRPS_SERVICE_MS, so its capacity is workers x slots / service time; more
-requests queue (uvicorn has no limit of its own)."""
+requests queue (uvicorn has no limit of its own). With PEAKRPS_LEDGER set, each worker writes
+down how long every request really held its slot (a busy machine stretches a sleep), so the
+tests judge a peak against the capacity the server had."""
 
 import asyncio
 import os
+import time
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -14,6 +17,18 @@ SERVICE = float(os.environ.get("PEAKRPS_SERVICE_MS", "25")) / 1000.0
 
 app = FastAPI()
 _slots = None
+_ledger = None
+
+
+def write_down(held):
+    """Appends one request's holding time (seconds) to this process's ledger file."""
+    global _ledger
+    directory = os.environ.get("PEAKRPS_LEDGER")
+    if directory is None:
+        return
+    if _ledger is None:
+        _ledger = open(os.path.join(directory, f"{os.getpid()}.held"), "a", buffering=1)
+    _ledger.write(f"{held:.6f}\n")
 
 
 def slots():
@@ -33,5 +48,8 @@ async def ping():
 async def invocations(request: Request):
     await request.body()
     async with slots():
+        started = time.monotonic()
         await asyncio.sleep(SERVICE)
+        held = time.monotonic() - started
+    write_down(held)
     return JSONResponse({"predictions": [0]})

@@ -102,11 +102,10 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         Some(levels) => run_plan(levels, measure),
         None => search(&schedule, measure),
     };
-    if let Some(line) = embedded
-        .as_ref()
-        .and_then(|s| embedded_capacity(s.work_done()))
-    {
-        progress.note(&line);
+    // The embedded server's own count, to set beside the peak found: the capacity its
+    // workers really had on this machine (a busy machine stretches their sleeps).
+    if let Some(count) = embedded.as_ref().and_then(|s| s.work_done().describe()) {
+        progress.note(&format!("The embedded server's own count: {count}."));
     }
     let recommendation = outcome
         .peak
@@ -194,19 +193,6 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         None => Ok(Completion::Done),
         Some(e) => Err(e),
     }
-}
-
-/// What the embedded model server measured itself, to set beside the peak found: the
-/// capacity its workers really had on this machine (a busy machine stretches their sleeps).
-fn embedded_capacity(work: crate::server::WorkDone) -> Option<String> {
-    let held = work.mean_held()?;
-    let capacity = work.capacity()?;
-    Some(format!(
-        "The embedded server's own count: {} requests held a worker {:.1} ms on average, so its {} workers serve at most {capacity:.1} req/s.",
-        work.requests,
-        held.as_secs_f64() * 1000.0,
-        work.workers
-    ))
 }
 
 /// A search that ends in an error still writes `--json FILE`: the steps measured, and the

@@ -187,14 +187,16 @@ impl StepRunner<'_> {
         )
     }
 
-    /// The first measured step's median latency becomes the baseline recovery waits for.
+    /// The first measured step's median latency (a streaming step's: time to first token,
+    /// what a streaming probe measures) becomes the baseline recovery waits for.
     fn remember_baseline(&self, step: &Step) {
         if self.baseline_ms.get().is_none() && step.summary.successes() > 0 {
             let latency = step
                 .summary
                 .latency_ms_ok
                 .unwrap_or(step.summary.latency_ms);
-            self.baseline_ms.set(Some(latency.p50));
+            let ttft = step.stream.as_ref().map(|s| s.ttft_ms.p50);
+            self.baseline_ms.set(Some(ttft.unwrap_or(latency.p50)));
         }
     }
 
