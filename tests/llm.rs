@@ -2,15 +2,18 @@
 //! against the embedded LLM server (its peak and TTFT follow from its formula), a stand-in
 //! for SageMaker's InvokeEndpointWithResponseStream that frames that server's stream as an
 //! event stream (with a ModelStreamError now and then), an open-loop run against a stream
-//! that stalls, and the errors of the new flags.
+//! that stalls, shards of a streaming `find --plan` and `run` merged, and the errors of the
+//! new flags.
 
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use common::{exclusive, model_server, peakrps, url, with_json};
 use peakrps::aws::eventstream::{encode_exception, encode_payload_part};
@@ -481,20 +484,15 @@ fn new_flags_refuse_bad_input_in_one_line() {
         ),
         (&["find", "--stream", "--api", "grpc"], "--api"),
         (
-            &["find", "--stream", "--plan", "1,2"],
-            "find --stream does not take --plan",
-        ),
-        (
             &[
-                "run",
-                "http://127.0.0.1:9/v1/chat/completions",
+                "find",
                 "--stream",
-                "--shard",
-                "0/2",
-                "-d",
-                "1s",
+                "--mode",
+                "rate",
+                "--plan-rates",
+                "10,20",
             ],
-            "--stream cannot be sharded yet",
+            "use --plan 1,2,4,… instead of --plan-rates",
         ),
     ];
     for (args, expected) in cases {
@@ -518,4 +516,273 @@ fn new_flags_refuse_bad_input_in_one_line() {
         stderr.contains("body 2") && stderr.contains("no prompt"),
         "{stderr}"
     );
+}
+
+/// Starts `peakrps ARGS…` (one shard) with its output captured.
+fn spawn(args: &[String]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_peakrps"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("peakrps starts")
+}
+
+/// Runs `shards` processes of `peakrps ARGS… --shard K/N` sharing a start 1 s from now, each
+/// writing its document to `dir/sK.json`; every one must succeed.
+fn run_shards(dir: &Path, shards: u32, args: &[&str]) -> Vec<PathBuf> {
+    let base = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
+    let files: Vec<PathBuf> = (0..shards)
+        .map(|k| dir.join(format!("s{k}.json")))
+        .collect();
+    let children: Vec<Child> = files
+        .iter()
+        .enumerate()
+        .map(|(k, file)| {
+            let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+            let shard = format!("{k}/{shards}");
+            let file = file.display().to_string();
+            let flags = [
+                "--shard",
+                &shard,
+                "--start-at",
+                "+1s",
+                "--start-base",
+                &base,
+            ];
+            all.extend(flags.map(String::from));
+            all.extend(["--quiet", "--json", &file].map(String::from));
+            spawn(&all)
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().expect("peakrps ends");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "a shard failed: {stderr}");
+    }
+    files
+}
+
+/// `peakrps merge FILES… --json -`: the merged document.
+fn merged(files: &[String]) -> Value {
+    let out = peakrps()
+        .arg("merge")
+        .args(files)
+        .args(["--json", "-"])
+        .output()
+        .expect("merge runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let json = stdout.find("\n{").map_or(&stdout[..], |i| &stdout[i + 1..]);
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+fn read_doc(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).expect("document written");
+    serde_json::from_str(&text).expect("the document is JSON")
+}
+
+fn u64_at(v: &Value, pointer: &str) -> u64 {
+    v.pointer(pointer)
+        .and_then(Value::as_u64)
+        .unwrap_or_else(|| panic!("{pointer} in {v}"))
+}
+
+/// A histogram a shard's tally carries, read back.
+fn histogram(v: &Value, pointer: &str) -> hdrhistogram::Histogram<u64> {
+    let text = v
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    peakrps::stats::interchange::decode(text).unwrap_or_else(|e| panic!("{pointer}: {e}"))
+}
+
+/// What the shards' tallies of step `i` say the merged step's figures come from: the
+/// latest windows of every shard when the merged step settled, all its windows otherwise.
+fn streaming_tallies<'a>(shards: &'a [Value], i: usize, settled: bool) -> Vec<&'a Value> {
+    let tally = |doc: &'a Value| &doc["steps"][i]["tally"];
+    let all: Vec<&Value> = if settled {
+        // A shard that sent nothing at a level (1 user of 2 shards) has no windows.
+        let windows = |doc: &'a Value| tally(doc)["windows"].as_array().into_iter().flatten();
+        shards
+            .iter()
+            .flat_map(windows)
+            .map(|w| &w["stream"])
+            .collect()
+    } else {
+        shards.iter().map(|doc| &tally(doc)["stream"]).collect()
+    };
+    // A shard with no user at a level (1 user of 2 shards) streamed nothing.
+    all.into_iter().filter(|s| !s.is_null()).collect()
+}
+
+/// Two shards of `find --stream --plan 1,2,4` against the embedded LLM server (batch 2, so
+/// 4 users queue), merged: every merged step's tokens are the sum of the shards' and its
+/// TTFT and ITL percentiles those of the shards' histograms added; the steps are judged on
+/// tokens, and the peak and recommendation are a concurrency one. A non-streaming shard
+/// does not merge with them.
+#[test]
+fn two_shard_streaming_find_plan_merges_exactly() {
+    let _guard = exclusive();
+    let engine = EngineConfig {
+        batch: 2,
+        ..engine()
+    };
+    let server = llm_server(engine);
+    let target = format!("http://{}/v1/chat/completions", server.addr);
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "find",
+        &target,
+        "--stream",
+        "--prompt-tokens",
+        "64",
+        "--output-tokens",
+        "8",
+        "--plan",
+        "1,2,4",
+        "--max-ttft",
+        "120ms",
+        "--window",
+        "1s",
+        "--warmup",
+        "300ms",
+        "--step-duration",
+        "3s",
+        "--drain",
+        "500ms",
+    ];
+    let files = run_shards(dir.path(), 2, &args);
+    let shards: Vec<Value> = files.iter().map(|f| read_doc(f)).collect();
+    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let doc = merged(&names);
+
+    let steps = doc["steps"].as_array().expect("steps");
+    assert_eq!(steps.len(), 3, "{doc}");
+    for (i, step) in steps.iter().enumerate() {
+        let figures = &step["stream"];
+        assert!(
+            figures.is_object(),
+            "merged step {i} has no streaming figures"
+        );
+        let settled = step["stable"].as_bool().unwrap_or(false);
+        let parts = streaming_tallies(&shards, i, settled);
+        let tokens: u64 = parts.iter().map(|t| u64_at(t, "/output_tokens")).sum();
+        assert!(tokens > 0, "step {i}");
+        assert_eq!(u64_at(figures, "/output_tokens"), tokens, "step {i}");
+        // TTFT: the percentile of the shards' histograms added, not of any one shard's.
+        let mut ttft = histogram(parts[0], "/ttft");
+        let mut itl = histogram(parts[0], "/itl");
+        for part in &parts[1..] {
+            ttft.add(histogram(part, "/ttft")).unwrap();
+            itl.add(histogram(part, "/itl")).unwrap();
+        }
+        let ms = |h: &hdrhistogram::Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+        let near = |a: f64, b: f64| (a - b).abs() <= b * 0.002 + 0.01;
+        let (p99_ttft, p50_itl) = (
+            f64_at(figures, "/ttft_ms/p99"),
+            f64_at(figures, "/itl_ms/p50"),
+        );
+        assert!(
+            near(p99_ttft, ms(&ttft, 0.99)),
+            "step {i}: {p99_ttft} {figures}"
+        );
+        assert!(
+            near(p50_itl, ms(&itl, 0.5)),
+            "step {i}: {p50_itl} {figures}"
+        );
+        assert!(
+            near(f64_at(figures, "/ttft_ms/max"), ms(&ttft, 1.0)),
+            "step {i}"
+        );
+        // The level is the whole run's: the shards' parts added.
+        let users: u64 = shards
+            .iter()
+            .map(|s| u64_at(s, &format!("/steps/{i}/concurrency")))
+            .sum();
+        assert_eq!(u64_at(step, "/concurrency"), users);
+    }
+    let peak = u64_at(&doc, "/peak/concurrency");
+    let tokens_per_s = |i: usize| f64_at(&steps[i], "/stream/output_tokens_per_s");
+    eprintln!(
+        "merged streaming plan: output tokens/s {:.0}, {:.0}, {:.0} at 1, 2, 4 users; peak at concurrency {peak} ({})",
+        tokens_per_s(0),
+        tokens_per_s(1),
+        tokens_per_s(2),
+        doc["stop_reason"]
+    );
+    // Batch 2: 4 users queue behind 2 for a free slot, which their TTFT shows (about one
+    // request's 170 ms), past --max-ttft 120ms; 2 users start at once (about 50 ms).
+    let failure = steps[2]["failure"].as_str().unwrap_or_default();
+    assert!(failure.contains("--max-ttft 120 ms"), "{doc}");
+    assert_eq!(peak, 2, "{doc}");
+    assert_eq!(
+        f64_at(
+            &doc,
+            "/recommendation/concurrency/concurrent_requests_per_model"
+        ),
+        peak as f64 * 0.5
+    );
+    assert_eq!(
+        f64_at(&doc, "/peak/stream/output_tokens_per_s"),
+        tokens_per_s(1)
+    );
+
+    // A shard of the same run without --stream's settings is refused in one line.
+    let plain = dir.path().join("plain.json");
+    let mut other = shards[1].clone();
+    if let Some(settings) = other["settings"].as_object_mut() {
+        settings.remove("stream");
+    }
+    std::fs::write(&plain, other.to_string()).unwrap();
+    let out = peakrps()
+        .arg("merge")
+        .arg(&files[0])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("is of a --stream run and"), "{stderr}");
+}
+
+/// Two shards of `run --stream` merged: the run's tokens and requests are the shards' sums,
+/// and its TTFT maximum the larger of theirs.
+#[test]
+fn two_shard_streaming_run_adds_its_tokens() {
+    let _guard = exclusive();
+    let server = llm_server(engine());
+    let target = format!("http://{}/v1/chat/completions", server.addr);
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "run",
+        &target,
+        "--stream",
+        "--output-tokens",
+        "8",
+        "--concurrency",
+        "4",
+        "--duration",
+        "1500ms",
+    ];
+    let files = run_shards(dir.path(), 2, &args);
+    let shards: Vec<Value> = files.iter().map(|f| read_doc(f)).collect();
+    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let doc = merged(&names);
+    let sum = |pointer: &str| shards.iter().map(|s| u64_at(s, pointer)).sum::<u64>();
+    assert_eq!(
+        u64_at(&doc, "/stream/output_tokens"),
+        sum("/stream/output_tokens")
+    );
+    assert_eq!(u64_at(&doc, "/summary/requests"), sum("/summary/requests"));
+    let max = shards
+        .iter()
+        .map(|s| f64_at(s, "/stream/ttft_ms/max"))
+        .fold(0.0, f64::max);
+    assert_eq!(f64_at(&doc, "/stream/ttft_ms/max"), max);
+    assert!(u64_at(&doc, "/stream/output_tokens") > 0);
 }

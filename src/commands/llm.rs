@@ -76,9 +76,9 @@ pub fn check_find_flags(args: &FindArgs) -> Result<(), Error> {
             }
         }
     }
-    if stream && (args.plan.plan.is_some() || args.plan.plan_rates.is_some()) {
+    if stream && args.plan.plan_rates.is_some() {
         return Err(Error::Input(
-            "find --stream does not take --plan yet: a planned step is judged without TTFT, ITL or tokens; let the search step the concurrency".into(),
+            "find --stream steps concurrency, so its plan lists concurrencies: use --plan 1,2,4,… instead of --plan-rates".into(),
         ));
     }
     if stream && args.mode == Mode::Rate {

@@ -102,13 +102,6 @@ pub fn resolve(args: &TargetArgs, now: SystemTime) -> Result<Sharding, Error> {
         .map(|at| common_start(at, flags.start_base, now))
         .transpose()?;
     let sharded = flags.shard.is_some() || flags.shards.is_some();
-    if sharded && args.stream.stream {
-        // A shard's document carries its tallies for merge; the streaming ones are not among
-        // them yet, so merge could not add TTFT, ITL or tokens.
-        return Err(Error::Input(
-            "--stream cannot be sharded yet (--shard/--shards): merge does not add streaming figures; run --stream in one process".into(),
-        ));
-    }
     if !sharded {
         if flags.run_id.is_some() {
             return Err(Error::Input(

@@ -152,6 +152,17 @@ impl Recommendation {
         })
     }
 
+    /// The scaling target of a peak: MAX_RPS's, with its range; a streaming peak adds the
+    /// concurrency target.
+    pub fn of_peak(peak: &Peak, safety_factor: f64) -> Result<Self, Error> {
+        let mut recommendation =
+            Recommendation::new(peak.rps, safety_factor)?.with_interval(peak.rps_ci.as_ref());
+        if let (true, Some(c)) = (peak.is_stream(), peak.concurrency) {
+            recommendation.concurrency = Some(ConcurrencyTarget::new(c, safety_factor));
+        }
+        Ok(recommendation)
+    }
+
     /// With the target's range over MAX_RPS ± `interval` (none without one).
     pub fn with_interval(mut self, interval: Option<&Interval>) -> Self {
         self.invocations_range = interval.map(|ci| {

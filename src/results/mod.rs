@@ -28,7 +28,7 @@ pub use find::{
 pub use io::{PartialLog, is_stdio, now_rfc3339, read_text, shown_output, write_json, write_text};
 pub use model::{BoundsModel, CurveModel, InstanceInfo, Interval, UslModel};
 pub use run::{LiveScaling, LoadInfo, ProfileMinute, RunResults};
-pub use shard::{ShardInfo, TallyRecord, WindowRecord};
+pub use shard::{ShardInfo, StreamTallyRecord, TallyRecord, WindowRecord};
 pub use simulate::{
     CONCURRENCY_METRIC, Capacity, Datapoints, Direction, FactorSearch, INVOCATIONS_METRIC, Policy,
     PolicyDoc, ScaleEvent, SimMinute, SimSummary, SimulateResults, Timing, TradeOff, Traffic,

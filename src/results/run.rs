@@ -109,4 +109,6 @@ pub struct RunResults {
 
 impl RunResults {
     pub const SCHEMA: &'static str = "peakrps.run/v1";
+    /// The percentile of a run's `stream.ttft_at_percentile_ms` and `itl_at_percentile_ms`.
+    pub const STREAM_PERCENTILE: f64 = 99.0;
 }

@@ -1,7 +1,8 @@
 //! What a shard's document adds to an ordinary `find` or `run` document (`--shard K/N`):
 //! which part of which run it is, and beside each step's, minute's and run's figures the
-//! raw counts and HDR histograms they came from, so `peakrps merge` adds shards exactly.
-//! Every field here is absent from documents of unsharded runs.
+//! raw counts and HDR histograms they came from (the streaming ones too, with `--stream`),
+//! so `peakrps merge` adds shards exactly. Every field here is absent from documents of
+//! unsharded runs.
 
 use serde::{Deserialize, Serialize};
 
@@ -62,10 +63,37 @@ pub struct TallyRecord {
     pub latency: String,
     /// The successes' latency.
     pub latency_ok: String,
+    /// `--stream`: the streaming tally (TTFT, inter-token gaps, tokens); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<StreamTallyRecord>,
     /// `find` steps: the last (up to three) measurement windows, since a step's stability is
     /// judged on them, after merging.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub windows: Vec<WindowRecord>,
+}
+
+/// The streaming part of a tally: time to first token and inter-token gaps as histograms
+/// (encoded as the latency ones, microseconds) and every counter beside them, so shards add
+/// up to the streaming figures of the whole run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StreamTallyRecord {
+    /// Time to first token of every request that streamed a token.
+    pub ttft: String,
+    /// Inter-token gaps.
+    pub itl: String,
+    pub output_tokens: u64,
+    pub input_tokens: u64,
+    /// Output tokens by the window they arrived in (scaled to the server's counts).
+    pub tokens_arrived: f64,
+    /// Requests that streamed a token (each has one time to first token).
+    pub with_tokens: u64,
+    pub with_usage: u64,
+    pub without_usage: u64,
+    /// Sum and count of per-request decode paces (tokens per second after the first).
+    pub pace_sum: f64,
+    pub paces: u64,
+    /// Time requests were in flight, summed, in seconds.
+    pub busy_s: f64,
 }
 
 /// One measurement window of a step, by its index in the step.

@@ -121,6 +121,31 @@ fn gate_on_stability(step: &mut Step, settled_pass: Option<&Step>) {
     }
 }
 
+/// Judges a measured step by the rules of its kind: with `stream`, on tokens, time to first
+/// token and inter-token latency (`judge_stream`); otherwise on requests (`judge`).
+pub fn judge_step(
+    rules: &PassRules,
+    stream: Option<&StreamRules>,
+    step: &Step,
+    label: &str,
+    basis: &Basis,
+) -> Judgement {
+    match stream {
+        Some(slo) => judge_stream(rules, slo, step, basis.reference),
+        None => {
+            let measurement = Measurement {
+                level: step.level(),
+                label,
+                summary: &step.summary,
+                latency_ms: step.latency_at_percentile_ms,
+                offered_rps: step.offered_rps,
+                rps_ci: step.rps_ci.as_ref(),
+            };
+            judge(rules, &measurement, basis)
+        }
+    }
+}
+
 /// Ends with the steps so far and `last` (the step an abort carries, if any).
 fn finish(mut steps: Vec<Step>, last: Option<Step>, reason: String) -> Outcome {
     steps.extend(last);

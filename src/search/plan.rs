@@ -7,10 +7,13 @@
 use std::time::Duration;
 
 use super::{
-    Basis, Measured, Measurement, Outcome, PassRules, conclude, finish, gate_on_stability, judge,
+    Basis, Measured, Outcome, PassRules, StreamRules, conclude, finish, gate_on_stability,
+    judge_step,
 };
 use crate::results::Step;
-use crate::stats::{Tally, Window, is_stable, percentile_ms, rate_interval, summary_of};
+use crate::stats::{
+    Tally, Window, is_settled, percentile_ms, rate_interval, stream_figures, summary_of,
+};
 
 /// Measures the plan's levels in order with `measure(level, basis)` (the basis's reference
 /// is the last passing step; no curve guides a plan, so it has no scatter) and judges them.
@@ -86,14 +89,17 @@ pub struct StepFigures<'a> {
 
 /// A measured step, judged: its figures come from its latest three windows when they
 /// agree within `stability` (with their throughput's interval), from all its windows when
-/// they do not (as the search's).
+/// they do not (as the search's). With `stream` it is judged as the search judges a
+/// streaming step: settled on tokens, and on tokens, TTFT and ITL.
 pub fn judged_step(
     rules: &PassRules,
+    stream: Option<&StreamRules>,
     stability: f64,
     figures: &StepFigures,
     reference: Option<&Step>,
 ) -> Step {
-    let stable = figures.latest.len() >= 3 && is_stable(figures.latest, stability);
+    let stable =
+        figures.latest.len() >= 3 && is_settled(figures.latest, stability, stream.is_some());
     let (tally, span) = if stable {
         let mut recent = Tally::new();
         let mut span = Duration::ZERO;
@@ -108,40 +114,36 @@ pub fn judged_step(
     let rps_ci = stable.then(|| rate_interval(figures.latest)).flatten();
     let summary = summary_of(&tally, span);
     let latency = percentile_ms(&tally.latency, rules.percentile);
-    let label = figures.level.label();
-    let (concurrency, offered_rps, level) = match figures.level {
-        Level::Concurrency(c) => (Some(c), None, u64::from(c)),
-        Level::Rate(r) => (None, Some(r), r.round() as u64),
+    let (concurrency, offered_rps) = match figures.level {
+        Level::Concurrency(c) => (Some(c), None),
+        Level::Rate(r) => (None, Some(r)),
     };
-    let measurement = Measurement {
-        level,
-        label: &label,
-        summary: &summary,
-        latency_ms: latency,
+    let mut step = Step {
+        concurrency,
         offered_rps,
-        rps_ci: rps_ci.as_ref(),
+        latency_at_percentile_ms: latency,
+        stable,
+        passed: false,
+        failure: None,
+        windows: figures.windows,
+        partial: figures.partial,
+        first_error: tally.first_error.clone(),
+        notes: Vec::new(),
+        rps_ci,
+        stream: tally
+            .stream
+            .as_deref()
+            .map(|s| stream_figures(s, span, rules.percentile)),
+        summary,
     };
     let basis = Basis {
         reference,
         scatter: None,
     };
-    let verdict = judge(rules, &measurement, &basis);
-    Step {
-        concurrency,
-        offered_rps,
-        latency_at_percentile_ms: latency,
-        stable,
-        passed: verdict.passed && !figures.partial,
-        failure: verdict.failure,
-        windows: figures.windows,
-        partial: figures.partial,
-        summary,
-        first_error: tally.first_error.clone(),
-        notes: Vec::new(),
-        rps_ci,
-        // --plan is refused with --stream (commands::llm), so a planned step has no tokens.
-        stream: None,
-    }
+    let verdict = judge_step(rules, stream, &step, &figures.level.label(), &basis);
+    step.passed = verdict.passed && !figures.partial;
+    step.failure = verdict.failure;
+    step
 }
 
 #[cfg(test)]
@@ -192,7 +194,7 @@ mod tests {
             windows: 5,
             partial: false,
         };
-        Measured::Step(judged_step(&rules(), 0.1, &figures, basis.reference))
+        Measured::Step(judged_step(&rules(), None, 0.1, &figures, basis.reference))
     }
 
     #[test]

@@ -6,13 +6,28 @@ use std::time::Duration;
 
 use super::Basis;
 use super::rules::{Judgement, LATENCY_PRICE, Measurement, PassRules, fmt_percentile, judge};
-use crate::results::{Step, StreamFigures};
+use crate::results::{Step, StreamFigures, StreamSettings};
 
 /// `--max-ttft` and `--max-itl`.
 #[derive(Clone, Debug)]
 pub struct StreamRules {
     pub max_ttft: Duration,
     pub max_itl: Duration,
+}
+
+impl StreamRules {
+    /// The limits a `find --stream` document's settings recorded; the error names the one
+    /// that is not a duration.
+    pub fn of_settings(s: &StreamSettings) -> Result<Self, String> {
+        let limit = |name: &str, ms: f64| {
+            Duration::try_from_secs_f64(ms / 1000.0)
+                .map_err(|_| format!("settings.stream.{name} {ms} is not a duration"))
+        };
+        Ok(StreamRules {
+            max_ttft: limit("max_ttft_ms", s.max_ttft_ms)?,
+            max_itl: limit("max_itl_ms", s.max_itl_ms)?,
+        })
+    }
 }
 
 /// Judges a measured streaming step (its figures, end-to-end latency at the percentile in

@@ -1,4 +1,5 @@
-//! Tallies in the form a shard's document carries them: latency histograms in HdrHistogram's
+//! Tallies in the form a shard's document carries them: latency histograms (and, streaming,
+//! time-to-first-token and inter-token ones) in HdrHistogram's
 //! standard interchange encoding (V2, deflate-compressed, base64: what the Java, C, Go and
 //! Rust implementations read and write) and the counters beside them; read back, they add
 //! exactly, so merged shards give the percentiles of one histogram of every request.
@@ -11,10 +12,11 @@ use base64::engine::general_purpose::STANDARD;
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 
+use super::stream::StreamTally;
 use super::tally::{MAX_LATENCY_US, SIGNIFICANT_DIGITS, Tally};
 use super::window::Window;
 use crate::Error;
-use crate::results::{TallyRecord, WindowRecord};
+use crate::results::{StreamTallyRecord, TallyRecord, WindowRecord};
 
 /// The V2 compressed encoding's first four bytes.
 const V2_COMPRESSED_COOKIE: u32 = 0x1c84_9314;
@@ -122,7 +124,66 @@ pub fn record(tally: &Tally, span: Duration) -> Result<TallyRecord, Error> {
         reconnects: tally.reconnects,
         latency: encode(&tally.latency)?,
         latency_ok: encode(&tally.latency_ok)?,
+        stream: tally.stream.as_deref().map(stream_record).transpose()?,
         windows: Vec::new(),
+    })
+}
+
+/// The streaming part of a tally, as a shard's document carries it.
+fn stream_record(s: &StreamTally) -> Result<StreamTallyRecord, Error> {
+    Ok(StreamTallyRecord {
+        ttft: encode(&s.ttft)?,
+        itl: encode(&s.itl)?,
+        output_tokens: s.output_tokens,
+        input_tokens: s.input_tokens,
+        tokens_arrived: s.tokens_arrived,
+        with_tokens: s.with_tokens,
+        with_usage: s.with_usage,
+        without_usage: s.without_usage,
+        pace_sum: s.pace_sum,
+        paces: s.paces,
+        busy_s: s.busy.as_secs_f64(),
+    })
+}
+
+/// The streaming part read back; the error names the histogram or counter at fault.
+fn stream_tally_of(record: &StreamTallyRecord) -> Result<StreamTally, String> {
+    let ttft = decode(&record.ttft).map_err(|e| format!("its stream.ttft histogram is {e}"))?;
+    let itl = decode(&record.itl).map_err(|e| format!("its stream.itl histogram is {e}"))?;
+    if ttft.len() != record.with_tokens {
+        return Err(format!(
+            "its stream.ttft histogram holds {} requests but its stream.with_tokens says {}",
+            ttft.len(),
+            record.with_tokens
+        ));
+    }
+    if record.with_usage + record.without_usage != record.with_tokens {
+        return Err(format!(
+            "its stream.with_usage {} and stream.without_usage {} do not add up to stream.with_tokens {}",
+            record.with_usage, record.without_usage, record.with_tokens
+        ));
+    }
+    let finite = |name: &str, x: f64| {
+        if x.is_finite() && x >= 0.0 {
+            Ok(x)
+        } else {
+            Err(format!("its stream.{name} {x} is not a count"))
+        }
+    };
+    let busy = Duration::try_from_secs_f64(record.busy_s)
+        .map_err(|_| format!("its stream.busy_s {} is not a duration", record.busy_s))?;
+    Ok(StreamTally {
+        ttft,
+        itl,
+        output_tokens: record.output_tokens,
+        input_tokens: record.input_tokens,
+        tokens_arrived: finite("tokens_arrived", record.tokens_arrived)?,
+        with_tokens: record.with_tokens,
+        with_usage: record.with_usage,
+        without_usage: record.without_usage,
+        pace_sum: finite("pace_sum", record.pace_sum)?,
+        paces: record.paces,
+        busy,
     })
 }
 
@@ -165,8 +226,12 @@ pub fn tally_of(record: &TallyRecord) -> Result<(Tally, Duration), String> {
         connections: record.connections,
         reconnects: record.reconnects,
         first_error: None,
-        // Shards are refused with --stream (prepare), so a record has no streaming tally.
-        stream: None,
+        stream: record
+            .stream
+            .as_ref()
+            .map(stream_tally_of)
+            .transpose()?
+            .map(Box::new),
     };
     Ok((tally, span))
 }
@@ -191,7 +256,8 @@ pub fn windows_of(record: &TallyRecord) -> Result<Vec<Window>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::percentile_ms;
+    use crate::stats::{StreamRecord, percentile_ms, stream_figures};
+    use std::time::Instant;
 
     /// Latencies spread over five orders of magnitude, as a long tail gives.
     fn latencies(n: usize, seed: u64) -> Vec<Duration> {
@@ -255,6 +321,98 @@ mod tests {
             "p99 of all {p99}, exact {exact}"
         );
         assert!((averaged - p99).abs() > 50.0, "averaged {averaged}");
+    }
+
+    /// One streamed request due at `due`: first token after `ttft_ms`, then `tokens - 1`
+    /// more `gap_ms` apart; every other one reports the server's counts.
+    fn streamed(t: &mut Tally, due: Instant, ttft_ms: u64, gap_ms: u64, tokens: u64) {
+        let reads: Vec<(Instant, u32)> = (0..tokens)
+            .map(|i| (due + Duration::from_millis(ttft_ms + i * gap_ms), 1))
+            .collect();
+        let usage = ttft_ms.is_multiple_of(2).then_some(tokens);
+        let record = StreamRecord {
+            reads,
+            usage_output: usage,
+            usage_input: usage.map(|_| 100 + ttft_ms),
+        };
+        let end = due + Duration::from_millis(ttft_ms + tokens * gap_ms);
+        let s = t.stream_mut();
+        s.record(due, end, &record);
+        for i in 0..record.reads.len() {
+            s.record_gaps(&record, i);
+        }
+        s.tokens_arrived += record.output_tokens() as f64;
+        t.record_success(end - due);
+    }
+
+    /// Streaming tallies too: shards through the interchange form and back, added, equal
+    /// one tally of every request (histograms and counts exactly, float sums to rounding).
+    #[test]
+    fn merged_stream_shards_equal_one_tally_of_all_requests() {
+        let due = Instant::now();
+        let mut rng = fastrand::Rng::with_seed(3);
+        let requests: Vec<(u64, u64, u64)> = (0..3000)
+            .map(|_| (rng.u64(5..5000), rng.u64(1..200), rng.u64(0..40)))
+            .collect();
+        let mut whole = Tally::new();
+        let mut merged = Tally::new();
+        for shard in requests.chunks(1000) {
+            let mut tally = Tally::new();
+            for &(ttft, gap, tokens) in shard {
+                streamed(&mut tally, due, ttft, gap, tokens);
+                streamed(&mut whole, due, ttft, gap, tokens);
+            }
+            let record = record(&tally, Duration::from_secs(10)).unwrap();
+            let text = serde_json::to_string(&record).unwrap();
+            let (back, _) = tally_of(&serde_json::from_str(&text).unwrap()).unwrap();
+            merged.merge(&back);
+        }
+        let (m, w) = (merged.stream.unwrap(), whole.stream.unwrap());
+        assert_eq!((&m.ttft, &m.itl), (&w.ttft, &w.itl));
+        assert!(
+            m.itl.len() > 10_000 && m.ttft.len() < 3000,
+            "{}",
+            m.ttft.len()
+        );
+        let counts = |s: &StreamTally| {
+            let c = (s.output_tokens, s.input_tokens, s.with_tokens);
+            (c, s.with_usage, s.without_usage, s.paces)
+        };
+        assert_eq!(counts(&m), counts(&w));
+        let close = |a: f64, b: f64| (a - b).abs() <= b.abs() * 1e-12;
+        assert!(close(m.tokens_arrived, w.tokens_arrived));
+        assert!(close(m.pace_sum, w.pace_sum));
+        assert!(m.busy.abs_diff(w.busy) < Duration::from_micros(1));
+        let span = Duration::from_secs(10);
+        let (fm, fw) = (
+            stream_figures(&m, span, 99.0),
+            stream_figures(&w, span, 99.0),
+        );
+        assert_eq!(fm, fw);
+    }
+
+    #[test]
+    fn a_stream_record_that_disagrees_with_itself_is_refused() {
+        let mut t = Tally::new();
+        streamed(&mut t, Instant::now(), 10, 5, 4);
+        let good = record(&t, Duration::from_secs(1)).unwrap();
+        let mut r = good.clone();
+        r.stream.as_mut().unwrap().with_tokens = 2;
+        assert!(
+            tally_of(&r)
+                .unwrap_err()
+                .contains("stream.ttft histogram holds 1")
+        );
+        let mut r = good.clone();
+        r.stream.as_mut().unwrap().itl = "x".into();
+        assert!(
+            tally_of(&r)
+                .unwrap_err()
+                .contains("stream.itl histogram is not base64")
+        );
+        let mut r = good;
+        r.stream.as_mut().unwrap().busy_s = -1.0;
+        assert!(tally_of(&r).unwrap_err().contains("stream.busy_s -1"));
     }
 
     #[test]

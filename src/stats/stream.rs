@@ -184,6 +184,16 @@ fn ratio(busy: Duration, span: Duration) -> f64 {
     }
 }
 
+/// Whether a step's last three windows settled: on tokens for a streaming step (requests last
+/// seconds, so a window holds few of them), on requests otherwise.
+pub fn is_settled(windows: &[Window], band: f64, streaming: bool) -> bool {
+    if streaming {
+        is_stable_stream(windows, band)
+    } else {
+        super::window::is_stable(windows, band)
+    }
+}
+
 /// Whether the last three windows of a streaming step agree within `band`: their output
 /// tokens per second as they arrived, and their median inter-token gap (with 1 ms of slack).
 /// Requests last seconds, so a window holds few of them; tokens are many, and settle first.

@@ -17,8 +17,8 @@ use crate::cli::{FindArgs, Mode, SearchStrategy};
 use crate::load::Prober;
 use crate::report::{self, Progress};
 use crate::results::{
-    self, ConcurrencyTarget, ErrorKind, ErrorSample, FindResults, FindSettings, InstanceInfo,
-    PartialLog, Peak, Recommendation, Step,
+    self, ErrorKind, ErrorSample, FindResults, FindSettings, InstanceInfo, PartialLog,
+    Recommendation, Step,
 };
 use crate::search::{Basis, Measured, PassRules, Schedule, Strategy, plan::run_plan, search};
 
@@ -110,7 +110,7 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
     let recommendation = outcome
         .peak
         .as_ref()
-        .map(|p| recommend(p, args.safety_factor))
+        .map(|p| Recommendation::of_peak(p, args.safety_factor))
         .transpose()?;
     let api = template.stream().map_or("", |s| s.api.name());
     let ended = SystemTime::now();
@@ -295,16 +295,6 @@ fn rules(args: &FindArgs) -> PassRules {
         min_gain: args.min_gain,
         latency_tolerance: args.stability,
     }
-}
-
-/// The scaling target; a streaming peak adds the concurrency target.
-fn recommend(peak: &Peak, safety_factor: f64) -> Result<Recommendation, Error> {
-    let mut recommendation =
-        Recommendation::new(peak.rps, safety_factor)?.with_interval(peak.rps_ci.as_ref());
-    if let (true, Some(c)) = (peak.is_stream(), peak.concurrency) {
-        recommendation.concurrency = Some(ConcurrencyTarget::new(c, safety_factor));
-    }
-    Ok(recommendation)
 }
 
 fn settings(args: &FindArgs, api: &str) -> FindSettings {

@@ -107,7 +107,13 @@ impl StepRunner<'_> {
             windows: windows.len(),
             partial: run.interrupted,
         };
-        let mut step = judged_step(&self.rules, self.args.stability, &figures, reference);
+        let mut step = judged_step(
+            &self.rules,
+            self.stream.as_ref(),
+            self.args.stability,
+            &figures,
+            reference,
+        );
         if late > LATE_NOTE {
             step.notes.push(format!(
                 "the step started {} ms after its slot began (the one before overran it)",

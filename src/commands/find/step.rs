@@ -11,9 +11,9 @@ use crate::load::{Load, Prober, StepPlan, StepRun, Verdict, run_step};
 use crate::report::Progress;
 use crate::results::{ErrorKind, Step};
 use crate::search::recovery::{self, PROBE_GAP};
-use crate::search::{Basis, Measured, Measurement, PassRules, StreamRules, judge, judge_stream};
+use crate::search::{Basis, Measured, PassRules, StreamRules, judge_step};
 use crate::stats::{
-    Window, Windows, is_stable_stream, percentile_ms, rate_interval, stream_figures, summary_of,
+    Window, Windows, is_settled, percentile_ms, rate_interval, stream_figures, summary_of,
 };
 use crate::target::{Connector, RequestTemplate};
 
@@ -231,10 +231,7 @@ impl StepRunner<'_> {
     /// Whether a step's last three windows agree: on tokens for a streaming step (requests
     /// last seconds, so a window holds few of them), on requests otherwise.
     fn settled(&self, windows: &Windows) -> bool {
-        match self.stream {
-            Some(_) => is_stable_stream(windows.latest(), self.args.stability),
-            None => windows.is_stable(self.args.stability),
-        }
+        is_settled(windows.latest(), self.args.stability, self.stream.is_some())
     }
 
     /// The step's figures and verdict: from its last three windows when they settled (with
@@ -258,10 +255,10 @@ impl StepRunner<'_> {
             .flatten();
         let summary = summary_of(&tally, span);
         let latency = percentile_ms(&tally.latency, self.rules.percentile);
-        let (concurrency, offered_rps, level) = match load {
-            Load::Concurrency(c) => (Some(c), None, u64::from(c)),
-            Load::Rate { rate, .. } => (None, Some(rate), rate.round() as u64),
-            Load::Profile { .. } => (None, None, 0),
+        let (concurrency, offered_rps) = match load {
+            Load::Concurrency(c) => (Some(c), None),
+            Load::Rate { rate, .. } => (None, Some(rate)),
+            Load::Profile { .. } => (None, None),
         };
         let mut step = Step {
             concurrency,
@@ -281,20 +278,7 @@ impl StepRunner<'_> {
             summary,
             rps_ci,
         };
-        let verdict = match &self.stream {
-            Some(slo) => judge_stream(&self.rules, slo, &step, basis.reference),
-            None => {
-                let measurement = Measurement {
-                    level,
-                    label,
-                    summary: &step.summary,
-                    latency_ms: latency,
-                    offered_rps,
-                    rps_ci: step.rps_ci.as_ref(),
-                };
-                judge(&self.rules, &measurement, basis)
-            }
-        };
+        let verdict = judge_step(&self.rules, self.stream.as_ref(), &step, label, basis);
         step.passed = verdict.passed && !partial;
         step.failure = verdict.failure;
         step

@@ -1,5 +1,5 @@
 //! What makes a set of shard documents one run: the same run id and shard count, every
-//! shard exactly once, the same kind of document, the same settings and the same number of
+//! shard exactly once, the same kind of document, all streaming or none, the same settings and the same number of
 //! steps or minutes. Each refusal is one line naming the documents at fault.
 
 use serde_json::{Value, json};
@@ -38,6 +38,7 @@ pub fn one_run(mut docs: Vec<ShardDoc>) -> Result<Vec<ShardDoc>, Error> {
     docs.sort_by_key(ShardDoc::index);
     each_shard_once(&docs, count)?;
     for doc in &docs[1..] {
+        same_streaming(&docs[0], doc)?;
         same_setup(&docs[0], doc)?;
         same_length(&docs[0], doc)?;
     }
@@ -80,6 +81,28 @@ fn each_shard_once(docs: &[ShardDoc], count: u32) -> Result<(), Error> {
     Err(Error::Input(format!(
         "{} of the run's {count} shards missing: shard {shown} (0-based); give every shard's document",
         missing.len()
+    )))
+}
+
+/// Whether a document is of a `--stream` run.
+fn streaming(doc: &Document) -> bool {
+    match doc {
+        Document::Find(r) => r.settings.stream.is_some(),
+        Document::Run(r) => r.stream.is_some(),
+        Document::Simulate(_) => false,
+    }
+}
+
+/// Streaming and non-streaming shards measured different things: they do not add up.
+fn same_streaming(a: &ShardDoc, b: &ShardDoc) -> Result<(), Error> {
+    let (x, y) = (streaming(&a.doc), streaming(&b.doc));
+    if x == y {
+        return Ok(());
+    }
+    let (yes, no) = if x { (a, b) } else { (b, a) };
+    Err(Error::Input(format!(
+        "{} is of a --stream run and {} is not: streaming and non-streaming shards cannot be merged",
+        yes.source, no.source
     )))
 }
 

@@ -1,7 +1,8 @@
 //! Shards added up exactly: for each step, minute and run, the shards' histograms and
 //! counters are added (never their percentiles averaged) and the figures computed again
-//! from the sums; a `find`'s merged steps are judged by the plan's rules and the peak is
-//! picked as a single machine's `find --plan` picks it.
+//! from the sums (the streaming ones too: TTFT, inter-token gaps, tokens); a `find`'s merged
+//! steps are judged by the plan's rules (a streaming find's by the streaming ones) and the
+//! peak is picked as a single machine's `find --plan` picks it.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -12,10 +13,9 @@ use crate::results::{
     Document, FindResults, ProfileMinute, Recommendation, RunResults, ShardInfo, Step, Summary,
 };
 use crate::scaling::predict_instances;
-use crate::search::Measured;
-use crate::search::PassRules;
 use crate::search::plan::{Level, StepFigures, judged_step, run_plan};
-use crate::stats::{Tally, Window, interchange, summary_of};
+use crate::search::{Measured, PassRules, StreamRules};
+use crate::stats::{Tally, Window, interchange, stream_figures, summary_of};
 
 /// Every shard's tally of one step, minute or run, added up.
 struct Sum {
@@ -118,6 +118,12 @@ fn merge_find(docs: &[ShardDoc]) -> Result<FindResults, Error> {
         min_gain: s.min_gain,
         latency_tolerance: s.stability,
     };
+    let stream = s
+        .stream
+        .as_ref()
+        .map(StreamRules::of_settings)
+        .transpose()
+        .map_err(|why| Error::Input(format!("{}: {why}", shards[0].0)))?;
     let rate_mode = first.rate_mode();
     let levels: Vec<u64> = info
         .plan
@@ -154,7 +160,13 @@ fn merge_find(docs: &[ShardDoc]) -> Result<FindResults, Error> {
             windows: steps().map(|(_, s)| s.windows).max().unwrap_or(0),
             partial: steps().any(|(_, s)| s.partial),
         };
-        let mut step = judged_step(&rules, s.stability, &figures, basis.reference);
+        let mut step = judged_step(
+            &rules,
+            stream.as_ref(),
+            s.stability,
+            &figures,
+            basis.reference,
+        );
         step.first_error = steps().find_map(|(_, s)| s.first_error.clone());
         step.notes = notes(steps().map(|(_, s)| s));
         Measured::Step(step)
@@ -168,7 +180,7 @@ fn merge_find(docs: &[ShardDoc]) -> Result<FindResults, Error> {
     let recommendation = outcome
         .peak
         .as_ref()
-        .map(|p| Recommendation::new(p.rps, safety_factor))
+        .map(|p| Recommendation::of_peak(p, safety_factor))
         .transpose()?;
     Ok(FindResults {
         steps: outcome.steps,
@@ -229,6 +241,11 @@ fn merge_run(docs: &[ShardDoc]) -> Result<RunResults, Error> {
     Ok(RunResults {
         load: info.load.clone().unwrap_or_else(|| first.load.clone()),
         summary: summary_of(&sum.total, sum.span),
+        stream: sum
+            .total
+            .stream
+            .as_deref()
+            .map(|s| stream_figures(s, sum.span, RunResults::STREAM_PERCENTILE)),
         minutes,
         interrupted: shards.iter().any(|(_, r)| r.interrupted),
         scaling,

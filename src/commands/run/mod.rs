@@ -113,7 +113,7 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         stream: tally
             .stream
             .as_deref()
-            .map(|s| stream_figures(s, run.windows.span(), 99.0)),
+            .map(|s| stream_figures(s, run.windows.span(), RunResults::STREAM_PERCENTILE)),
         error: None,
     };
     shard::mark_shard(&mut results, &run, &sharding)?;
