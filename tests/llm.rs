@@ -10,12 +10,12 @@ mod common;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use common::{exclusive, model_server, peakrps, url, with_json};
+use common::{exclusive, model_server, now_rfc3339, peakrps, spawn, url, with_json};
 use peakrps::aws::eventstream::{encode_exception, encode_payload_part};
 use peakrps::server::WhenFull;
 use peakrps::server::llm::{EngineConfig, LlmConfig, start};
@@ -518,22 +518,10 @@ fn new_flags_refuse_bad_input_in_one_line() {
     );
 }
 
-/// Starts `peakrps ARGS…` (one shard) with its output captured.
-fn spawn(args: &[String]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_peakrps"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("peakrps starts")
-}
-
 /// Runs `shards` processes of `peakrps ARGS… --shard K/N` sharing a start 1 s from now, each
 /// writing its document to `dir/sK.json`; every one must succeed.
 fn run_shards(dir: &Path, shards: u32, args: &[&str]) -> Vec<PathBuf> {
-    let base = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
+    let base = now_rfc3339();
     let files: Vec<PathBuf> = (0..shards)
         .map(|k| dir.join(format!("s{k}.json")))
         .collect();

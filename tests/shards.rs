@@ -12,9 +12,9 @@ mod common;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use common::{exclusive, model_server, peakrps, url};
+use common::{exclusive, model_server, now_rfc3339, peakrps, spawn, url};
 use peakrps::server::{RunningServer, WhenFull, WorkDone};
 use serde_json::Value;
 
@@ -22,27 +22,6 @@ use serde_json::Value;
 /// machine holds with nginx beside the four processes (README, "Sharded runs").
 const RATE: f64 = 4000.0;
 const SHARDS: u32 = 4;
-
-fn binary() -> &'static str {
-    env!("CARGO_BIN_EXE_peakrps")
-}
-
-/// A time all shards of one test share, for `--start-base`.
-fn now_rfc3339() -> String {
-    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
-}
-
-/// Starts `peakrps ARGS…` with its output captured.
-fn spawn(args: &[String]) -> Child {
-    Command::new(binary())
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("peakrps starts")
-}
 
 fn finish(child: Child) -> Output {
     let out = child.wait_with_output().expect("peakrps ends");

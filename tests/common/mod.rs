@@ -272,3 +272,20 @@ pub fn fault_server(plan: Vec<Fault>) -> std::net::SocketAddr {
     }
     addr
 }
+
+/// Starts `peakrps ARGS…` (a shard, say) with its output captured.
+pub fn spawn(args: &[String]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_peakrps"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("peakrps starts")
+}
+
+/// A time all shards of one test share, for `--start-base`.
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
+}

@@ -12,23 +12,13 @@ import time
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from ledger import write_down
+
 SLOTS = int(os.environ.get("PEAKRPS_SLOTS", "2"))
 SERVICE = float(os.environ.get("PEAKRPS_SERVICE_MS", "25")) / 1000.0
 
 app = FastAPI()
 _slots = None
-_ledger = None
-
-
-def write_down(held):
-    """Appends one request's holding time (seconds) to this process's ledger file."""
-    global _ledger
-    directory = os.environ.get("PEAKRPS_LEDGER")
-    if directory is None:
-        return
-    if _ledger is None:
-        _ledger = open(os.path.join(directory, f"{os.getpid()}.held"), "a", buffering=1)
-    _ledger.write(f"{held:.6f}\n")
 
 
 def slots():

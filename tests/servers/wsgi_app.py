@@ -7,20 +7,10 @@ busy machine stretches a sleep), so the tests judge a peak against the capacity 
 import os
 import time
 
+from ledger import write_down
+
 SERVICE = float(os.environ.get("PEAKRPS_SERVICE_MS", "25")) / 1000.0
 BODY = b'{"predictions": [0]}'
-_ledger = None
-
-
-def write_down(held):
-    """Appends one request's holding time (seconds) to this process's ledger file."""
-    global _ledger
-    directory = os.environ.get("PEAKRPS_LEDGER")
-    if directory is None:
-        return
-    if _ledger is None:
-        _ledger = open(os.path.join(directory, f"{os.getpid()}.held"), "a", buffering=1)
-    _ledger.write(f"{held:.6f}\n")
 
 
 def app(environ, start_response):
