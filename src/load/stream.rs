@@ -160,17 +160,7 @@ impl Reader<'_> {
 
     async fn chunked(&mut self, io: &mut dyn Io, buf: &mut BytesMut) -> Result<bool, WireError> {
         loop {
-            let size = loop {
-                match httparse::parse_chunk_size(buf) {
-                    Ok(httparse::Status::Complete((used, size))) => {
-                        buf.advance(used);
-                        break usize::try_from(size)
-                            .map_err(|_| WireError::Protocol("chunk too large".into()))?;
-                    }
-                    Ok(httparse::Status::Partial) => wire::fill(io, buf).await?,
-                    Err(_) => return Err(WireError::Protocol("invalid chunk size".into())),
-                }
-            };
+            let size = wire::chunk_size(io, buf).await?;
             if size == 0 {
                 wire::read_trailers(io, buf).await?;
                 return Ok(true);
@@ -178,13 +168,7 @@ impl Reader<'_> {
             if !self.length(io, buf, size).await? {
                 return Ok(false);
             }
-            while buf.len() < 2 {
-                wire::fill(io, buf).await?;
-            }
-            if &buf[..2] != b"\r\n" {
-                return Err(WireError::Protocol("chunk not followed by CRLF".into()));
-            }
-            buf.advance(2);
+            wire::chunk_end(io, buf).await?;
         }
     }
 

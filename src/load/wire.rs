@@ -262,30 +262,41 @@ async fn read_chunked(
     mut sample: Option<&mut Vec<u8>>,
 ) -> Result<(), WireError> {
     loop {
-        let size = loop {
-            match httparse::parse_chunk_size(buf) {
-                Ok(httparse::Status::Complete((used, size))) => {
-                    buf.advance(used);
-                    break usize::try_from(size)
-                        .map_err(|_| WireError::Protocol("chunk too large".into()))?;
-                }
-                Ok(httparse::Status::Partial) => fill(io, buf).await?,
-                Err(_) => return Err(WireError::Protocol("invalid chunk size".into())),
-            }
-        };
+        let size = chunk_size(io, buf).await?;
         if size == 0 {
             // Trailers (usually none), then the final CRLF.
             return read_trailers(io, buf).await;
         }
         read_length(io, buf, size, sample.as_deref_mut()).await?;
-        while buf.len() < 2 {
-            fill(io, buf).await?;
-        }
-        if &buf[..2] != b"\r\n" {
-            return Err(WireError::Protocol("chunk not followed by CRLF".into()));
-        }
-        buf.advance(2);
+        chunk_end(io, buf).await?;
     }
+}
+
+/// Reads and consumes a chunk's size line.
+pub(super) async fn chunk_size(io: &mut dyn Io, buf: &mut BytesMut) -> Result<usize, WireError> {
+    loop {
+        match httparse::parse_chunk_size(buf) {
+            Ok(httparse::Status::Complete((used, size))) => {
+                buf.advance(used);
+                return usize::try_from(size)
+                    .map_err(|_| WireError::Protocol("chunk too large".into()));
+            }
+            Ok(httparse::Status::Partial) => fill(io, buf).await?,
+            Err(_) => return Err(WireError::Protocol("invalid chunk size".into())),
+        }
+    }
+}
+
+/// Reads and consumes the CRLF that ends a chunk's data.
+pub(super) async fn chunk_end(io: &mut dyn Io, buf: &mut BytesMut) -> Result<(), WireError> {
+    while buf.len() < 2 {
+        fill(io, buf).await?;
+    }
+    if &buf[..2] != b"\r\n" {
+        return Err(WireError::Protocol("chunk not followed by CRLF".into()));
+    }
+    buf.advance(2);
+    Ok(())
 }
 
 pub(super) async fn read_trailers(io: &mut dyn Io, buf: &mut BytesMut) -> Result<(), WireError> {
