@@ -126,6 +126,12 @@ impl Windows {
 /// Whether the last three windows agree within `band` (0.10 = 10 %): their throughput, and
 /// their median latency (differences under 1 ms always count as agreement, since sub-ms
 /// medians jitter far more than 10 % without meaning anything).
+///
+/// Throughput also gets the doubt of counting at a window's edges: a request in flight
+/// when a window closes is counted in the next one, and a closed loop in lockstep answers in
+/// rounds, so two windows of a steady server differ by up to the requests in flight (Little:
+/// throughput × mean latency) over the window's duration. Eight users on a 100 ms server
+/// answer 72 or 80 times in a 1 s window, depending on where its edges fall between rounds.
 pub fn is_stable(windows: &[Window], band: f64) -> bool {
     let Some(last) = windows.len().checked_sub(3).map(|i| &windows[i..]) else {
         return false;
@@ -139,7 +145,15 @@ pub fn is_stable(windows: &[Window], band: f64) -> bool {
         .iter()
         .map(|w| percentile_ms(&w.tally.latency, 50.0))
         .collect();
-    agree(&rps, band, 0.0) && agree(&p50, band, 1.0)
+    let edges = last.iter().map(in_flight_per_second).fold(0.0, f64::max);
+    agree(&rps, band, edges) && agree(&p50, band, 1.0)
+}
+
+/// The requests a window had in flight (throughput × mean latency), per second of the window:
+/// how far its throughput can move by where its edges fall alone.
+fn in_flight_per_second(w: &Window) -> f64 {
+    let mean_latency_s = w.tally.latency.mean() / 1e6;
+    w.rps() * mean_latency_s / w.duration.as_secs_f64().max(1e-3)
 }
 
 pub(super) fn agree(values: &[f64], band: f64, absolute_slack: f64) -> bool {
@@ -224,6 +238,26 @@ mod tests {
         // latency still climbing
         assert!(!is_stable(
             &[window(100, 10, 1), window(100, 20, 1), window(100, 30, 1)],
+            0.1
+        ));
+        // Eight users on a 100 ms server, in lockstep: a 1 s window holds 9 or 10 rounds
+        // of answers by where its edges fall, so 80, 72, 80 is a steady server...
+        assert!(is_stable(
+            &[window(80, 100, 1), window(72, 100, 1), window(80, 100, 1)],
+            0.1
+        ));
+        // ...while a round more or less is not enough to hide a fall of a quarter,
+        assert!(!is_stable(
+            &[window(80, 100, 1), window(60, 100, 1), window(80, 100, 1)],
+            0.1
+        ));
+        // and where 70 against 80 is a round at 100 ms, with 10 ms answers it is a change.
+        assert!(is_stable(
+            &[window(80, 100, 1), window(70, 100, 1), window(80, 100, 1)],
+            0.1
+        ));
+        assert!(!is_stable(
+            &[window(80, 10, 1), window(70, 10, 1), window(80, 10, 1)],
             0.1
         ));
         // nothing answered: three empty windows agree, but not on anything
