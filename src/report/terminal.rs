@@ -143,22 +143,32 @@ fn step_row(step: &Step, is_peak: bool, color: bool) -> Vec<Cell> {
         (None, Some(r)) => format!("{r:.0}"),
         (None, None) => "-".into(),
     };
-    let mut texts = vec![
-        level,
-        rps(s.rps),
-        ms(s.latency_ms.p50),
-        ms(s.latency_ms.p90),
-        ms(s.latency_ms.p99),
-        ms(s.latency_ms.max),
-        pct(s.success_ratio),
-        s.errors.describe(),
-    ];
+    let mut texts = if step.is_idle() {
+        // Nothing was sent: no figure to show, not figures of zero.
+        let mut texts = vec!["-".to_string(); 8];
+        texts[0] = level;
+        texts
+    } else {
+        vec![
+            level,
+            rps(s.rps),
+            ms(s.latency_ms.p50),
+            ms(s.latency_ms.p90),
+            ms(s.latency_ms.p99),
+            ms(s.latency_ms.max),
+            pct(s.success_ratio),
+            s.errors.describe(),
+        ]
+    };
     texts.extend(verdict_cells(step, is_peak));
     step_cells(texts, step, is_peak, color)
 }
 
 /// The last three cells of a step's row: stable, passed, and the peak's mark.
 pub(super) fn verdict_cells(step: &Step, is_peak: bool) -> [String; 3] {
+    if step.is_idle() {
+        return ["-".into(), "-".into(), String::new()];
+    }
     let stable = if step.partial {
         "partial"
     } else if step.stable {
@@ -182,7 +192,7 @@ pub(super) fn step_cells(texts: Vec<String>, step: &Step, is_peak: bool, color: 
             let cell = Cell::new(text);
             if color && is_peak {
                 cell.fg(Color::Green).add_attribute(Attribute::Bold)
-            } else if color && i == passed_column && !step.passed {
+            } else if color && i == passed_column && !step.passed && !step.is_idle() {
                 cell.fg(Color::Red)
             } else {
                 cell
@@ -234,7 +244,7 @@ pub fn find_verdict(results: &FindResults) -> String {
     let unstable: Vec<String> = results
         .steps
         .iter()
-        .filter(|s| !s.stable && !s.partial)
+        .filter(|s| !s.stable && !s.partial && !s.is_idle())
         .map(|s| s.level().to_string())
         .collect();
     if !unstable.is_empty() {

@@ -88,6 +88,12 @@ impl Step {
         }
     }
 
+    /// A shard's step at a level too low to give this shard a user (concurrency 1 over two
+    /// shards): nothing was sent, and nothing is judged; the other shards carry the level.
+    pub fn is_idle(&self) -> bool {
+        self.concurrency == Some(0)
+    }
+
     /// "concurrency 16" or "rate 400/s".
     pub fn level_label(&self) -> String {
         match (self.concurrency, self.offered_rps) {

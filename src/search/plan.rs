@@ -28,6 +28,14 @@ pub fn run_plan(levels: &[u64], mut measure: impl FnMut(u64, &Basis) -> Measured
         };
         match measure(level, &basis) {
             Measured::Abort { step, reason } => return finish(steps, step, reason),
+            Measured::Step(mut step) if step.is_idle() => {
+                step.passed = false;
+                step.failure = None;
+                step.notes.push(format!(
+                    "this shard has no user at the whole run's concurrency {level}: the other shards carry it"
+                ));
+                steps.push(step);
+            }
             Measured::Step(mut step) => {
                 if let Some(first) = &failed {
                     step.passed = false;
@@ -213,6 +221,38 @@ mod tests {
         );
         let last = outcome.steps[4].failure.as_deref().unwrap_or_default();
         assert!(last.contains("already failed at concurrency 8"), "{last}");
+    }
+
+    #[test]
+    fn a_shards_level_without_a_user_is_not_judged_and_does_not_end_the_plan() {
+        // Shard 0 of 2 over the plan 1, 2, 4: no user at level 1, then 1 and 2 users.
+        let outcome = run_plan(&[1, 2, 4], |level, basis| {
+            let share = level / 2;
+            let (total, latest) = if share == 0 {
+                (Tally::new(), Vec::new())
+            } else {
+                measured(share as u32, 160.0)
+            };
+            let figures = StepFigures {
+                level: Level::Concurrency(share as u32),
+                total: &total,
+                span: Duration::from_secs(5),
+                latest: &latest,
+                windows: 5,
+                partial: false,
+            };
+            Measured::Step(judged_step(&rules(), None, 0.1, &figures, basis.reference))
+        });
+        let idle = &outcome.steps[0];
+        assert!(idle.is_idle() && !idle.passed, "{idle:?}");
+        assert_eq!(idle.failure, None);
+        assert!(
+            idle.notes[0].contains("no user at the whole run's concurrency 1:"),
+            "{idle:?}"
+        );
+        let passed: Vec<bool> = outcome.steps[1..].iter().map(|s| s.passed).collect();
+        assert_eq!(passed, [true, true], "{:?}", outcome.steps);
+        assert_eq!(outcome.peak.and_then(|p| p.concurrency), Some(2));
     }
 
     #[test]

@@ -194,10 +194,11 @@ fn merge_find(docs: &[ShardDoc]) -> Result<FindResults, Error> {
     })
 }
 
-/// The shards' notes on a step, each once, saying which shard it came from.
+/// The shards' notes on a step, each once, saying which shard it came from (not those of
+/// shards idle at that level: the merged step has the other shards' users).
 fn notes<'a>(steps: impl Iterator<Item = &'a Step>) -> Vec<String> {
     let mut all: Vec<String> = Vec::new();
-    for (k, step) in steps.enumerate() {
+    for (k, step) in steps.enumerate().filter(|(_, s)| !s.is_idle()) {
         for note in &step.notes {
             let note = format!("shard {k}: {note}");
             if !all.contains(&note) {

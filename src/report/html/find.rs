@@ -116,13 +116,14 @@ fn step_row(s: &Step, peak: bool) -> Row {
     let class = match (peak, s.passed) {
         (true, _) => "peak",
         (false, true) => "",
+        (false, false) if s.is_idle() => "",
         (false, false) => "failed",
     };
     let level = num(level_value(s));
-    let stable = match (s.partial, s.stable) {
-        (true, _) => "partial",
-        (false, true) => "yes",
-        (false, false) => "no",
+    let (stable, passed) = match (s.is_idle(), s.partial, s.stable, s.passed) {
+        (true, ..) => ("-", "-"),
+        (_, true, _, p) => ("partial", yes_no(p)),
+        (_, false, stable, p) => (yes_no(stable), yes_no(p)),
     };
     let level = if peak {
         format!("◀ peak {level}")
@@ -133,10 +134,14 @@ fn step_row(s: &Step, peak: bool) -> Row {
     cells.extend(summary_cells(&s.summary));
     cells.extend([
         stable.into(),
-        if s.passed { "yes" } else { "no" }.into(),
+        passed.into(),
         s.failure.clone().unwrap_or_default(),
     ]);
     Row { class, cells }
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
 }
 
 /// The target, the search settings and the rules a step had to pass.

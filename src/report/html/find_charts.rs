@@ -11,7 +11,8 @@ use crate::results::{ErrorKind, FindResults, Recommendation, Step, Summary};
 
 /// The four figures, over the steps ordered by load (not by when they ran).
 pub(super) fn charts(r: &FindResults) -> Vec<Figure> {
-    let mut steps: Vec<&Step> = r.steps.iter().collect();
+    // A shard's idle steps (no user of its own at that level) measured nothing to draw.
+    let mut steps: Vec<&Step> = r.steps.iter().filter(|s| !s.is_idle()).collect();
     steps.sort_by(|a, b| level_value(a).total_cmp(&level_value(b)));
     let mut figures = vec![
         Figure::chart(
