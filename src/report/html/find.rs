@@ -131,7 +131,12 @@ fn step_row(s: &Step, peak: bool) -> Row {
         level
     };
     let mut cells = vec![level];
-    cells.extend(summary_cells(&s.summary));
+    if s.is_idle() {
+        // Nothing was sent: no figure to show, not figures of zero.
+        cells.extend(SUMMARY_HEADER.iter().map(|_| "-".to_string()));
+    } else {
+        cells.extend(summary_cells(&s.summary));
+    }
     cells.extend([
         stable.into(),
         passed.into(),
