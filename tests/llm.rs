@@ -738,24 +738,28 @@ fn two_shard_streaming_find_plan_merges_exactly() {
     assert!(stderr.contains("is of a --stream run and"), "{stderr}");
 }
 
-/// Two shards of `run --stream` merged: the run's tokens and requests are the shards' sums,
-/// and its TTFT maximum the larger of theirs.
+/// Two shards of `run --stream --profile` merged: the run's tokens and requests are the
+/// shards' sums, its TTFT maximum the larger of theirs; every minute carries its streaming
+/// figures, counted as its requests are (by the minute they fell due in), so a minute's
+/// tokens are its requests' and add up to the run's, in each shard and merged.
 #[test]
-fn two_shard_streaming_run_adds_its_tokens() {
+fn two_shard_streaming_profile_counts_tokens_in_their_minutes() {
     let _guard = exclusive();
     let server = llm_server(engine());
     let target = format!("http://{}/v1/chat/completions", server.addr);
     let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("profile.csv");
+    std::fs::write(&profile, "minute,rps\n0,4\n1,8\n").unwrap();
     let args = [
         "run",
         &target,
         "--stream",
         "--output-tokens",
         "8",
-        "--concurrency",
-        "4",
-        "--duration",
-        "1500ms",
+        "--profile",
+        profile.to_str().unwrap(),
+        "--speed",
+        "40",
     ];
     let files = run_shards(dir.path(), 2, &args);
     let shards: Vec<Value> = files.iter().map(|f| read_doc(f)).collect();
@@ -772,5 +776,32 @@ fn two_shard_streaming_run_adds_its_tokens() {
         .map(|s| f64_at(s, "/stream/ttft_ms/max"))
         .fold(0.0, f64::max);
     assert_eq!(f64_at(&doc, "/stream/ttft_ms/max"), max);
-    assert!(u64_at(&doc, "/stream/output_tokens") > 0);
+    for (i, minute) in ["/minutes/0", "/minutes/1"].iter().enumerate() {
+        let tokens = format!("{minute}/stream/output_tokens");
+        assert_eq!(u64_at(&doc, &tokens), sum(&tokens), "minute {i}");
+        for d in shards.iter().chain([&doc]) {
+            // 8 tokens a request, every request answered: the minute's tokens are its own
+            // requests', not those that happened to finish in it.
+            let requests = u64_at(d, &format!("{minute}/requests"));
+            assert!(requests > 0, "minute {i}: {d}");
+            assert_eq!(u64_at(d, &tokens), 8 * requests, "minute {i}: {d}");
+        }
+    }
+    for d in shards.iter().chain([&doc]) {
+        let minutes = u64_at(d, "/minutes/0/stream/output_tokens")
+            + u64_at(d, "/minutes/1/stream/output_tokens");
+        assert_eq!(minutes, u64_at(d, "/stream/output_tokens"), "{d}");
+    }
+    // The minutes' table shows the streaming columns.
+    let merged_file = dir.path().join("merged.json");
+    std::fs::write(&merged_file, doc.to_string()).unwrap();
+    let out = peakrps()
+        .args(["report", merged_file.to_str().unwrap()])
+        .output()
+        .expect("report runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("TTFT p50 ms") && text.contains("output tok/s"),
+        "{text}"
+    );
 }

@@ -150,6 +150,7 @@ mod tests {
                     summary: summary(),
                     instances,
                     predicted_instances,
+                    stream: None,
                 },
             )
             .collect();

@@ -94,7 +94,10 @@ pub fn find_csv(results: &FindResults) -> Result<String, Error> {
     let records = results.steps.iter().map(|step| {
         let mut record = step_record(step, results.is_peak(step));
         if stream {
-            record.extend(super::stream::csv_fields(step));
+            record.extend(super::stream::csv_fields(
+                step.stream.as_ref(),
+                &step.summary.errors,
+            ));
         }
         record
     });
@@ -132,17 +135,28 @@ pub fn run_csv(results: &RunResults) -> Result<String, Error> {
     to_text(&header, [record])
 }
 
-/// One row per minute: what was offered, what the target did, and the instance counts
-/// (observed, then predicted; empty when not known).
+/// One row per minute: what was offered, what the target did, the instance counts
+/// (observed, then predicted; empty when not known), and with `--stream` the streaming
+/// figures.
 fn profile_csv(minutes: &[ProfileMinute]) -> Result<String, Error> {
+    let stream = minutes.iter().any(|m| m.stream.is_some());
     let mut header = vec!["minute", "offered_rps"];
     header.extend(summary_header());
     header.extend(["instances", "predicted_instances"]);
+    if stream {
+        header.extend(super::stream::CSV_HEADER);
+    }
     let records = minutes.iter().map(|m| {
         let mut record = vec![m.minute.to_string(), m.offered_rps.to_string()];
         record.extend(summary_fields(&m.summary));
         record.push(opt(m.instances));
         record.push(opt(m.predicted_instances));
+        if stream {
+            record.extend(super::stream::csv_fields(
+                m.stream.as_ref(),
+                &m.summary.errors,
+            ));
+        }
         record
     });
     to_text(&header, records)

@@ -5,7 +5,7 @@
 use comfy_table::Cell;
 
 use super::terminal::{ms, new_table, pct, rps};
-use crate::results::{FindResults, Peak, Recommendation, Step, StreamFigures};
+use crate::results::{ErrorCounts, FindResults, Peak, Recommendation, Step, StreamFigures};
 
 /// The line a finished streaming step prints on stderr; `None` for other steps.
 pub fn progress_line(step: &Step, verdict: &str) -> Option<String> {
@@ -74,10 +74,9 @@ pub const CSV_HEADER: [&str; 13] = [
     "internal_stream_failure",
 ];
 
-/// A step's values for `CSV_HEADER` (empty when the step has no streaming figures).
-pub fn csv_fields(step: &Step) -> Vec<String> {
-    let e = &step.summary.errors;
-    let Some(f) = &step.stream else {
+/// A step's or a minute's values for `CSV_HEADER` (empty without streaming figures).
+pub fn csv_fields(stream: Option<&StreamFigures>, e: &ErrorCounts) -> Vec<String> {
+    let Some(f) = stream else {
         return vec![String::new(); CSV_HEADER.len()];
     };
     [

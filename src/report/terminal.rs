@@ -375,27 +375,91 @@ pub fn cloudwatch_lines(figures: &CloudWatchFigures, client: &str) -> String {
 /// and the minutes where they differ are marked in text, not only in colour.
 pub fn profile_table(minutes: &[ProfileMinute], color: bool) -> String {
     let mut table = new_table(color);
-    let with_instances = has_instances(minutes);
-    table.set_header(minute_header(false, with_instances));
+    let columns = MinuteColumns::of(minutes, false);
+    let header = columns.header();
+    table.set_header(header.clone());
     for m in minutes {
-        table.add_row(profile_row(m, with_instances, color));
+        table.add_row(profile_row(m, columns, color));
     }
-    align_right(&mut table, &[0, 1, 2, 3, 4, 5, 6, 8, 9, 10]);
+    let right: Vec<usize> = (0..header.len())
+        .filter(|i| !columns.text_columns().contains(i))
+        .collect();
+    align_right(&mut table, &right);
     table.to_string()
 }
 
-/// The columns of a table of profile minutes: p90 too where there is room (HTML), and the
-/// instance counts when the minutes carry them.
-pub(super) fn minute_header(p90: bool, instances: bool) -> Vec<&'static str> {
-    let mut header = vec!["minute", "offered req/s", "req/s", "achieved", "p50 ms"];
-    if p90 {
-        header.push("p90 ms");
+/// Which columns a table of profile minutes has: p90 too where there is room (HTML), the
+/// streaming figures when the minutes carry them (`--stream`), and the instance counts when
+/// they carry those.
+#[derive(Clone, Copy)]
+pub(super) struct MinuteColumns {
+    pub p90: bool,
+    pub stream: bool,
+    pub instances: bool,
+}
+
+impl MinuteColumns {
+    pub fn of(minutes: &[ProfileMinute], p90: bool) -> Self {
+        MinuteColumns {
+            p90,
+            stream: minutes.iter().any(|m| m.stream.is_some()),
+            instances: has_instances(minutes),
+        }
     }
-    header.extend(["p99 ms", "success", "errors", "dropped"]);
-    if instances {
-        header.extend(INSTANCE_HEADER);
+
+    pub fn header(self) -> Vec<&'static str> {
+        let mut header = vec!["minute", "offered req/s", "req/s", "achieved", "p50 ms"];
+        if self.p90 {
+            header.push("p90 ms");
+        }
+        header.extend(["p99 ms", "success", "errors", "dropped"]);
+        if self.stream {
+            header.extend(MINUTE_STREAM_HEADER);
+        }
+        if self.instances {
+            header.extend(INSTANCE_HEADER);
+        }
+        header
     }
-    header
+
+    /// The columns of words, aligned left: the errors, and the mark of differing counts.
+    pub fn text_columns(self) -> Vec<usize> {
+        let errors = if self.p90 { 8 } else { 7 };
+        let mut columns = vec![errors];
+        if self.instances {
+            columns.push(self.header().len() - 1);
+        }
+        columns
+    }
+
+    /// A minute's cells after `dropped`: its streaming figures and instance counts.
+    pub fn tail_cells(self, m: &ProfileMinute) -> Vec<String> {
+        let mut cells = Vec::new();
+        if self.stream {
+            cells.extend(minute_stream_cells(m));
+        }
+        if self.instances {
+            cells.extend(instance_cells(m));
+        }
+        cells
+    }
+}
+
+/// The columns `minute_stream_cells` fills.
+const MINUTE_STREAM_HEADER: [&str; 4] =
+    ["output tok/s", "TTFT p50 ms", "TTFT p99 ms", "ITL p50 ms"];
+
+/// A minute's output tokens per second, TTFT and ITL ("-" in a minute without them).
+fn minute_stream_cells(m: &ProfileMinute) -> [String; 4] {
+    match &m.stream {
+        Some(f) => [
+            rps(f.output_tokens_per_s),
+            ms(f.ttft_ms.p50),
+            ms(f.ttft_ms.p99),
+            ms(f.itl_ms.p50),
+        ],
+        None => ["-".into(), "-".into(), "-".into(), "-".into()],
+    }
 }
 
 /// Achieved against offered, as a percentage ("-" when nothing was offered).
@@ -430,7 +494,7 @@ pub(super) fn instance_cells(m: &ProfileMinute) -> [String; 3] {
     ]
 }
 
-fn profile_row(m: &ProfileMinute, with_instances: bool, color: bool) -> Vec<Cell> {
+fn profile_row(m: &ProfileMinute, columns: MinuteColumns, color: bool) -> Vec<Cell> {
     let s = &m.summary;
     let mut texts = vec![
         m.minute.to_string(),
@@ -443,16 +507,16 @@ fn profile_row(m: &ProfileMinute, with_instances: bool, color: bool) -> Vec<Cell
         s.errors.describe(),
         s.dropped.to_string(),
     ];
-    let differs = m.instances_differ();
-    if with_instances {
-        texts.extend(instance_cells(m));
-    }
+    texts.extend(columns.tail_cells(m));
+    // The instance counts are the last three columns; they stand out where they differ.
+    let counts_from = texts.len().saturating_sub(INSTANCE_HEADER.len());
+    let differs = columns.instances && m.instances_differ();
     texts
         .into_iter()
         .enumerate()
         .map(|(i, text)| {
             let cell = Cell::new(text);
-            if color && differs && i >= 9 {
+            if color && differs && i >= counts_from {
                 cell.fg(Color::Yellow).add_attribute(Attribute::Bold)
             } else {
                 cell

@@ -45,6 +45,10 @@ pub struct ProfileMinute {
     /// minute under the live policy (see `RunResults::scaling`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predicted_instances: Option<u32>,
+    /// `--stream`: the minute's TTFT, inter-token latency and tokens (every request counts
+    /// in the minute it fell due in, as for the summary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<StreamFigures>,
 }
 
 impl ProfileMinute {

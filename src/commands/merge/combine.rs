@@ -223,6 +223,11 @@ fn merge_run(docs: &[ShardDoc]) -> Result<RunResults, Error> {
         minutes.push(ProfileMinute {
             offered_rps: (offered * 1e6).round() / 1e6,
             summary: summary_of(&sum.total, sum.span),
+            stream: sum
+                .total
+                .stream
+                .as_deref()
+                .map(|s| stream_figures(s, sum.span, RunResults::STREAM_PERCENTILE)),
             ..minute.clone()
         });
     }

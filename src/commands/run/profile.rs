@@ -11,10 +11,10 @@ use crate::cli::RunArgs;
 use crate::commands::shard::attach;
 use crate::load::{Load, StepPlan, StepRun, Verdict, run_step_at};
 use crate::report::Progress;
-use crate::results::ProfileMinute;
+use crate::results::{ProfileMinute, RunResults};
 use crate::scaling::TrafficProfile;
 use crate::scaling::live::Watch;
-use crate::stats::summary_of;
+use crate::stats::{stream_figures, summary_of};
 
 /// Plays the profile; returns all windows (one per minute) and one entry per minute played.
 pub fn play(
@@ -74,6 +74,11 @@ pub fn play(
                 summary: summary_of(&window.tally, window.duration),
                 instances,
                 predicted_instances: None,
+                stream: window
+                    .tally
+                    .stream
+                    .as_deref()
+                    .map(|s| stream_figures(s, window.duration, RunResults::STREAM_PERCENTILE)),
             };
             if sharding.sharded()
                 && let Err(e) = attach(&mut minute.summary, &window.tally, window.duration, &[])
@@ -107,12 +112,20 @@ fn label(minute: usize, profile: &TrafficProfile) -> String {
 fn minute_line(minute: &ProfileMinute, total: usize, instances: Option<u32>) -> String {
     let s = &minute.summary;
     format!(
-        "  minute {}/{total} at {:.0} req/s: achieved {:.1} req/s, p99 {} ms, ok {:.1}%{}",
+        "  minute {}/{total} at {:.0} req/s: achieved {:.1} req/s, p99 {} ms, ok {:.1}%{}{}",
         minute.minute + 1,
         minute.offered_rps,
         s.rps,
         s.latency_ms.p99,
         s.success_ratio * 100.0,
+        minute
+            .stream
+            .as_ref()
+            .map(|f| format!(
+                ", {:.1} output tokens/s, TTFT p99 {} ms",
+                f.output_tokens_per_s, f.ttft_ms.p99
+            ))
+            .unwrap_or_default(),
         instances
             .map(|n| format!(", {n} instances in service"))
             .unwrap_or_default()

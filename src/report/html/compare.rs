@@ -80,7 +80,7 @@ pub(super) fn page(r: &CompareResults) -> Result<String, Error> {
         // The template prints the header itself (its names are not fixed).
         table: Table {
             header: Vec::new(),
-            text_columns: &[0, 1],
+            text_columns: vec![0, 1],
             rows,
         },
     };

@@ -107,7 +107,7 @@ fn step_table(r: &FindResults) -> Table {
     header.extend(["stable", "passed", "why it failed"]);
     Table {
         header,
-        text_columns: &[8, 11],
+        text_columns: vec![8, 11],
         rows: r.steps.iter().map(|s| step_row(s, r.is_peak(s))).collect(),
     }
 }

@@ -3,11 +3,10 @@
 
 use serde::Serialize;
 
-use super::super::comparison::{comparison_sentence, has_instances, plural};
+use super::super::comparison::{comparison_sentence, plural};
 use super::super::svg::num;
 use super::super::terminal::{
-    SUMMARY_HEADER, achieved, instance_cells, minute_header, ms as ms_figure, pct, rps,
-    summary_cells,
+    MinuteColumns, SUMMARY_HEADER, achieved, ms as ms_figure, pct, rps, summary_cells,
 };
 use super::render::render;
 use super::run_charts::charts;
@@ -70,7 +69,7 @@ fn summary_table(s: &Summary) -> Table {
     cells.extend([s.dropped.to_string(), num(s.duration_s)]);
     Table {
         header,
-        text_columns: &[7],
+        text_columns: vec![7],
         rows: vec![Row { class: "", cells }],
     }
 }
@@ -140,18 +139,15 @@ fn scaling_view<'a>(r: &RunResults, scaling: &'a LiveScaling) -> Scaling<'a> {
 
 /// One row per minute; with instance counts, the minutes where they differ are marked.
 fn minute_table(minutes: &[ProfileMinute]) -> Table {
-    let with_instances = has_instances(minutes);
+    let columns = MinuteColumns::of(minutes, true);
     Table {
-        header: minute_header(true, with_instances),
-        text_columns: &[8, 12],
-        rows: minutes
-            .iter()
-            .map(|m| minute_row(m, with_instances))
-            .collect(),
+        header: columns.header(),
+        text_columns: columns.text_columns(),
+        rows: minutes.iter().map(|m| minute_row(m, columns)).collect(),
     }
 }
 
-fn minute_row(m: &ProfileMinute, with_instances: bool) -> Row {
+fn minute_row(m: &ProfileMinute, columns: MinuteColumns) -> Row {
     let l = &m.summary.latency_ms;
     let mut cells = vec![
         m.minute.to_string(),
@@ -165,9 +161,7 @@ fn minute_row(m: &ProfileMinute, with_instances: bool) -> Row {
         m.summary.errors.describe(),
         m.summary.dropped.to_string(),
     ];
-    if with_instances {
-        cells.extend(instance_cells(m));
-    }
+    cells.extend(columns.tail_cells(m));
     let class = if m.instances_differ() { "differs" } else { "" };
     Row { class, cells }
 }

@@ -92,7 +92,7 @@ fn trade_off_table(rec: &FactorSearch) -> Table {
             "cost",
             "",
         ],
-        text_columns: &[7],
+        text_columns: vec![7],
         rows,
     }
 }

@@ -27,7 +27,7 @@ impl Head {
 #[derive(Serialize)]
 pub(super) struct Table {
     pub header: Vec<&'static str>,
-    pub text_columns: &'static [usize],
+    pub text_columns: Vec<usize>,
     pub rows: Vec<Row>,
 }
 
