@@ -8,6 +8,7 @@ mod curves;
 pub mod plan;
 pub mod recovery;
 mod rules;
+pub mod step;
 mod stream;
 pub mod usl;
 mod walk;

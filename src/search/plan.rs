@@ -4,16 +4,8 @@
 //! gating). The first failing level ends the judgement, as it ends the search's doubling;
 //! the peak is chosen as the search chooses it.
 
-use std::time::Duration;
-
-use super::{
-    Basis, Measured, Outcome, PassRules, StreamRules, conclude, finish, gate_on_stability,
-    judge_step,
-};
+use super::{Basis, Measured, Outcome, conclude, finish, gate_on_stability};
 use crate::results::Step;
-use crate::stats::{
-    Tally, Window, is_settled, percentile_ms, rate_interval, stream_figures, summary_of,
-};
 
 /// Measures the plan's levels in order with `measure(level, basis)` (the basis's reference
 /// is the last passing step; no curve guides a plan, so it has no scatter) and judges them.
@@ -65,98 +57,13 @@ pub fn run_plan(levels: &[u64], mut measure: impl FnMut(u64, &Basis) -> Measured
     conclude(steps, reason)
 }
 
-/// The load level of a step: a concurrency, or an offered rate.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Level {
-    Concurrency(u32),
-    Rate(f64),
-}
-
-impl Level {
-    /// "concurrency 8", "rate 400/s".
-    pub fn label(&self) -> String {
-        match self {
-            Level::Concurrency(c) => format!("concurrency {c}"),
-            Level::Rate(r) => format!("rate {r:.0}/s"),
-        }
-    }
-}
-
-/// What a plan step measured: everything its windows counted, and its latest three
-/// windows (what its stability is judged on).
-pub struct StepFigures<'a> {
-    pub level: Level,
-    pub total: &'a Tally,
-    pub span: Duration,
-    pub latest: &'a [Window],
-    /// How many windows it measured.
-    pub windows: u32,
-    /// Cut short by an interruption.
-    pub partial: bool,
-}
-
-/// A measured step, judged: its figures come from its latest three windows when they
-/// agree within `stability` (with their throughput's interval), from all its windows when
-/// they do not (as the search's). With `stream` it is judged as the search judges a
-/// streaming step: settled on tokens, and on tokens, TTFT and ITL.
-pub fn judged_step(
-    rules: &PassRules,
-    stream: Option<&StreamRules>,
-    stability: f64,
-    figures: &StepFigures,
-    reference: Option<&Step>,
-) -> Step {
-    let stable =
-        figures.latest.len() >= 3 && is_settled(figures.latest, stability, stream.is_some());
-    let (tally, span) = if stable {
-        let mut recent = Tally::new();
-        let mut span = Duration::ZERO;
-        for w in figures.latest {
-            recent.merge(&w.tally);
-            span += w.duration;
-        }
-        (recent, span)
-    } else {
-        (figures.total.clone(), figures.span)
-    };
-    let rps_ci = stable.then(|| rate_interval(figures.latest)).flatten();
-    let summary = summary_of(&tally, span);
-    let latency = percentile_ms(&tally.latency, rules.percentile);
-    let (concurrency, offered_rps) = match figures.level {
-        Level::Concurrency(c) => (Some(c), None),
-        Level::Rate(r) => (None, Some(r)),
-    };
-    let mut step = Step {
-        concurrency,
-        offered_rps,
-        latency_at_percentile_ms: latency,
-        stable,
-        passed: false,
-        failure: None,
-        windows: figures.windows,
-        partial: figures.partial,
-        first_error: tally.first_error.clone(),
-        notes: Vec::new(),
-        rps_ci,
-        stream: tally
-            .stream
-            .as_deref()
-            .map(|s| stream_figures(s, span, rules.percentile)),
-        summary,
-    };
-    let basis = Basis {
-        reference,
-        scatter: None,
-    };
-    let verdict = judge_step(rules, stream, &step, &figures.level.label(), &basis);
-    step.passed = verdict.passed && !figures.partial;
-    step.failure = verdict.failure;
-    step
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::search::PassRules;
+    use crate::search::step::{Level, StepFigures, judged_step};
+    use crate::stats::{Tally, Window};
+    use std::time::Duration;
 
     fn rules() -> PassRules {
         PassRules {
@@ -202,7 +109,7 @@ mod tests {
             windows: 5,
             partial: false,
         };
-        Measured::Step(judged_step(&rules(), None, 0.1, &figures, basis.reference))
+        Measured::Step(judged_step(&rules(), None, 0.1, &figures, basis))
     }
 
     #[test]
@@ -241,7 +148,7 @@ mod tests {
                 windows: 5,
                 partial: false,
             };
-            Measured::Step(judged_step(&rules(), None, 0.1, &figures, basis.reference))
+            Measured::Step(judged_step(&rules(), None, 0.1, &figures, basis))
         });
         let idle = &outcome.steps[0];
         assert!(idle.is_idle() && !idle.passed, "{idle:?}");

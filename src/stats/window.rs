@@ -81,11 +81,6 @@ impl Windows {
         self.count == 0
     }
 
-    /// The latest three windows (fewer when fewer closed): a settled step's figures.
-    pub fn recent_windows(&self) -> &[Window] {
-        &self.recent
-    }
-
     /// The window that closed last.
     pub fn last(&self) -> Option<&Window> {
         self.recent.last()
@@ -104,17 +99,6 @@ impl Windows {
     /// The figures of all the windows together.
     pub fn summary(&self) -> Summary {
         summary_of(&self.total, self.span)
-    }
-
-    /// The latest three windows merged, and the time they span: a settled step's figures.
-    pub fn recent(&self) -> (Tally, Duration) {
-        let mut tally = Tally::new();
-        let mut span = Duration::ZERO;
-        for w in &self.recent {
-            tally.merge(&w.tally);
-            span += w.duration;
-        }
-        (tally, span)
     }
 
     /// Whether the latest three windows agree within `band` (see [`is_stable`]).

@@ -14,9 +14,9 @@ use crate::commands::Interrupt;
 use crate::commands::shard::{Sharding, attach};
 use crate::load::{ProcessShard, StepPlan, Verdict, run_step_at};
 use crate::report::Progress;
-use crate::results::{FindResults, ShardInfo, Step};
-use crate::search::Measured;
-use crate::search::plan::{Level, StepFigures, judged_step};
+use crate::results::{FindResults, ShardInfo};
+use crate::search::step::{Level, StepFigures, judged_step};
+use crate::search::{Basis, Measured};
 
 /// Room in each slot after a step's drain, for its threads to stop and the next to start.
 const SLOT_MARGIN: Duration = Duration::from_secs(1);
@@ -61,18 +61,18 @@ fn measured_time(args: &FindArgs) -> Duration {
 
 impl StepRunner<'_> {
     /// Measures this process's part of `level` in the plan's next slot and judges it
-    /// against `reference`.
+    /// against `basis`.
     pub fn measure_planned(
         &self,
         clock: &PlanClock,
         level: u64,
-        reference: Option<&Step>,
+        basis: &Basis,
         progress: &mut Progress,
     ) -> Measured {
         let index = clock.next.get();
         clock.next.set(index + 1);
         let start = clock.start + clock.slot * index;
-        let (load, label) = self.load(level);
+        let (load, label) = (self.load(level), self.level(level).label());
         wait_until(start.checked_sub(LEAD).unwrap_or(start), self.interrupt);
         let late = Instant::now().saturating_duration_since(start);
         let plan = StepPlan {
@@ -112,7 +112,7 @@ impl StepRunner<'_> {
             self.stream.as_ref(),
             self.args.stability,
             &figures,
-            reference,
+            basis,
         );
         if late > LATE_NOTE {
             step.notes.push(format!(

@@ -11,10 +11,9 @@ use crate::load::{Load, Prober, StepPlan, StepRun, Verdict, run_step};
 use crate::report::Progress;
 use crate::results::{ErrorKind, Step};
 use crate::search::recovery::{self, PROBE_GAP};
-use crate::search::{Basis, Measured, PassRules, StreamRules, judge_step};
-use crate::stats::{
-    Window, Windows, is_settled, percentile_ms, rate_interval, stream_figures, summary_of,
-};
+use crate::search::step::{Level, StepFigures, judged_step};
+use crate::search::{Basis, Measured, PassRules, StreamRules};
+use crate::stats::{Window, Windows, is_settled};
 use crate::target::{Connector, RequestTemplate};
 
 /// The longest the search waits for a server to work off the last step's backlog.
@@ -43,34 +42,33 @@ pub struct StepRunner<'a> {
 }
 
 impl StepRunner<'_> {
-    /// The load of a level, and its label ("concurrency 8", "rate 400/s").
-    pub(super) fn load(&self, level: u64) -> (Load, String) {
+    /// A level of the search as a step's level ("concurrency 8", "rate 400/s").
+    pub(super) fn level(&self, level: u64) -> Level {
         match self.args.mode {
-            Mode::Concurrency => {
-                let concurrency = u32::try_from(level).unwrap_or(u32::MAX);
-                (
-                    Load::Concurrency(concurrency),
-                    format!("concurrency {concurrency}"),
-                )
-            }
-            Mode::Rate => (
-                Load::Rate {
-                    rate: level as f64,
-                    arrival: self.args.arrival,
-                    max_inflight: self.args.max_inflight,
-                },
-                format!("rate {level}/s"),
-            ),
+            Mode::Concurrency => Level::Concurrency(u32::try_from(level).unwrap_or(u32::MAX)),
+            Mode::Rate => Level::Rate(level as f64),
+        }
+    }
+
+    /// The load that measures a level.
+    pub(super) fn load(&self, level: u64) -> Load {
+        match self.level(level) {
+            Level::Concurrency(c) => Load::Concurrency(c),
+            Level::Rate(rate) => Load::Rate {
+                rate,
+                arrival: self.args.arrival,
+                max_inflight: self.args.max_inflight,
+            },
         }
     }
 
     pub fn measure(&self, level: u64, basis: &Basis, progress: &mut Progress) -> Measured {
         if let Some(clock) = &self.plan {
-            return self.measure_planned(clock, level, basis.reference, progress);
+            return self.measure_planned(clock, level, basis, progress);
         }
-        let (load, label) = self.load(level);
+        let (load, label) = (self.load(level), self.level(level).label());
         if level == self.first_level
-            && let Some(step) = self.first_answers(&load, &label)
+            && let Some(step) = self.first_answers(self.level(level))
         {
             progress.finish(&step);
             let reason = step.failure.clone().unwrap_or_default();
@@ -100,7 +98,7 @@ impl StepRunner<'_> {
                 Verdict::Continue
             }
         });
-        let mut step = self.step(load, &label, &run.windows, basis, run.interrupted);
+        let mut step = self.step(self.level(level), &run.windows, basis, run.interrupted);
         step.notes.extend(recovery_note);
         if failed_outright {
             step.passed = false;
@@ -138,10 +136,10 @@ impl StepRunner<'_> {
     /// a load limit: they come back as a step cut short (for `hopeless` to stop the search),
     /// so a wrong request costs the server 20 requests, not a whole step of them. Any other
     /// answer ends this at once and the step runs as usual.
-    fn first_answers(&self, load: &Load, label: &str) -> Option<Step> {
-        let users = match load {
-            Load::Concurrency(users) => (*users).min(FIRST_ANSWERS as u32),
-            Load::Rate { .. } | Load::Profile { .. } => 1,
+    fn first_answers(&self, level: Level) -> Option<Step> {
+        let users = match level {
+            Level::Concurrency(users) => users.min(FIRST_ANSWERS as u32),
+            Level::Rate(_) => 1,
         };
         let plan = StepPlan {
             load: Load::Concurrency(users),
@@ -166,10 +164,11 @@ impl StepRunner<'_> {
         if run.interrupted || tally.requests() < FIRST_ANSWERS || !all_rejected(tally) {
             return None;
         }
-        let mut step = self.step(load.clone(), label, &run.windows, &Basis::default(), true);
+        let mut step = self.step(level, &run.windows, &Basis::default(), true);
         step.failure = Some(format!(
-            "the first {} answers at {label} were all rejected ({})",
+            "the first {} answers at {} were all rejected ({})",
             tally.requests(),
+            level.label(),
             tally.errors.describe()
         ));
         Some(step)
@@ -234,54 +233,23 @@ impl StepRunner<'_> {
         is_settled(windows.latest(), self.args.stability, self.stream.is_some())
     }
 
-    /// The step's figures and verdict: from its last three windows when they settled (with
-    /// their throughput's interval), from all of them when they did not.
-    fn step(
-        &self,
-        load: Load,
-        label: &str,
-        windows: &Windows,
-        basis: &Basis,
-        partial: bool,
-    ) -> Step {
-        let stable = self.settled(windows);
-        let (tally, span) = if stable {
-            windows.recent()
-        } else {
-            (windows.total().clone(), windows.span())
-        };
-        let rps_ci = stable
-            .then(|| rate_interval(windows.recent_windows()))
-            .flatten();
-        let summary = summary_of(&tally, span);
-        let latency = percentile_ms(&tally.latency, self.rules.percentile);
-        let (concurrency, offered_rps) = match load {
-            Load::Concurrency(c) => (Some(c), None),
-            Load::Rate { rate, .. } => (None, Some(rate)),
-            Load::Profile { .. } => (None, None),
-        };
-        let mut step = Step {
-            concurrency,
-            offered_rps,
-            latency_at_percentile_ms: latency,
-            stable,
-            passed: false,
-            failure: None,
+    /// The step's figures and verdict (see [`judged_step`]).
+    fn step(&self, level: Level, windows: &Windows, basis: &Basis, partial: bool) -> Step {
+        let figures = StepFigures {
+            level,
+            total: windows.total(),
+            span: windows.span(),
+            latest: windows.latest(),
             windows: windows.len(),
             partial,
-            first_error: tally.first_error.clone(),
-            notes: Vec::new(),
-            stream: tally
-                .stream
-                .as_deref()
-                .map(|s| stream_figures(s, span, self.rules.percentile)),
-            summary,
-            rps_ci,
         };
-        let verdict = judge_step(&self.rules, self.stream.as_ref(), &step, label, basis);
-        step.passed = verdict.passed && !partial;
-        step.failure = verdict.failure;
-        step
+        judged_step(
+            &self.rules,
+            self.stream.as_ref(),
+            self.args.stability,
+            &figures,
+            basis,
+        )
     }
 }
 

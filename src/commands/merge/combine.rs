@@ -13,7 +13,8 @@ use crate::results::{
     Document, FindResults, ProfileMinute, Recommendation, RunResults, ShardInfo, Step, Summary,
 };
 use crate::scaling::predict_instances;
-use crate::search::plan::{Level, StepFigures, judged_step, run_plan};
+use crate::search::plan::run_plan;
+use crate::search::step::{Level, StepFigures, judged_step};
 use crate::search::{Measured, PassRules, StreamRules};
 use crate::stats::{Tally, Window, interchange, stream_figures, summary_of};
 
@@ -160,13 +161,7 @@ fn merge_find(docs: &[ShardDoc]) -> Result<FindResults, Error> {
             windows: steps().map(|(_, s)| s.windows).max().unwrap_or(0),
             partial: steps().any(|(_, s)| s.partial),
         };
-        let mut step = judged_step(
-            &rules,
-            stream.as_ref(),
-            s.stability,
-            &figures,
-            basis.reference,
-        );
+        let mut step = judged_step(&rules, stream.as_ref(), s.stability, &figures, basis);
         step.first_error = steps().find_map(|(_, s)| s.first_error.clone());
         step.notes = notes(steps().map(|(_, s)| s));
         Measured::Step(step)
