@@ -18,7 +18,8 @@ CONNECTIONS=${CONNECTIONS:-32}
 OPEN_RATE=${OPEN_RATE:-20000}
 WORK=$(mktemp -d)
 NGINX_PID=
-trap '[ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+# nginx must be gone before its directory: it removes its pid file as it exits.
+trap '[ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
 # Ports of our own (another bench may hold bench/nginx.conf's 18080), and nginx's pid file in
 # $WORK, so this script stops only the nginx it started.
 read -r PORT TLS_PORT < <(python3 -c 'import socket

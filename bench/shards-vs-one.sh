@@ -15,7 +15,8 @@ SHARDS=${SHARDS:-4}
 ROUNDS=${ROUNDS:-2}
 WORK=$(mktemp -d)
 NGINX_PID=
-trap '[ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+# nginx must be gone before its directory: it removes its pid file as it exits.
+trap '[ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
 
 cargo build --release --quiet
 PEAKRPS=${CARGO_TARGET_DIR:-target}/release/peakrps

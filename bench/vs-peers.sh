@@ -18,7 +18,8 @@ LONG=${LONG:-60}
 BODY='{"instances": [[5.9, 3.0, 4.2, 1.5]]}'
 WORK=$(mktemp -d)
 NGINX_PID=
-trap '[ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+# nginx must be gone before its directory: it removes its pid file as it exits.
+trap '[ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
 # A port of our own (another bench may hold bench/nginx.conf's 18080), and nginx's pid file
 # in $WORK, so this script stops only the nginx it started.
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
