@@ -792,16 +792,32 @@ fn two_shard_streaming_profile_counts_tokens_in_their_minutes() {
             + u64_at(d, "/minutes/1/stream/output_tokens");
         assert_eq!(minutes, u64_at(d, "/stream/output_tokens"), "{d}");
     }
-    // The minutes' table shows the streaming columns.
+    // The minutes' table shows the streaming columns; the HTML page has the run's streaming
+    // figures and a chart of TTFT per minute.
     let merged_file = dir.path().join("merged.json");
+    let html = dir.path().join("merged.html");
     std::fs::write(&merged_file, doc.to_string()).unwrap();
-    let out = peakrps()
-        .args(["report", merged_file.to_str().unwrap()])
-        .output()
-        .expect("report runs");
-    let text = String::from_utf8_lossy(&out.stdout);
+    let report = |extra: &[&str]| {
+        let out = peakrps()
+            .args(["report", merged_file.to_str().unwrap()])
+            .args(extra)
+            .output()
+            .expect("report runs");
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let text = report(&[]);
+    report(&["--html", html.to_str().unwrap()]);
     assert!(
         text.contains("TTFT p50 ms") && text.contains("output tok/s"),
         "{text}"
     );
+    let page = std::fs::read_to_string(&html).expect("the HTML report is written");
+    for part in [
+        r#"<section id="stream">"#,
+        "p99 time to first token",
+        r#"id="profile-ttft-title""#,
+    ] {
+        assert!(page.contains(part), "no {part} in the HTML report");
+    }
 }

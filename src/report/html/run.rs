@@ -15,13 +15,15 @@ use super::view::{
     target_facts,
 };
 use crate::Error;
-use crate::results::{LiveScaling, ProfileMinute, RunResults, Summary};
+use crate::results::{LiveScaling, ProfileMinute, RunResults, StreamFigures, Summary};
 
 #[derive(Serialize)]
 struct RunPage<'a> {
     head: Head,
     figures: Vec<FigureBox>,
     summary: Table,
+    /// `--stream`: the run's tokens, TTFT and inter-token latency.
+    stream: Option<StreamView>,
     scaling: Option<Scaling<'a>>,
     charts: Vec<Figure>,
     /// None for a run without a profile.
@@ -42,18 +44,23 @@ struct Scaling<'a> {
 /// counts the endpoint had beside those the simulator predicted.
 pub(super) fn page(r: &RunResults) -> Result<String, Error> {
     let s = &r.summary;
+    let mut figures = vec![
+        figure_box(req_s(s.rps), "throughput (successful)"),
+        figure_box(ms(s.latency_ms.p99), "p99 latency"),
+        figure_box(pct(s.success_ratio), "success"),
+    ];
+    if let Some(f) = &r.stream {
+        figures.push(figure_box(ms(f.ttft_ms.p99), "p99 time to first token"));
+    }
     let view = RunPage {
         head: Head::new(
             format!("peakrps run: {}", r.target.name()),
             &r.started_at,
             &r.version,
         ),
-        figures: vec![
-            figure_box(req_s(s.rps), "throughput (successful)"),
-            figure_box(ms(s.latency_ms.p99), "p99 latency"),
-            figure_box(pct(s.success_ratio), "success"),
-        ],
+        figures,
         summary: summary_table(s),
+        stream: r.stream.as_ref().map(stream_view),
         scaling: r.scaling.as_ref().map(|scaling| scaling_view(r, scaling)),
         charts: charts(r),
         minutes: (!r.minutes.is_empty()).then(|| minute_table(&r.minutes)),
@@ -70,6 +77,52 @@ fn summary_table(s: &Summary) -> Table {
     Table {
         header,
         text_columns: vec![7],
+        rows: vec![Row { class: "", cells }],
+    }
+}
+
+/// The streaming figures of the whole run: one row, and where the token counts came from.
+#[derive(Serialize)]
+struct StreamView {
+    table: Table,
+    note: String,
+}
+
+fn stream_view(f: &StreamFigures) -> StreamView {
+    StreamView {
+        table: stream_table(f),
+        note: format!("Token counts: {}.", f.tokens_from.describe()),
+    }
+}
+
+fn stream_table(f: &StreamFigures) -> Table {
+    let header = vec![
+        "output tok/s",
+        "tok/s per request",
+        "TTFT p50 ms",
+        "TTFT p90 ms",
+        "TTFT p99 ms",
+        "ITL p50 ms",
+        "ITL p90 ms",
+        "ITL p99 ms",
+        "tokens a request",
+        "in flight",
+    ];
+    let cells = vec![
+        rps(f.output_tokens_per_s),
+        rps(f.output_tokens_per_s_per_request),
+        ms_figure(f.ttft_ms.p50),
+        ms_figure(f.ttft_ms.p90),
+        ms_figure(f.ttft_ms.p99),
+        ms_figure(f.itl_ms.p50),
+        ms_figure(f.itl_ms.p90),
+        ms_figure(f.itl_ms.p99),
+        format!("{:.0}", f.mean_output_tokens),
+        format!("{:.1}", f.concurrency),
+    ];
+    Table {
+        header,
+        text_columns: Vec::new(),
         rows: vec![Row { class: "", cells }],
     }
 }

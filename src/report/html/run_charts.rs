@@ -3,9 +3,9 @@
 
 use super::super::comparison::has_instances;
 use super::super::svg::{Axis, BarChart, BarLayer, LineChart, Point, Series, Style};
-use super::style::{DARK, MID, capacity_rules, minute_points};
+use super::style::{BLACK, DARK, MID, capacity_rules, minute_points};
 use super::view::Figure;
-use crate::results::{ProfileMinute, RunResults, Summary};
+use crate::results::{ProfileMinute, RunResults, StreamFigures, Summary};
 
 /// The profile's charts, if any, then the latency of the whole run.
 pub(super) fn charts(r: &RunResults) -> Vec<Figure> {
@@ -32,6 +32,12 @@ fn profile_figures(r: &RunResults) -> Vec<Figure> {
             "Latency of the requests of each minute.",
         ),
     ];
+    if r.minutes.iter().any(|m| m.stream.is_some()) {
+        charts.push(Figure::chart(
+            minute_ttft_chart(&r.minutes).render(),
+            "Time to first token and the gap between tokens of the requests of each minute (--stream).",
+        ));
+    }
     if has_instances(&r.minutes) {
         charts.push(Figure::chart(
             instances_chart(r).render(),
@@ -84,6 +90,31 @@ fn minute_latency_chart(minutes: &[ProfileMinute]) -> LineChart {
     LineChart::new(
         "profile-latency",
         "Latency per minute",
+        minutes_axis(),
+        Axis::linear("latency (ms)"),
+        series,
+    )
+}
+
+/// `--stream`: TTFT p50 and p99 and the median inter-token gap per minute (a minute
+/// without streaming figures has no point).
+fn minute_ttft_chart(minutes: &[ProfileMinute]) -> LineChart {
+    let figure = |name: &str, style: Style, pick: fn(&StreamFigures) -> f64| {
+        let values = points(
+            minutes,
+            |m| m.stream.as_ref().map(pick),
+            &format!("ms {name}"),
+        );
+        Series::new(name.to_string(), style, values)
+    };
+    let series = vec![
+        figure("TTFT p50", DARK, |f| f.ttft_ms.p50),
+        figure("TTFT p99", MID, |f| f.ttft_ms.p99),
+        figure("ITL p50", BLACK, |f| f.itl_ms.p50),
+    ];
+    LineChart::new(
+        "profile-ttft",
+        "Time to first token and inter-token latency per minute",
         minutes_axis(),
         Axis::linear("latency (ms)"),
         series,
