@@ -98,11 +98,16 @@ mod tests {
         (total, windows[2..].to_vec())
     }
 
-    /// A step at `level` users of a server of `capacity`, judged as the plan judges it.
-    fn judged(level: u64, capacity: f64, basis: &Basis) -> Measured {
-        let (total, latest) = measured(level as u32, capacity);
+    /// A step at `users` users of a server of `capacity`, judged as the plan judges it (no
+    /// user: nothing sent, as a shard without a user at a level).
+    fn judged(users: u64, capacity: f64, basis: &Basis) -> Measured {
+        let (total, latest) = if users == 0 {
+            (Tally::new(), Vec::new())
+        } else {
+            measured(users as u32, capacity)
+        };
         let figures = StepFigures {
-            level: Level::Concurrency(level as u32),
+            level: Level::Concurrency(users as u32),
             total: &total,
             span: Duration::from_secs(5),
             latest: &latest,
@@ -133,23 +138,7 @@ mod tests {
     #[test]
     fn a_shards_level_without_a_user_is_not_judged_and_does_not_end_the_plan() {
         // Shard 0 of 2 over the plan 1, 2, 4: no user at level 1, then 1 and 2 users.
-        let outcome = run_plan(&[1, 2, 4], |level, basis| {
-            let share = level / 2;
-            let (total, latest) = if share == 0 {
-                (Tally::new(), Vec::new())
-            } else {
-                measured(share as u32, 160.0)
-            };
-            let figures = StepFigures {
-                level: Level::Concurrency(share as u32),
-                total: &total,
-                span: Duration::from_secs(5),
-                latest: &latest,
-                windows: 5,
-                partial: false,
-            };
-            Measured::Step(judged_step(&rules(), None, 0.1, &figures, basis))
-        });
+        let outcome = run_plan(&[1, 2, 4], |level, basis| judged(level / 2, 160.0, basis));
         let idle = &outcome.steps[0];
         assert!(idle.is_idle() && !idle.passed, "{idle:?}");
         assert_eq!(idle.failure, None);
