@@ -812,6 +812,23 @@ fn two_shard_streaming_profile_counts_tokens_in_their_minutes() {
         text.contains("TTFT p50 ms") && text.contains("output tok/s"),
         "{text}"
     );
+    // The CSV has the streaming columns, per minute and (without minutes) for the run.
+    let column = |csv: &str, name: &str| -> Vec<String> {
+        let mut rows = csv::Reader::from_reader(csv.as_bytes());
+        let at = rows.headers().unwrap().iter().position(|h| h == name);
+        let at = at.unwrap_or_else(|| panic!("no {name} in {csv}"));
+        rows.records().map(|r| r.unwrap()[at].to_string()).collect()
+    };
+    let tokens = column(&report(&["--csv", "-"]), "output_tokens");
+    let minute_tokens: Vec<String> = (0..2)
+        .map(|i| u64_at(&doc, &format!("/minutes/{i}/stream/output_tokens")).to_string())
+        .collect();
+    assert_eq!(tokens, minute_tokens);
+    let mut whole = doc.clone();
+    whole["minutes"] = serde_json::json!([]);
+    std::fs::write(&merged_file, whole.to_string()).unwrap();
+    let tokens = column(&report(&["--csv", "-"]), "output_tokens");
+    assert_eq!(tokens, [u64_at(&doc, "/stream/output_tokens").to_string()]);
     let page = std::fs::read_to_string(&html).expect("the HTML report is written");
     for part in [
         r#"<section id="stream">"#,

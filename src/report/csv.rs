@@ -132,6 +132,13 @@ pub fn run_csv(results: &RunResults) -> Result<String, Error> {
     header.extend(summary_header());
     let mut record = vec![opt(results.load.concurrency)];
     record.extend(summary_fields(&results.summary));
+    if let Some(stream) = &results.stream {
+        header.extend(super::stream::CSV_HEADER);
+        record.extend(super::stream::csv_fields(
+            Some(stream),
+            &results.summary.errors,
+        ));
+    }
     to_text(&header, [record])
 }
 
