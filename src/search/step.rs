@@ -26,7 +26,7 @@ impl Level {
     }
 }
 
-/// What a plan step measured: everything its windows counted, and its latest three
+/// What a step measured: everything its windows counted, and its latest three
 /// windows (what its stability is judged on).
 pub struct StepFigures<'a> {
     pub level: Level,
