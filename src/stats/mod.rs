@@ -12,6 +12,8 @@ mod window;
 pub use interval::{
     CONFIDENCE, mean_half_width, rate_interval, real_difference, standard_error, t95, t95_one_sided,
 };
-pub use stream::{StreamRecord, StreamTally, is_settled, is_stable_stream, stream_figures};
+pub use stream::{
+    StreamRecord, StreamTally, is_settled, is_stable_stream, run_stream_figures, stream_figures,
+};
 pub use tally::{Tally, latency_summary, per_second, percentile_ms, summary_of};
 pub use window::{Window, Windows, is_stable, summarize};

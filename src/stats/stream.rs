@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
-use super::tally::{histogram, latency_summary, micros, percentile_ms};
+use super::tally::{Tally, histogram, latency_summary, micros, percentile_ms};
 use super::window::Window;
-use crate::results::{StreamFigures, TokenSource};
+use crate::results::{RunResults, StreamFigures, TokenSource};
 
 /// What one streamed response delivered, as the load engine read it.
 #[derive(Clone, Debug, Default)]
@@ -154,6 +154,13 @@ impl StreamTally {
             0.0
         }
     }
+}
+
+/// The streaming figures of a run or a profile minute counted in `tally` over `span` (TTFT
+/// and ITL also at the run's percentile), when it streamed.
+pub fn run_stream_figures(tally: &Tally, span: Duration) -> Option<StreamFigures> {
+    let stream = tally.stream.as_deref()?;
+    Some(stream_figures(stream, span, RunResults::STREAM_PERCENTILE))
 }
 
 /// The figures of a streaming tally gathered over `span`, TTFT and ITL also at `percentile`.

@@ -72,7 +72,8 @@ impl StepRunner<'_> {
         let index = clock.next.get();
         clock.next.set(index + 1);
         let start = clock.start + clock.slot * index;
-        let (load, label) = (self.load(level), self.level(level).label());
+        let at = self.level(level);
+        let (load, label) = (self.load(at), at.label());
         wait_until(start.checked_sub(LEAD).unwrap_or(start), self.interrupt);
         let late = Instant::now().saturating_duration_since(start);
         let plan = StepPlan {

@@ -51,8 +51,8 @@ impl StepRunner<'_> {
     }
 
     /// The load that measures a level.
-    pub(super) fn load(&self, level: u64) -> Load {
-        match self.level(level) {
+    pub(super) fn load(&self, level: Level) -> Load {
+        match level {
             Level::Concurrency(c) => Load::Concurrency(c),
             Level::Rate(rate) => Load::Rate {
                 rate,
@@ -66,9 +66,10 @@ impl StepRunner<'_> {
         if let Some(clock) = &self.plan {
             return self.measure_planned(clock, level, basis, progress);
         }
-        let (load, label) = (self.load(level), self.level(level).label());
+        let at = self.level(level);
+        let (load, label) = (self.load(at), at.label());
         if level == self.first_level
-            && let Some(step) = self.first_answers(self.level(level))
+            && let Some(step) = self.first_answers(at)
         {
             progress.finish(&step);
             let reason = step.failure.clone().unwrap_or_default();
@@ -98,7 +99,7 @@ impl StepRunner<'_> {
                 Verdict::Continue
             }
         });
-        let mut step = self.step(self.level(level), &run.windows, basis, run.interrupted);
+        let mut step = self.step(at, &run.windows, basis, run.interrupted);
         step.notes.extend(recovery_note);
         if failed_outright {
             step.passed = false;

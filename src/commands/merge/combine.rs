@@ -16,7 +16,7 @@ use crate::scaling::predict_instances;
 use crate::search::plan::run_plan;
 use crate::search::step::{Level, StepFigures, judged_step};
 use crate::search::{Measured, PassRules, StreamRules};
-use crate::stats::{Tally, Window, interchange, stream_figures, summary_of};
+use crate::stats::{Tally, Window, interchange, run_stream_figures, summary_of};
 
 /// Every shard's tally of one step, minute or run, added up.
 struct Sum {
@@ -218,11 +218,7 @@ fn merge_run(docs: &[ShardDoc]) -> Result<RunResults, Error> {
         minutes.push(ProfileMinute {
             offered_rps: (offered * 1e6).round() / 1e6,
             summary: summary_of(&sum.total, sum.span),
-            stream: sum
-                .total
-                .stream
-                .as_deref()
-                .map(|s| stream_figures(s, sum.span, RunResults::STREAM_PERCENTILE)),
+            stream: run_stream_figures(&sum.total, sum.span),
             ..minute.clone()
         });
     }
@@ -242,11 +238,7 @@ fn merge_run(docs: &[ShardDoc]) -> Result<RunResults, Error> {
     Ok(RunResults {
         load: info.load.clone().unwrap_or_else(|| first.load.clone()),
         summary: summary_of(&sum.total, sum.span),
-        stream: sum
-            .total
-            .stream
-            .as_deref()
-            .map(|s| stream_figures(s, sum.span, RunResults::STREAM_PERCENTILE)),
+        stream: run_stream_figures(&sum.total, sum.span),
         minutes,
         interrupted: shards.iter().any(|(_, r)| r.interrupted),
         scaling,

@@ -20,7 +20,7 @@ use crate::report::{self, Progress};
 use crate::results::{self, ErrorKind, LoadInfo, PartialLog, RunResults, Summary};
 use crate::scaling::TrafficProfile;
 use crate::scaling::live::Watch;
-use crate::stats::{Windows, stream_figures, summary_of};
+use crate::stats::{Windows, run_stream_figures, summary_of};
 use crate::target::{Connector, RequestTemplate};
 
 /// How long a `--requests N` run may take at most.
@@ -110,10 +110,7 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
         cloudwatch: None,
         shard: None,
         scaling,
-        stream: tally
-            .stream
-            .as_deref()
-            .map(|s| stream_figures(s, run.windows.span(), RunResults::STREAM_PERCENTILE)),
+        stream: run_stream_figures(tally, run.windows.span()),
         error: None,
     };
     shard::mark_shard(&mut results, &run, &sharding)?;

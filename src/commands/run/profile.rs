@@ -11,10 +11,10 @@ use crate::cli::RunArgs;
 use crate::commands::shard::attach;
 use crate::load::{Load, StepPlan, StepRun, Verdict, run_step_at};
 use crate::report::Progress;
-use crate::results::{ProfileMinute, RunResults};
+use crate::results::ProfileMinute;
 use crate::scaling::TrafficProfile;
 use crate::scaling::live::Watch;
-use crate::stats::{stream_figures, summary_of};
+use crate::stats::{run_stream_figures, summary_of};
 
 /// Plays the profile; returns all windows (one per minute) and one entry per minute played.
 pub fn play(
@@ -74,11 +74,7 @@ pub fn play(
                 summary: summary_of(&window.tally, window.duration),
                 instances,
                 predicted_instances: None,
-                stream: window
-                    .tally
-                    .stream
-                    .as_deref()
-                    .map(|s| stream_figures(s, window.duration, RunResults::STREAM_PERCENTILE)),
+                stream: run_stream_figures(&window.tally, window.duration),
             };
             if sharding.sharded()
                 && let Err(e) = attach(&mut minute.summary, &window.tally, window.duration, &[])
