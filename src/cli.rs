@@ -6,24 +6,28 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::Error;
+use crate::endpoint::TlsOptions;
 use crate::results::Arrival;
 use crate::server::WhenFull;
-use crate::target::TlsOptions;
 use crate::units::{
     parse_duration, parse_fraction, parse_nonzero_duration, parse_percentile, parse_rate,
     parse_safety_factor, parse_speed,
 };
 
 mod compare;
-mod guide;
+mod merge;
+mod plan;
 mod scaling;
+mod search;
 mod shard;
 mod stream;
 
 pub use compare::CompareArgs;
-pub use guide::{GuideArgs, SearchStrategy};
+pub use merge::MergeArgs;
+pub use plan::PlanArgs;
 pub use scaling::{CooldownArgs, PolicyArgs, PolicyFormat, PolicyMetric, SimulateArgs, TimingArgs};
-pub use shard::{MergeArgs, PlanArgs, ShardArgs, ShardSpec, StartAt};
+pub use search::{SearchArgs, SearchStrategy};
+pub use shard::{ShardArgs, ShardSpec, StartAt};
 pub use stream::{
     ApiArg, DEFAULT_MAX_ITL, DEFAULT_MAX_TTFT, LlmServeArgs, StreamArgs, StreamSloArgs,
 };
@@ -345,7 +349,7 @@ pub struct FindArgs {
     pub safety_factor: f64,
 
     #[command(flatten)]
-    pub guide: GuideArgs,
+    pub search: SearchArgs,
 
     #[command(flatten)]
     pub slo: StreamSloArgs,

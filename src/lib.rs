@@ -11,7 +11,7 @@
 //! - `stats`    — HDR histograms (and their V2 interchange form), windows, step summaries,
 //!   stability, confidence intervals, TTFT/ITL tallies
 //! - `aws`      — credentials, SigV4, SageMaker runtime and control plane, CloudWatch, autoscaling
-//! - `target`   — what requests go to: URLs, connections (TCP, TLS), payloads, the request
+//! - `endpoint` — what requests go to: URLs, connections (TCP, TLS), payloads, the request
 //!   template, the LLM APIs (OpenAI, TGI, raw) and their streams
 //! - `server`   — the embedded SageMaker-contract model server, and its LLM with continuous
 //!   batching
@@ -28,6 +28,7 @@
 pub mod aws;
 pub mod cli;
 pub mod commands;
+pub mod endpoint;
 pub mod error;
 pub mod load;
 pub mod report;
@@ -36,7 +37,6 @@ pub mod scaling;
 pub mod search;
 pub mod server;
 pub mod stats;
-pub mod target;
 pub mod units;
 
 pub use error::Error;

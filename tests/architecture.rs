@@ -1,5 +1,5 @@
 //! The layout rules of DESIGN.md, checked on the source: modules depend one way only
-//! (commands → search/scaling/report → load/target/aws → results/stats), so there is no
+//! (commands → search/scaling/report → load/endpoint/aws → results/stats), so there is no
 //! module cycle, no file in src/ grows past what a reader takes in at once, and no file the
 //! package ships passes 1 MB.
 //!
@@ -15,7 +15,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("units", 2),
     ("stats", 2),
     ("aws", 3),
-    ("target", 4),
+    ("endpoint", 4),
     ("server", 4),
     ("load", 5),
     ("search", 6),

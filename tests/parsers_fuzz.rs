@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
+use peakrps::endpoint::{Endpoint, PayloadSet, parse_header};
 use peakrps::results::Document;
 use peakrps::scaling::profile::{parse_csv, parse_toml};
-use peakrps::target::{Endpoint, PayloadSet, parse_header};
 use peakrps::units::{MAX_RATE, parse_duration, parse_fraction, parse_percentile, parse_rate};
 use proptest::prelude::*;
 

@@ -209,7 +209,7 @@ pub struct AwsError {
     pub original_message: Option<String>,
 }
 
-/// Reads an error sample the engine kept (`Type: body`, see `target::error_detail`).
+/// Reads an error sample the engine kept (`Type: body`, see `endpoint::error_detail`).
 pub fn parse_error(sample: &ErrorSample) -> Option<AwsError> {
     let (code, body) = sample.detail.split_once(": ")?;
     if code.is_empty() || !code.chars().all(|c| c.is_ascii_alphanumeric()) {

@@ -8,15 +8,15 @@ use crate::Error;
 use crate::cli::{
     ApiArg, DEFAULT_MAX_ITL, DEFAULT_MAX_TTFT, FindArgs, LlmServeArgs, Mode, StreamArgs,
 };
+use crate::endpoint::PayloadSet;
+use crate::endpoint::llm::{
+    Api, Generation, SYNTHETIC_PROMPTS, StreamSpec, bodies_from, synthetic_bodies,
+    synthetic_prompts,
+};
 use crate::load::NOT_A_STREAM;
 use crate::results::{Step, StreamSettings};
 use crate::search::StreamRules;
 use crate::server::llm::{EngineConfig, LlmConfig};
-use crate::target::PayloadSet;
-use crate::target::llm::{
-    Api, Generation, SYNTHETIC_PROMPTS, StreamSpec, bodies_from, synthetic_bodies,
-    synthetic_prompts,
-};
 
 /// Synthetic prompts' length when `--prompt-tokens` is not given.
 pub const DEFAULT_PROMPT_TOKENS: u32 = 256;

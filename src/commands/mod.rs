@@ -1,5 +1,5 @@
 //! One module per subcommand: each turns its parsed flags into calls on the library stages
-//! (target → load → stats → search → scaling → report) and says how the command ended.
+//! (endpoint → load → stats → search → scaling → report) and says how the command ended.
 
 mod compare;
 mod find;
@@ -42,7 +42,7 @@ fn read_cloudwatch(
     let endpoint = args
         .target
         .as_deref()
-        .and_then(crate::target::sagemaker::parse_target)
+        .and_then(crate::endpoint::sagemaker::parse_target)
         .transpose()?
         .ok_or_else(|| {
             Error::Input("--cloudwatch only applies to sagemaker://ENDPOINT targets".into())

@@ -12,13 +12,13 @@ use crate::aws::runtime::{self, InvokeOptions, InvokeSigner, SIGNING_NAME};
 use crate::aws::sigv4::Signer;
 use crate::aws::{Aws, AwsOptions};
 use crate::cli::{SageMakerArgs, TargetArgs, TlsArgs};
+use crate::endpoint::sagemaker;
+use crate::endpoint::{
+    Connector, Endpoint, PayloadSet, RequestTemplate, SAGEMAKER_PAYLOAD_LIMIT, Scheme,
+};
 use crate::report::Progress;
 use crate::results::{PartialLog, SageMakerTarget, TargetInfo};
 use crate::server::{self, RunningServer, SAMPLE_PAYLOAD, ServerConfig, WhenFull};
-use crate::target::sagemaker;
-use crate::target::{
-    Connector, Endpoint, PayloadSet, RequestTemplate, SAGEMAKER_PAYLOAD_LIMIT, Scheme,
-};
 
 /// The embedded server `find` and `run` use without a TARGET: four workers with a fixed
 /// 25 ms service time, so its capacity is known (160 req/s) and the demo can be checked.

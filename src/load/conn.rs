@@ -13,9 +13,9 @@ use tokio::io::ReadBuf;
 
 use super::stream::{self, Fault};
 use super::wire::{self, WireError};
+use crate::endpoint::{Connector, Io, RequestTemplate, classify_response, error_detail};
 use crate::results::{ErrorKind, ErrorSample};
 use crate::stats::StreamRecord;
-use crate::target::{Connector, Io, RequestTemplate, classify_response, error_detail};
 
 /// A connection idle for less than this is not checked for a close before reuse: servers
 /// close idle connections after seconds, and a race is caught by the one retry.

@@ -19,9 +19,9 @@ use super::schedule::Schedule;
 use super::shard::ProcessShard;
 use super::slots::{Clock, Slots};
 use super::users::{self, ShardState};
+use crate::endpoint::{Connector, RequestTemplate};
 use crate::results::Arrival;
 use crate::stats::{Tally, Window, Windows};
-use crate::target::{Connector, RequestTemplate};
 
 /// How much load a step applies.
 #[derive(Clone, Debug, PartialEq)]

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::conn::{Conn, Link, Outcome};
 use crate::Error;
-use crate::target::{Connector, RequestTemplate};
+use crate::endpoint::{Connector, RequestTemplate};
 
 /// Sends probe requests from the calling thread.
 pub struct Prober {
@@ -71,9 +71,9 @@ impl Prober {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::endpoint::llm::{Api, StreamSpec};
+    use crate::endpoint::{Endpoint, PayloadSet, TlsOptions};
     use crate::server::llm::{EngineConfig, LlmConfig, start};
-    use crate::target::llm::{Api, StreamSpec};
-    use crate::target::{Endpoint, PayloadSet, TlsOptions};
     use bytes::Bytes;
 
     /// Against an LLM that takes 20 ms a token for 100 tokens (2 s a generation), a

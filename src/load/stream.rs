@@ -12,10 +12,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::wire::{self, Framing, Response, WireError};
 use crate::aws::eventstream::INNER_CONTENT_TYPE;
+use crate::endpoint::Io;
+use crate::endpoint::llm::{Format, StreamDecoder, StreamFault, StreamSpec};
 use crate::results::ErrorKind;
 use crate::stats::StreamRecord;
-use crate::target::Io;
-use crate::target::llm::{Format, StreamDecoder, StreamFault, StreamSpec};
 
 /// How a stream that got a 2xx ended badly.
 #[derive(Clone, Debug)]

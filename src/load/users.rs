@@ -319,8 +319,8 @@ mod tests {
     use bytes::Bytes;
 
     use super::*;
+    use crate::endpoint::{Connector, Endpoint, PayloadSet, RequestTemplate, TlsOptions};
     use crate::results::Arrival;
-    use crate::target::{Connector, Endpoint, PayloadSet, RequestTemplate, TlsOptions};
 
     /// A server on 127.0.0.1 that answers every request at once with an empty 200.
     fn quick_server() -> String {

@@ -11,7 +11,7 @@ use bytes::{Buf, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::target::Io;
+use crate::endpoint::Io;
 
 /// The most response-head bytes accepted; more is not HTTP a model server sends.
 const MAX_HEAD: usize = 64 * 1024;

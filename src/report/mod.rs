@@ -2,22 +2,22 @@
 //! the HTML and CSV reports; every renderer takes a `results` document.
 
 mod compare;
-mod comparison;
 mod csv;
 mod export;
 mod html;
-mod model;
+mod live_scaling;
 mod progress;
 mod simulation;
 mod stream;
 mod svg;
 mod terminal;
+mod uncertainty;
 
 pub use compare::compare_report;
-pub use comparison::scaling_comparison;
 pub use csv::{find_csv, run_csv, simulate_csv};
 pub use export::{Exportable, ReportFiles, check_report_files, write_reports};
 pub use html::{CONTENT_SECURITY_POLICY, find_html, run_html, simulate_html};
+pub use live_scaling::scaling_comparison;
 pub use progress::Progress;
 pub use simulation::{recommendation_report, simulation_report};
 pub use stream::run_line as stream_run_line;

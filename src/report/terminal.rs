@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 use comfy_table::presets::UTF8_BORDERS_ONLY;
 use comfy_table::{Attribute, Cell, CellAlignment, Color, Table};
 
-use super::comparison::has_instances;
+use super::live_scaling::has_instances;
 use crate::results::{
     CloudWatchFigures, FindResults, MetricSummary, ProfileMinute, RunResults, SimulateResults,
     Step, Summary,
@@ -216,7 +216,7 @@ pub fn find_verdict(results: &FindResults) -> String {
             };
             out += &format!(
                 "{} at {at} (p50 {} ms, p99 {} ms, success {})\n",
-                super::model::max_rps(peak),
+                super::uncertainty::max_rps(peak),
                 ms(peak.latency_ms.p50),
                 ms(peak.latency_ms.p99),
                 pct(peak.success_ratio)
@@ -228,7 +228,7 @@ pub fn find_verdict(results: &FindResults) -> String {
                 rec.invocations_per_instance,
                 rps(rec.max_rps * rec.safety_factor)
             );
-            if let Some(range) = super::model::target_range(rec) {
+            if let Some(range) = super::uncertainty::target_range(rec) {
                 out += &format!("                ({range})\n");
             }
         }
@@ -261,7 +261,7 @@ pub fn find_verdict(results: &FindResults) -> String {
         );
     }
     if let Some(model) = &results.model {
-        let lines = super::model::model_lines(model, results.rate_mode());
+        let lines = super::uncertainty::model_lines(model, results.rate_mode());
         for (i, line) in lines.iter().enumerate() {
             out += if i == 0 { "Model: " } else { "       " };
             out += line;

@@ -9,8 +9,8 @@ mod compare;
 mod context;
 mod figures;
 mod find;
+mod fit;
 mod io;
-mod model;
 mod run;
 mod shard;
 mod simulate;
@@ -25,8 +25,8 @@ pub use find::{
     DEFAULT_SAFETY_FACTOR, FindResults, FindSettings, Peak, Recommendation, Step,
     check_safety_factor,
 };
+pub use fit::{BoundsModel, CurveModel, InstanceInfo, Interval, UslModel};
 pub use io::{PartialLog, is_stdio, now_rfc3339, read_text, shown_output, write_json, write_text};
-pub use model::{BoundsModel, CurveModel, InstanceInfo, Interval, UslModel};
 pub use run::{LiveScaling, LoadInfo, ProfileMinute, RunResults};
 pub use shard::{ShardInfo, StreamTallyRecord, TallyRecord, WindowRecord};
 pub use simulate::{

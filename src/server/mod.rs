@@ -4,10 +4,10 @@
 //! saturates at a real capacity and latency climbs as the queue fills. `llm` is the LLM
 //! server of `serve --llm`: tokens streamed from a continuously batched engine.
 
+mod iris;
 pub mod llm;
-mod model;
 
-pub use model::Model;
+pub use iris::Model;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -284,12 +284,12 @@ fn worker(jobs: &Mutex<mpsc::Receiver<Job>>, model: &Model, pace: &Pace) {
             }
         };
         let started = Instant::now();
-        let result = model::parse_rows(&job.body, job.csv_in).map(|rows| {
+        let result = iris::parse_rows(&job.body, job.csv_in).map(|rows| {
             let predictions: Vec<[f64; 3]> = rows
                 .iter()
                 .map(|r| model.predict_augmented(r, pace.work))
                 .collect();
-            model::render(&predictions, job.csv_out)
+            iris::render(&predictions, job.csv_out)
         });
         if let Some(rest) = pace.service_time.checked_sub(started.elapsed()) {
             std::thread::sleep(rest);

@@ -269,7 +269,7 @@ fn schedule(args: &FindArgs) -> Result<Schedule, Error> {
         start,
         max,
         precision: args.precision,
-        strategy: match args.guide.search {
+        strategy: match args.search.search {
             SearchStrategy::Guided => Strategy::Guided,
             SearchStrategy::Doubling => Strategy::Doubling,
         },
@@ -280,7 +280,7 @@ fn schedule(args: &FindArgs) -> Result<Schedule, Error> {
 
 /// `--instance-type` and `--instance-price`, when either was given.
 fn instance(args: &FindArgs) -> Option<InstanceInfo> {
-    let g = &args.guide;
+    let g = &args.search;
     (g.instance_type.is_some() || g.instance_price.is_some()).then(|| InstanceInfo {
         type_name: g.instance_type.clone(),
         price_per_hour: g.instance_price,
@@ -313,7 +313,7 @@ fn settings(args: &FindArgs, api: &str) -> FindSettings {
         arrival: (args.mode == Mode::Rate).then_some(args.arrival),
         max_inflight: (args.mode == Mode::Rate).then_some(args.max_inflight),
         search: Some(
-            match args.guide.search {
+            match args.search.search {
                 SearchStrategy::Guided => "guided",
                 SearchStrategy::Doubling => "doubling",
             }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::super::Interrupt;
 use crate::cli::{FindArgs, Mode};
+use crate::endpoint::{Connector, RequestTemplate};
 use crate::load::{Load, Prober, StepPlan, StepRun, Verdict, run_step};
 use crate::report::Progress;
 use crate::results::{ErrorKind, Step};
@@ -14,7 +15,6 @@ use crate::search::recovery::{self, PROBE_GAP};
 use crate::search::step::{Level, StepFigures, judged_step};
 use crate::search::{Basis, Measured, PassRules, StreamRules};
 use crate::stats::{Window, Windows, is_settled};
-use crate::target::{Connector, RequestTemplate};
 
 /// The longest the search waits for a server to work off the last step's backlog.
 const RECOVERY_LIMIT: Duration = Duration::from_secs(30);

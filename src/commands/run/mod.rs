@@ -15,13 +15,13 @@ use super::{Completion, Interrupt};
 use crate::Error;
 use crate::aws::runtime::{describe_error, parse_error};
 use crate::cli::RunArgs;
+use crate::endpoint::{Connector, RequestTemplate};
 use crate::load::{Load, StepPlan, StepRun, Verdict, run_step_at};
 use crate::report::{self, Progress};
 use crate::results::{self, ErrorKind, LoadInfo, PartialLog, RunResults, Summary};
 use crate::scaling::TrafficProfile;
 use crate::scaling::live::Watch;
 use crate::stats::{Windows, run_stream_figures, summary_of};
-use crate::target::{Connector, RequestTemplate};
 
 /// How long a `--requests N` run may take at most.
 const REQUESTS_RUN_LIMIT: Duration = Duration::from_secs(24 * 3600);
@@ -42,7 +42,7 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
             .target
             .target
             .as_deref()
-            .is_some_and(|t| t.starts_with(crate::target::sagemaker::SCHEME));
+            .is_some_and(|t| t.starts_with(crate::endpoint::sagemaker::SCHEME));
     if let (false, Some(flag)) = (predicts, args.timing.given()) {
         return Err(Error::Input(format!(
             "{flag} only applies to run --profile on a sagemaker:// target (it times the predicted instance counts)"

@@ -3,9 +3,9 @@
 
 use serde::Serialize;
 
-use super::super::model::{model_lines, target_range};
 use super::super::svg::num;
 use super::super::terminal::{SUMMARY_HEADER, pct, summary_cells};
+use super::super::uncertainty::{model_lines, target_range};
 use super::find_charts::{charts, level_value};
 use super::render::render;
 use super::view::{

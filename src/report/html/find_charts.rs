@@ -126,7 +126,7 @@ fn throughput_chart(r: &FindResults, steps: &[&Step]) -> LineChart {
         let levels = steps.iter().map(|s| level_value(s)).filter(|v| *v > 0.0);
         let lo = levels.clone().fold(f64::MAX, f64::min);
         let hi = levels.fold(0.0, f64::max);
-        super::model_chart::add_model(&mut chart, model, lo, hi);
+        super::fit_chart::add_model(&mut chart, model, lo, hi);
     }
     if let (Some(peak), Some(rec)) = (&r.peak, &r.recommendation) {
         let x = peak

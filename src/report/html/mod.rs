@@ -8,7 +8,7 @@
 mod compare;
 mod find;
 mod find_charts;
-mod model_chart;
+mod fit_chart;
 mod render;
 mod run;
 mod run_charts;

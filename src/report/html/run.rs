@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::super::comparison::{comparison_sentence, plural};
+use super::super::live_scaling::{comparison_sentence, plural};
 use super::super::svg::num;
 use super::super::terminal::{
     MinuteColumns, SUMMARY_HEADER, achieved, ms as ms_figure, pct, rps, summary_cells,

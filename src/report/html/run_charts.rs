@@ -1,7 +1,7 @@
 //! The charts of a `run` page: for a `run --profile` the minutes (traffic, latency, and
 //! the instances against the simulator's), and for every run its latency percentiles.
 
-use super::super::comparison::has_instances;
+use super::super::live_scaling::has_instances;
 use super::super::svg::{Axis, BarChart, BarLayer, LineChart, Point, Series, Style};
 use super::style::{BLACK, DARK, MID, capacity_rules, minute_points};
 use super::view::Figure;

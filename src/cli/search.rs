@@ -17,7 +17,7 @@ pub enum SearchStrategy {
 
 /// `find`'s search strategy and what it records about the instance.
 #[derive(Debug, Args)]
-pub struct GuideArgs {
+pub struct SearchArgs {
     /// How levels are chosen: `guided` (where the curve fitted so far puts the knee) or
     /// `doubling` (double, then bisect). Either way the measured steps decide the peak.
     #[arg(long, value_enum, default_value_t = SearchStrategy::Guided)]

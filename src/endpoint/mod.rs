@@ -4,19 +4,19 @@
 
 mod classify;
 mod conn;
-mod endpoint;
 pub mod llm;
 mod payload;
 pub mod sagemaker;
 mod tls;
+mod url;
 
 use std::sync::Arc;
 
 pub use classify::{classify_response, error_detail};
 pub use conn::{Connector, Io};
-pub use endpoint::{Endpoint, Scheme};
 pub use payload::{PayloadSet, SAGEMAKER_PAYLOAD_LIMIT, content_type_for};
 pub use tls::TlsOptions;
+pub use url::{Endpoint, Scheme};
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Request, header};

@@ -1,8 +1,8 @@
 //! The fitted curves drawn on the `find` page's throughput chart: the USL through the
 //! measured points with N* marked, and the bounds when they placed the probes.
 
-use super::super::model::sig3;
 use super::super::svg::{LineChart, Point, Series};
+use super::super::uncertainty::sig3;
 use super::style::{BOUNDS, MODEL, MODEL_RULE, rule};
 use crate::results::CurveModel;
 
