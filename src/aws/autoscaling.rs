@@ -169,7 +169,7 @@ pub fn apply(aws: &Aws, spec: &PolicySpec) -> Result<AppliedPolicy, Error> {
     let metric = PredefinedMetricSpecification::builder()
         .predefined_metric_type(MetricType::from(spec.metric.predefined_type()))
         .build()
-        .map_err(|e| Error::Run(format!("cannot build the metric specification: {e}")))?;
+        .map_err(|e| Error::setup("cannot build the metric specification", e))?;
     let tracking = TargetTrackingScalingPolicyConfiguration::builder()
         .target_value(spec.target_value)
         .predefined_metric_specification(metric)
@@ -177,7 +177,7 @@ pub fn apply(aws: &Aws, spec: &PolicySpec) -> Result<AppliedPolicy, Error> {
         .scale_out_cooldown(seconds("--scale-out-cooldown", spec.scale_out_cooldown_s)?)
         .disable_scale_in(spec.disable_scale_in)
         .build()
-        .map_err(|e| Error::Run(format!("cannot build the policy configuration: {e}")))?;
+        .map_err(|e| Error::setup("cannot build the policy configuration", e))?;
     let min = capacity("--min-capacity", spec.min_capacity)?;
     let max = capacity("--max-capacity", spec.max_capacity)?;
 
@@ -191,7 +191,7 @@ pub fn apply(aws: &Aws, spec: &PolicySpec) -> Result<AppliedPolicy, Error> {
             .max_capacity(max)
             .send()
             .await
-            .map_err(|e| sdk_error("RegisterScalableTarget", &e))?;
+            .map_err(|e| sdk_error("RegisterScalableTarget", e))?;
         client
             .put_scaling_policy()
             .policy_name(&spec.policy_name)
@@ -202,7 +202,7 @@ pub fn apply(aws: &Aws, spec: &PolicySpec) -> Result<AppliedPolicy, Error> {
             .target_tracking_scaling_policy_configuration(tracking)
             .send()
             .await
-            .map_err(|e| sdk_error("PutScalingPolicy", &e))?;
+            .map_err(|e| sdk_error("PutScalingPolicy", e))?;
         let (targets, policies) = describe(&client, &resource_id, Some(&spec.policy_name)).await?;
         Ok(AppliedPolicy {
             scalable_targets: targets
@@ -291,7 +291,7 @@ async fn describe(
         .scalable_dimension(dimension.clone())
         .send()
         .await
-        .map_err(|e| sdk_error("DescribeScalableTargets", &e))?;
+        .map_err(|e| sdk_error("DescribeScalableTargets", e))?;
     let policies = client
         .describe_scaling_policies()
         .service_namespace(namespace)
@@ -300,7 +300,7 @@ async fn describe(
         .set_policy_names(policy_name.map(|p| vec![p.to_string()]))
         .send()
         .await
-        .map_err(|e| sdk_error("DescribeScalingPolicies", &e))?;
+        .map_err(|e| sdk_error("DescribeScalingPolicies", e))?;
     Ok((targets, policies))
 }
 

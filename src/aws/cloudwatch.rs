@@ -148,7 +148,7 @@ async fn list_variants(client: &Client, endpoint: &str) -> Result<Vec<String>, E
         .dimensions(filter)
         .send()
         .await
-        .map_err(|e| sdk_error("ListMetrics", &e))?;
+        .map_err(|e| sdk_error("ListMetrics", e))?;
     let mut variants: Vec<String> = listed
         .metrics()
         .iter()
@@ -184,7 +184,7 @@ async fn statistics(
         .statistics(Statistic::SampleCount)
         .send()
         .await
-        .map_err(|e| sdk_error("GetMetricStatistics", &e))?;
+        .map_err(|e| sdk_error("GetMetricStatistics", e))?;
     Ok(summarize(out.datapoints()))
 }
 

@@ -17,9 +17,12 @@ use serde::Deserialize;
 use super::service_url;
 use super::sigv4::{Signer, body_hash};
 use crate::Error;
+use crate::error::Cause;
 
 /// The awsJson1_1 operation header.
 const TARGET: &str = "SageMaker.DescribeEndpoint";
+/// The operation, as errors name it.
+const OPERATION: &str = "DescribeEndpoint";
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 /// No DescribeEndpoint answer is near this; more is not SageMaker.
 const MAX_BODY: usize = 1 << 20;
@@ -73,10 +76,10 @@ struct Variant {
 
 /// Reads a 200 answer.
 pub fn parse_answer(body: &[u8]) -> Result<EndpointState, Error> {
-    let answer: Answer = serde_json::from_slice(body).map_err(|e| {
-        Error::Run(format!(
-            "DescribeEndpoint answered something that is not its JSON ({e})"
-        ))
+    let answer: Answer = serde_json::from_slice(body).map_err(|e| Error::Aws {
+        operation: OPERATION,
+        message: format!("DescribeEndpoint answered something that is not its JSON ({e})"),
+        source: Box::new(e),
     })?;
     Ok(EndpointState {
         status: answer.endpoint_status,
@@ -137,7 +140,7 @@ impl DescribeEndpoint {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_provider_and_native_roots(provider)
-            .map_err(|e| Error::Run(format!("cannot set up TLS for the SageMaker API: {e}")))?
+            .map_err(|e| Error::setup("cannot set up TLS for the SageMaker API", e))?
             .https_or_http()
             .enable_http1()
             .build();
@@ -158,11 +161,12 @@ impl DescribeEndpoint {
             .header(http::header::CONTENT_TYPE, CONTENT_TYPE)
             .header("x-amz-target", TARGET)
             .body(Full::new(self.body.clone()))
-            .map_err(|e| Error::Run(format!("cannot build the DescribeEndpoint request: {e}")))?;
+            .map_err(|e| Error::setup("cannot build the DescribeEndpoint request", e))?;
         // Signed, so set here rather than left to the client.
         if let Some(authority) = request.uri().authority() {
-            let host = http::HeaderValue::from_str(authority.as_str())
-                .map_err(|e| Error::Input(format!("the SageMaker API URL {}: {e}", self.url)))?;
+            let host = http::HeaderValue::from_str(authority.as_str()).map_err(|e| {
+                Error::invalid(format!("the SageMaker API URL {}: {e}", self.url), e)
+            })?;
             request.headers_mut().insert(http::header::HOST, host);
         }
         Ok(request)
@@ -188,11 +192,17 @@ impl DescribeEndpoint {
     }
 
     async fn exchange(&self) -> Result<EndpointState, Error> {
-        let fail = |e: &dyn std::fmt::Display| {
-            Error::Run(format!("DescribeEndpoint failed: {} ({e})", self.url))
+        let fail = |source: Cause| Error::Aws {
+            operation: OPERATION,
+            message: format!("{OPERATION} failed: {} ({source})", self.url),
+            source,
         };
         let request = self.request()?;
-        let response = self.client.request(request).await.map_err(|e| fail(&e))?;
+        let response = self
+            .client
+            .request(request)
+            .await
+            .map_err(|e| fail(e.into()))?;
         let status = response.status();
         let error_type = response
             .headers()
@@ -202,7 +212,7 @@ impl DescribeEndpoint {
         let body = Limited::new(response.into_body(), MAX_BODY)
             .collect()
             .await
-            .map_err(|e| fail(&e))?
+            .map_err(fail)?
             .to_bytes();
         if status.is_success() {
             parse_answer(&body)

@@ -58,12 +58,9 @@ pub fn load(aws: &Aws) -> Result<Arc<LiveCredentials>, Error> {
                 .into(),
         )
     })?;
-    let first = aws.block_on(provider.provide_credentials()).map_err(|e| {
-        Error::Input(format!(
-            "no usable AWS credentials ({}); configure them as for the AWS CLI (aws configure, AWS_PROFILE, SSO login)",
-            aws_smithy_types::error::display::DisplayErrorContext(e)
-        ))
-    })?;
+    let first = aws
+        .block_on(provider.provide_credentials())
+        .map_err(|source| Error::Credentials { source })?;
     let credentials = LiveCredentials::fixed(Identity::from(first));
     let weak: Weak<LiveCredentials> = Arc::downgrade(&credentials);
     let mut expiry = credentials.current().expiration();

@@ -61,7 +61,7 @@ impl Aws {
             .thread_name("peakrps-aws")
             .enable_all()
             .build()
-            .map_err(|e| Error::Run(format!("cannot start the AWS runtime: {e}")))?;
+            .map_err(|e| Error::setup("cannot start the AWS runtime", e))?;
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             // Measurements and applied settings must be what they say: never retry behind
             // the user's back.
@@ -105,25 +105,35 @@ impl Aws {
     }
 }
 
-/// One line for a failed AWS call: `Operation: Code: message`, or the transport problem.
-pub fn sdk_error<E, R>(operation: &str, err: &SdkError<E, R>) -> Error
+/// A failed AWS call, in one line: `Operation failed: Code: message`, or the transport
+/// problem; the SDK's error is kept as the cause.
+pub fn sdk_error<E, R>(operation: &'static str, err: SdkError<E, R>) -> Error
 where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
-    R: fmt::Debug,
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
+        + std::error::Error
+        + Send
+        + Sync
+        + 'static,
+    R: fmt::Debug + Send + Sync + 'static,
 {
-    match err {
+    let message = match &err {
         SdkError::ServiceError(service) => {
             let e = service.err();
-            Error::Run(format!(
+            format!(
                 "{operation} failed: {}: {}",
                 e.code().unwrap_or("UnknownError"),
                 e.message().unwrap_or("(no message)")
-            ))
+            )
         }
-        other => Error::Run(format!(
+        other => format!(
             "{operation} failed: {}",
             aws_smithy_types::error::display::DisplayErrorContext(other)
-        )),
+        ),
+    };
+    Error::Aws {
+        operation,
+        message,
+        source: Box::new(err),
     }
 }
 

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::credentials::LiveCredentials;
 use crate::Error;
+use crate::error::Cause;
 
 /// The hex SHA-256 of a body, as SigV4 wants it.
 pub fn body_hash(body: &[u8]) -> String {
@@ -71,7 +72,7 @@ impl Signer {
         identity: &Identity,
         time: SystemTime,
     ) -> Result<(), Error> {
-        let fail = |e: &dyn fmt::Display| Error::Run(format!("cannot sign the request: {e}"));
+        let fail = |e: Cause| Error::setup("cannot sign the request", e);
         let params = v4::SigningParams::builder()
             .identity(identity)
             .region(&self.region)
@@ -79,7 +80,7 @@ impl Signer {
             .time(time)
             .settings(SigningSettings::default())
             .build()
-            .map_err(|e| fail(&e))?
+            .map_err(|e| fail(e.into()))?
             .into();
         let headers = request
             .headers()
@@ -91,9 +92,10 @@ impl Signer {
             headers,
             SignableBody::Precomputed(body_hash.to_string()),
         )
-        .map_err(|e| fail(&e))?;
-        let (instructions, _signature) =
-            sign(signable, &params).map_err(|e| fail(&e))?.into_parts();
+        .map_err(|e| fail(e.into()))?;
+        let (instructions, _signature) = sign(signable, &params)
+            .map_err(|e| fail(e.into()))?
+            .into_parts();
         instructions.apply_to_request_http1x(request);
         Ok(())
     }

@@ -122,11 +122,12 @@ impl Connector {
         };
         let addrs: Vec<SocketAddr> = (endpoint.host.as_str(), endpoint.port)
             .to_socket_addrs()
-            .map_err(|e| {
-                Error::Run(format!(
-                    "cannot resolve host '{}' ({e}); check the URL and your DNS",
+            .map_err(|source| Error::Network {
+                message: format!(
+                    "cannot resolve host '{}' ({source}); check the URL and your DNS",
                     endpoint.host
-                ))
+                ),
+                source,
             })?
             .collect();
         if addrs.is_empty() {
@@ -156,14 +157,15 @@ impl Connector {
     pub async fn probe(&self, timeout: Duration) -> Result<(), Error> {
         match tokio::time::timeout(timeout, self.connect()).await {
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(Error::Run(
-                tls::certificate_failure(&e, &self.authority).unwrap_or_else(|| {
+            Ok(Err(source)) => Err(Error::Network {
+                message: tls::certificate_failure(&source, &self.authority).unwrap_or_else(|| {
                     format!(
-                        "cannot connect to {} ({e}); is the server running and the URL right?",
+                        "cannot connect to {} ({source}); is the server running and the URL right?",
                         self.addrs.first()
                     )
                 }),
-            )),
+                source,
+            }),
             Err(_) => Err(Error::Run(format!(
                 "connecting to {} took longer than {} s; is the host reachable?",
                 self.addrs.first(),

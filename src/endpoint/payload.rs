@@ -38,7 +38,8 @@ impl PayloadSet {
     pub fn load(path: &Path) -> Result<Self, Error> {
         let shown = path.display();
         let meta = std::fs::metadata(path).map_err(|e| {
-            Error::Input(format!("--payload {shown}: cannot read it ({e}); give an existing file, directory or .jsonl file"))
+            let message = format!("--payload {shown}: cannot read it ({e}); give an existing file, directory or .jsonl file");
+            Error::file(path, message, e)
         })?;
         let (bodies, (content_type, sniffed)) = if meta.is_dir() {
             load_dir(path)?
@@ -155,10 +156,8 @@ fn looks_like_csv(body: &[u8]) -> bool {
 
 fn read(path: &Path) -> Result<Bytes, Error> {
     let data = std::fs::read(path).map_err(|e| {
-        Error::Input(format!(
-            "--payload {}: cannot read it ({e})",
-            path.display()
-        ))
+        let message = format!("--payload {}: cannot read it ({e})", path.display());
+        Error::file(path, message, e)
     })?;
     if data.is_empty() {
         return Err(Error::Input(format!(
@@ -173,8 +172,10 @@ fn read(path: &Path) -> Result<Bytes, Error> {
 type DirBodies = (Vec<Bytes>, (&'static str, Option<&'static str>));
 
 fn load_dir(dir: &Path) -> Result<DirBodies, Error> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| Error::Input(format!("--payload {}: cannot list it ({e})", dir.display())))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        let message = format!("--payload {}: cannot list it ({e})", dir.display());
+        Error::file(dir, message, e)
+    })?;
     let mut files: Vec<_> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file())
@@ -198,10 +199,11 @@ fn load_dir(dir: &Path) -> Result<DirBodies, Error> {
 
 fn load_jsonl(path: &Path) -> Result<Vec<Bytes>, Error> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        Error::Input(format!(
+        let message = format!(
             "--payload {}: cannot read it as UTF-8 text ({e})",
             path.display()
-        ))
+        );
+        Error::file(path, message, e)
     })?;
     let mut bodies = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -210,11 +212,12 @@ fn load_jsonl(path: &Path) -> Result<Vec<Bytes>, Error> {
             continue;
         }
         if let Err(e) = serde_json::from_str::<serde_json::Value>(line) {
-            return Err(Error::Input(format!(
+            let message = format!(
                 "--payload {}:{}: not valid JSON ({e}); each line must hold one JSON request body",
                 path.display(),
                 i + 1
-            )));
+            );
+            return Err(Error::invalid(message, e));
         }
         bodies.push(Bytes::copy_from_slice(line.as_bytes()));
     }

@@ -28,9 +28,10 @@ pub fn invocation_endpoint(base: &str, name: &str, stream: bool) -> Result<Endpo
         invocation_url(base, name)
     };
     Endpoint::parse(&url).map_err(|e| {
-        Error::Input(format!(
-            "the SageMaker runtime URL {url} is not usable: {e}"
-        ))
+        Error::invalid(
+            format!("the SageMaker runtime URL {url} is not usable: {e}"),
+            e,
+        )
     })
 }
 

@@ -48,7 +48,7 @@ pub fn connector(
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Run(format!("TLS setup failed: {e}")))?;
+        .map_err(|e| Error::setup("TLS setup failed", e))?;
     let mut config = if options.insecure {
         builder
             .dangerous()
@@ -69,24 +69,25 @@ pub fn connector(
 /// Every certificate in a PEM file: at least one, each usable as a trust anchor, or an
 /// `Error::Input` naming the file.
 fn load_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
-    let bad = |why: String| {
-        Error::Input(format!(
+    let say = |why: String| {
+        format!(
             "--ca-cert {}: {why}; give a PEM file with your CA's certificate (-----BEGIN CERTIFICATE-----)",
             path.display()
-        ))
+        )
     };
-    let text = std::fs::read(path).map_err(|e| bad(format!("cannot read it ({e})")))?;
+    let text = std::fs::read(path)
+        .map_err(|e| Error::file(path, say(format!("cannot read it ({e})")), e))?;
     let certs = CertificateDer::pem_slice_iter(&text)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| bad(format!("not valid PEM ({e})")))?;
+        .map_err(|e| Error::invalid(say(format!("not valid PEM ({e})")), e))?;
     if certs.is_empty() {
-        return Err(bad("no certificate in it".into()));
+        return Err(Error::Input(say("no certificate in it".into())));
     }
     let mut check = RootCertStore::empty();
     for cert in &certs {
-        check
-            .add(cert.clone())
-            .map_err(|e| bad(format!("a certificate in it cannot be used ({e})")))?;
+        check.add(cert.clone()).map_err(|e| {
+            Error::invalid(say(format!("a certificate in it cannot be used ({e})")), e)
+        })?;
     }
     Ok(certs)
 }
@@ -205,7 +206,8 @@ mod tests {
             (&missing, "cannot read it"),
         ] {
             match TlsOptions::load(Some(path), false) {
-                Err(Error::Input(text)) => {
+                Err(e) if e.exit_code() == 2 => {
+                    let text = e.to_string();
                     assert!(
                         text.contains(&path.display().to_string()) && text.contains(why),
                         "{text}"

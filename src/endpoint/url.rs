@@ -37,7 +37,7 @@ impl Endpoint {
         }
         let uri: Uri = raw
             .parse()
-            .map_err(|e| bad(format!("not a valid URL ({e})")))?;
+            .map_err(|e| Error::invalid(format!("target '{raw}': not a valid URL ({e})"), e))?;
         let scheme = match uri.scheme_str() {
             Some("http") => Scheme::Http,
             Some("https") => Scheme::Https,

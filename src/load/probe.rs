@@ -28,7 +28,7 @@ impl Prober {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| Error::Run(format!("cannot start a runtime: {e}")))?;
+            .map_err(|e| Error::setup("cannot start a runtime", e))?;
         Ok(Prober {
             runtime,
             link: Link {

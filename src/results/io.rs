@@ -18,9 +18,10 @@ pub fn now_rfc3339() -> String {
 /// Writes `value` as pretty JSON to `path` through a temporary file and a rename, so a
 /// crash never leaves a half-written results file.
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
-    let fail =
-        |e: &dyn std::fmt::Display| Error::Run(format!("cannot write {}: {e}", path.display()));
-    let text = serde_json::to_string_pretty(value).map_err(|e| fail(&e))?;
+    let text = serde_json::to_string_pretty(value).map_err(|source| Error::Encode {
+        shown: path.display().to_string(),
+        source,
+    })?;
     write_text(path, &(text + "\n"))
 }
 
@@ -52,18 +53,17 @@ pub fn read_text(path: &Path) -> std::io::Result<String> {
 /// Writes `text` to `path` through a temporary file and a rename; `-` writes it to
 /// standard output.
 pub fn write_text(path: &Path, text: &str) -> Result<(), Error> {
-    let fail =
-        |e: &dyn std::fmt::Display| Error::Run(format!("cannot write {}: {e}", shown_output(path)));
+    let fail = |e| Error::write(shown_output(path), e);
     if is_stdio(path) {
         let mut out = std::io::stdout().lock();
         return out
             .write_all(text.as_bytes())
             .and_then(|()| out.flush())
-            .map_err(|e| fail(&e));
+            .map_err(fail);
     }
     let tmp = sibling(path, ".tmp");
-    std::fs::write(&tmp, text).map_err(|e| fail(&e))?;
-    std::fs::rename(&tmp, path).map_err(|e| fail(&e))
+    std::fs::write(&tmp, text).map_err(fail)?;
+    std::fs::rename(&tmp, path).map_err(fail)
 }
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
@@ -88,23 +88,26 @@ impl PartialLog {
             .truncate(true)
             .open(&path)
             .map_err(|e| {
-                Error::Input(format!(
+                let message = format!(
                     "--json {}: cannot create {} ({e})",
                     json_path.display(),
                     path.display()
-                ))
+                );
+                Error::file(&path, message, e)
             })?;
         Ok(PartialLog { path, file })
     }
 
     pub fn append<T: Serialize>(&mut self, record: &T) -> Result<(), Error> {
-        let fail = |e: &dyn std::fmt::Display| {
-            Error::Run(format!("cannot write {}: {e}", self.path.display()))
-        };
-        let mut line = serde_json::to_string(record).map_err(|e| fail(&e))?;
+        let shown = || self.path.display().to_string();
+        let mut line = serde_json::to_string(record).map_err(|source| Error::Encode {
+            shown: shown(),
+            source,
+        })?;
         line.push('\n');
-        self.file.write_all(line.as_bytes()).map_err(|e| fail(&e))?;
-        self.file.sync_data().map_err(|e| fail(&e))
+        let fail = |e| Error::write(shown(), e);
+        self.file.write_all(line.as_bytes()).map_err(fail)?;
+        self.file.sync_data().map_err(fail)
     }
 
     /// Removes the log once the complete document is written.

@@ -61,8 +61,8 @@ impl Document {
     /// Reads and checks the results file at `path` (`-`: standard input).
     pub fn read(path: &Path) -> Result<Document, Error> {
         let shown = path.display();
-        let text =
-            read_text(path).map_err(|e| Error::Input(format!("cannot read {shown}: {e}")))?;
+        let text = read_text(path)
+            .map_err(|e| Error::file(path, format!("cannot read {shown}: {e}"), e))?;
         Document::parse(&text).map_err(|why| Error::Input(format!("{shown}: {why}")))
     }
 
@@ -132,8 +132,8 @@ pub fn find_results_from(text: &str, source: &str, needed_by: &str) -> Result<Fi
 /// input).
 pub fn read_find_results(path: &Path, needed_by: &str) -> Result<FindResults, Error> {
     let source = format!("--from {}", path.display());
-    let text =
-        read_text(path).map_err(|e| Error::Input(format!("{source}: cannot read it ({e})")))?;
+    let text = read_text(path)
+        .map_err(|e| Error::file(path, format!("{source}: cannot read it ({e})"), e))?;
     find_results_from(&text, &source, needed_by)
 }
 

@@ -30,7 +30,7 @@ impl TrafficProfile {
     pub fn load(path: &Path) -> Result<Self, Error> {
         let name = path.display().to_string();
         let text = crate::results::read_text(path)
-            .map_err(|e| Error::Input(format!("--traffic {name}: cannot read it ({e})")))?;
+            .map_err(|e| Error::file(path, format!("--traffic {name}: cannot read it ({e})"), e))?;
         let ext = path
             .extension()
             .and_then(|e| e.to_str())

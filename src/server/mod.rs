@@ -191,17 +191,18 @@ fn serve_in_background(
     app: Router,
     work: Arc<WorkLedger>,
 ) -> Result<RunningServer, Error> {
-    let listener = std::net::TcpListener::bind((host, port)).map_err(|e| {
-        Error::Run(format!(
-            "cannot listen on {host}:{port} ({e}); choose another --port or --host"
-        ))
+    let listener = std::net::TcpListener::bind((host, port)).map_err(|source| Error::Network {
+        message: format!(
+            "cannot listen on {host}:{port} ({source}); choose another --port or --host"
+        ),
+        source,
     })?;
     listener
         .set_nonblocking(true)
-        .map_err(|e| Error::Run(format!("cannot set up the listener: {e}")))?;
+        .map_err(|e| Error::setup("cannot set up the listener", e))?;
     let addr = listener
         .local_addr()
-        .map_err(|e| Error::Run(format!("cannot read the listening address: {e}")))?;
+        .map_err(|e| Error::setup("cannot read the listening address", e))?;
     let (tx, rx) = oneshot::channel::<()>();
     let thread = std::thread::Builder::new()
         .name("peakrps-server".into())
@@ -228,7 +229,7 @@ fn serve_in_background(
                     .await;
             });
         })
-        .map_err(|e| Error::Run(format!("cannot start the server thread: {e}")))?;
+        .map_err(|e| Error::setup("cannot start the server thread", e))?;
     Ok(RunningServer {
         addr,
         work,

@@ -34,7 +34,7 @@ pub fn encode(h: &Histogram<u64>) -> Result<String, Error> {
     let mut bytes = Vec::new();
     V2DeflateSerializer::new()
         .serialize(h, &mut bytes)
-        .map_err(|e| Error::Run(format!("cannot encode a latency histogram: {e}")))?;
+        .map_err(|e| Error::setup("cannot encode a latency histogram", e))?;
     Ok(STANDARD.encode(bytes))
 }
 

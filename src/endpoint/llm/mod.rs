@@ -88,12 +88,13 @@ pub fn bodies_from(
     for i in 0..payloads.len() {
         let raw = payloads.body(i);
         let record: Value = serde_json::from_slice(&raw).map_err(|e| {
-            Error::Input(format!(
+            let message = format!(
                 "--payload {} (body {}): not JSON ({e}); with --stream --api {} each body is a JSON record holding a prompt (use --api raw to send bytes as they are)",
                 payloads.source,
                 i + 1,
                 api_flag(api)
-            ))
+            );
+            Error::invalid(message, e)
         })?;
         let (prompt, length) = prompt_of(&record).ok_or_else(|| {
             Error::Input(format!(

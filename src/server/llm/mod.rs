@@ -79,7 +79,7 @@ pub fn start(config: &LlmConfig) -> Result<RunningServer, Error> {
     std::thread::Builder::new()
         .name("peakrps-llm-engine".into())
         .spawn(move || engine::run(&engine_config, &rx, &counter))
-        .map_err(|e| Error::Run(format!("cannot start the LLM engine: {e}")))?;
+        .map_err(|e| Error::setup("cannot start the LLM engine", e))?;
     let app = App {
         engine: tx,
         admitted,
