@@ -15,6 +15,8 @@ mod run;
 mod shard;
 mod simulate;
 mod stream;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use compare::{Candidate, CompareResults, Input, Terms, compare};
 pub use context::{

@@ -1,6 +1,7 @@
 use std::time::Duration;
 
 use super::*;
+use crate::results::testing::policy;
 use crate::results::{Direction, ScaleEvent, Timing};
 use crate::scaling::InstanceModel;
 use crate::scaling::{TrafficProfile, simulate};
@@ -8,17 +9,6 @@ use crate::scaling::{TrafficProfile, simulate};
 /// MAX_RPS 100 with 20 in flight at it: W = 0.2 s at any load.
 fn model() -> ConcurrencyModel {
     ConcurrencyModel::from_limits(100.0, 20).unwrap()
-}
-
-fn policy(target_value: f64) -> Policy {
-    Policy {
-        target_value,
-        min_capacity: 1,
-        max_capacity: 10,
-        scale_in_cooldown_s: 300,
-        scale_out_cooldown_s: 300,
-        disable_scale_in: false,
-    }
 }
 
 #[test]
