@@ -57,7 +57,9 @@ fn layer(module: &str) -> Option<u32> {
     LAYERS.iter().find(|(m, _)| *m == module).map(|(_, l)| *l)
 }
 
-/// Every `crate::NAME` a file mentions (in `use` lines and in paths alike).
+/// Every `crate::NAME` a file mentions (in `use` lines and in paths alike), reading grouped
+/// imports too: `use crate::{results, stats::{Tally, StreamTally}};` names `results` and
+/// `stats`.
 fn uses(text: &str) -> BTreeSet<String> {
     text.match_indices("crate::")
         .filter(|(i, _)| {
@@ -67,14 +69,47 @@ fn uses(text: &str) -> BTreeSet<String> {
                 .next_back()
                 .is_some_and(|c| c.is_alphanumeric() || c == '_')
         })
-        .map(|(i, m)| {
-            text[i + m.len()..]
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect::<String>()
+        .flat_map(|(i, m)| {
+            let rest = &text[i + m.len()..];
+            match rest.strip_prefix('{') {
+                Some(group) => group_heads(group),
+                None => vec![identifier(rest)],
+            }
         })
-        .filter(|name| !name.is_empty() && name != "Error" && name != "Result")
+        .filter(|name| !name.is_empty() && name != "Error" && name != "Result" && name != "self")
         .collect()
+}
+
+/// The identifier `text` starts with (empty when it starts with anything else).
+fn identifier(text: &str) -> String {
+    text.chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect()
+}
+
+/// The first name of each item of a `{…}` group, `text` starting just after its `{`: nested
+/// groups are skipped, since their items hang off a name already read.
+fn group_heads(text: &str) -> Vec<String> {
+    let mut heads = Vec::new();
+    let mut depth = 1;
+    let mut item_start = true;
+    for (i, c) in text.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            ',' if depth == 1 => item_start = true,
+            c if c.is_whitespace() => {}
+            _ if item_start && depth == 1 => {
+                heads.push(identifier(&text[i..]));
+                item_start = false;
+            }
+            _ => {}
+        }
+        if depth == 0 {
+            break;
+        }
+    }
+    heads
 }
 
 #[test]
@@ -205,4 +240,31 @@ fn the_checks_see_what_they_check() {
     );
     assert_eq!(module_of(&src().join("units.rs")).as_deref(), Some("units"));
     assert_eq!(module_of(&src().join("lib.rs")), None);
+}
+
+#[test]
+fn the_checks_read_grouped_imports() {
+    let found = |text: &str| uses(text).into_iter().collect::<Vec<String>>();
+    assert_eq!(
+        found("use crate::{results, stats::Tally};"),
+        ["results", "stats"]
+    );
+    assert_eq!(
+        found("use crate::{aws::{sigv4, runtime::{Client, Call}}, load, units::Rate};"),
+        ["aws", "load", "units"]
+    );
+    assert_eq!(
+        found(
+            "use crate::{\n    error::Error,\n    report::{\n        csv,\n        html,\n    },\n    search,\n};"
+        ),
+        ["error", "report", "search"]
+    );
+    assert_eq!(
+        found("use crate::{self, Error, Result};"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        found("use crate::{scaling::{self}, stats::Tally as T};\nlet t = crate::endpoint::f();"),
+        ["endpoint", "scaling", "stats"]
+    );
 }

@@ -160,7 +160,7 @@ pub struct LatencySummary {
 /// The figures of a step, a minute or a run: what DESIGN.md's results JSON calls a step's
 /// fields. Fields added after 0.1 (`latency_ms_ok`, `scheduled`, `connections`,
 /// `reconnects`) read as absent from documents older versions wrote.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Successful responses per second over the measured time.
     pub rps: f64,

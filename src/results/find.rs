@@ -39,7 +39,7 @@ pub struct FindSettings {
 }
 
 /// One measured load level and its verdict (a row of the results table).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Step {
     /// Concurrent users (concurrency mode).
     #[serde(deserialize_with = "super::required")]

@@ -15,6 +15,8 @@ mod run;
 mod shard;
 mod simulate;
 mod stream;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use compare::{Candidate, CompareResults, Input, Terms, compare};
 pub use context::{
@@ -29,6 +31,7 @@ pub use fit::{BoundsModel, CurveModel, InstanceInfo, Interval, UslModel};
 pub use io::{PartialLog, is_stdio, now_rfc3339, read_text, shown_output, write_json, write_text};
 pub use run::{LiveScaling, LoadInfo, ProfileMinute, RunResults};
 pub use shard::{ShardInfo, StreamTallyRecord, TallyRecord, WindowRecord};
+pub(crate) use shard::{stream_counters, tally_counters};
 pub use simulate::{
     CONCURRENCY_METRIC, Capacity, Datapoints, Direction, FactorSearch, INVOCATIONS_METRIC, Policy,
     PolicyDoc, ScaleEvent, SimMinute, SimSummary, SimulateResults, Timing, TradeOff, Traffic,

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ErrorCounts, LoadInfo};
+use super::LoadInfo;
 
 /// Which part of which sharded run a document holds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -43,57 +43,128 @@ impl ShardInfo {
     }
 }
 
-/// The counts and histograms a step's, minute's or run's figures were computed from.
-/// Latencies are HdrHistogram's V2 compressed encoding in base64 (`HISTFAAA…`), which the
-/// Java, C, Go and Rust implementations read; values are microseconds.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TallyRecord {
-    /// The measured time in seconds, unrounded.
-    pub span_s: f64,
-    pub successes: u64,
-    /// Successful answers that arrived within the measured time (throughput's numerator).
-    pub answered: u64,
-    pub errors: ErrorCounts,
-    pub open_loop: bool,
-    pub scheduled: u64,
-    pub dropped: u64,
-    pub connections: u64,
-    pub reconnects: u64,
-    /// Every answered request's latency, failures included.
-    pub latency: String,
-    /// The successes' latency.
-    pub latency_ok: String,
-    /// `--stream`: the streaming tally (TTFT, inter-token gaps, tokens); absent otherwise.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stream: Option<StreamTallyRecord>,
-    /// `find` steps: the last (up to three) measurement windows, since a step's stability is
-    /// judged on them, after merging.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub windows: Vec<WindowRecord>,
+/// The counters a tally (`stats::Tally`) and its record share, listed once. A struct written
+/// as `tally_counters! { struct T { head… } .. { tail… } }` gets them between its head and
+/// tail fields; `tally_counters!(copy from => T { other fields })` builds a `T` with them
+/// copied from `from`.
+macro_rules! tally_counters {
+    ($(#[$meta:meta])* pub struct $name:ident { $($head:tt)* } .. { $($tail:tt)* }) => {
+        $(#[$meta])*
+        pub struct $name {
+            $($head)*
+            pub successes: u64,
+            /// Successful answers that arrived within the measured time (requests count in
+            /// the window they fell due in, but throughput is answers per second as they
+            /// arrive).
+            pub answered: u64,
+            pub errors: $crate::results::ErrorCounts,
+            /// Open loop: the load was an arrival schedule, so `scheduled` means something.
+            pub open_loop: bool,
+            /// Open-loop requests that fell due: each was sent or dropped.
+            pub scheduled: u64,
+            /// Open-loop requests not sent because `--max-inflight` were outstanding.
+            pub dropped: u64,
+            /// Connections opened.
+            pub connections: u64,
+            /// Requests sent again on a fresh connection after a reused one failed before
+            /// any response byte arrived (the server had closed it while idle).
+            pub reconnects: u64,
+            $($tail)*
+        }
+    };
+    (copy $from:ident => $name:ident { $($field:tt)* }) => {
+        $name {
+            successes: $from.successes,
+            answered: $from.answered,
+            errors: $from.errors,
+            open_loop: $from.open_loop,
+            scheduled: $from.scheduled,
+            dropped: $from.dropped,
+            connections: $from.connections,
+            reconnects: $from.reconnects,
+            $($field)*
+        }
+    };
+}
+pub(crate) use tally_counters;
+
+/// The counters the streaming part of a tally (`stats::StreamTally`) and its record share,
+/// listed once; used as `tally_counters!`.
+macro_rules! stream_counters {
+    ($(#[$meta:meta])* pub struct $name:ident { $($head:tt)* } .. { $($tail:tt)* }) => {
+        $(#[$meta])*
+        pub struct $name {
+            $($head)*
+            /// Output tokens of the requests counted here (by due time).
+            pub output_tokens: u64,
+            pub input_tokens: u64,
+            /// Output tokens by the window they arrived in (scaled to the server's counts).
+            pub tokens_arrived: f64,
+            /// Requests that streamed a token (each has one time to first token).
+            pub with_tokens: u64,
+            pub with_usage: u64,
+            pub without_usage: u64,
+            /// Sum and count of per-request decode paces (tokens per second after the
+            /// first).
+            pub pace_sum: f64,
+            pub paces: u64,
+            $($tail)*
+        }
+    };
+    (copy $from:ident => $name:ident { $($field:tt)* }) => {
+        $name {
+            output_tokens: $from.output_tokens,
+            input_tokens: $from.input_tokens,
+            tokens_arrived: $from.tokens_arrived,
+            with_tokens: $from.with_tokens,
+            with_usage: $from.with_usage,
+            without_usage: $from.without_usage,
+            pace_sum: $from.pace_sum,
+            paces: $from.paces,
+            $($field)*
+        }
+    };
+}
+pub(crate) use stream_counters;
+
+tally_counters! {
+    /// The counts and histograms a step's, minute's or run's figures were computed from.
+    /// Latencies are HdrHistogram's V2 compressed encoding in base64 (`HISTFAAA…`), which
+    /// the Java, C, Go and Rust implementations read; values are microseconds.
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    pub struct TallyRecord {
+        /// The measured time in seconds, unrounded.
+        pub span_s: f64,
+    } .. {
+        /// Every answered request's latency, failures included.
+        pub latency: String,
+        /// The successes' latency.
+        pub latency_ok: String,
+        /// `--stream`: the streaming tally (TTFT, inter-token gaps, tokens); absent
+        /// otherwise.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub stream: Option<StreamTallyRecord>,
+        /// `find` steps: the last (up to three) measurement windows, since a step's
+        /// stability is judged on them, after merging.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub windows: Vec<WindowRecord>,
+    }
 }
 
-/// The streaming part of a tally: time to first token and inter-token gaps as histograms
-/// (encoded as the latency ones, microseconds) and every counter beside them, so shards add
-/// up to the streaming figures of the whole run.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct StreamTallyRecord {
-    /// Time to first token of every request that streamed a token.
-    pub ttft: String,
-    /// Inter-token gaps.
-    pub itl: String,
-    pub output_tokens: u64,
-    pub input_tokens: u64,
-    /// Output tokens by the window they arrived in (scaled to the server's counts).
-    pub tokens_arrived: f64,
-    /// Requests that streamed a token (each has one time to first token).
-    pub with_tokens: u64,
-    pub with_usage: u64,
-    pub without_usage: u64,
-    /// Sum and count of per-request decode paces (tokens per second after the first).
-    pub pace_sum: f64,
-    pub paces: u64,
-    /// Time requests were in flight, summed, in seconds.
-    pub busy_s: f64,
+stream_counters! {
+    /// The streaming part of a tally: time to first token and inter-token gaps as histograms
+    /// (encoded as the latency ones, microseconds) and every counter beside them, so shards
+    /// add up to the streaming figures of the whole run.
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    pub struct StreamTallyRecord {
+        /// Time to first token of every request that streamed a token.
+        pub ttft: String,
+        /// Inter-token gaps.
+        pub itl: String,
+    } .. {
+        /// Time requests were in flight, summed, in seconds.
+        pub busy_s: f64,
+    }
 }
 
 /// One measurement window of a step, by its index in the step.

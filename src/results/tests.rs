@@ -51,31 +51,16 @@ fn summary() -> Summary {
             p99: 29.8,
             max: 31.2,
         },
-        dropped: 0,
         duration_s: 20.0,
-        latency_ms_ok: None,
-        scheduled: None,
-        connections: None,
-        reconnects: None,
-        tally: None,
+        ..Summary::default()
     }
 }
 
 fn find() -> FindResults {
     let step = Step {
         concurrency: Some(8),
-        offered_rps: None,
-        summary: summary(),
-        latency_at_percentile_ms: 29.8,
-        stable: true,
         passed: true,
-        failure: None,
-        windows: 3,
-        partial: false,
-        first_error: None,
-        notes: Vec::new(),
-        rps_ci: None,
-        stream: None,
+        ..testing::step(summary(), 29.8)
     };
     FindResults {
         schema: FindResults::SCHEMA.into(),

@@ -163,18 +163,12 @@ fn lever_candidates(setting: &Setting, base: &Policy, max_rps: f64) -> Vec<u32> 
 mod tests {
     use super::*;
     use crate::results::Timing;
+    use crate::results::testing::policy;
     use crate::scaling::instance::InstanceModel;
     use crate::scaling::profile::TrafficProfile;
 
     fn base() -> Policy {
-        Policy {
-            target_value: 0.0,
-            min_capacity: 1,
-            max_capacity: 10,
-            scale_in_cooldown_s: 300,
-            scale_out_cooldown_s: 300,
-            disable_scale_in: false,
-        }
+        policy(0.0)
     }
 
     fn setting<'a>(profile: &'a TrafficProfile, model: &'a InstanceModel) -> Setting<'a> {

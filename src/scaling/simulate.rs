@@ -124,6 +124,7 @@ pub(super) fn round1(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::results::testing::policy;
 
     /// Target 600 per instance per minute, 30 req/s (1800 a minute) on 1 instance, no metric
     /// delay, no provisioning: minutes 0-2 are high, the end of minute 2 scales out to
@@ -146,17 +147,6 @@ mod tests {
             [3; 6]
         );
         assert_eq!(predict_instances(&rps, None, timing, 2), [2; 6]);
-    }
-
-    fn policy(target_value: f64) -> Policy {
-        Policy {
-            target_value,
-            min_capacity: 1,
-            max_capacity: 10,
-            scale_in_cooldown_s: 300,
-            scale_out_cooldown_s: 300,
-            disable_scale_in: false,
-        }
     }
 
     /// MAX_RPS 100, target 6000/min (factor 1.0). 50 req/s for 3 minutes, then 250 req/s:

@@ -10,6 +10,8 @@ pub mod recovery;
 mod rules;
 pub mod step;
 mod stream;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod usl;
 mod walk;
 

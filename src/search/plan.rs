@@ -60,20 +60,10 @@ pub fn run_plan(levels: &[u64], mut measure: impl FnMut(u64, &Basis) -> Measured
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::search::PassRules;
     use crate::search::step::{Level, StepFigures, judged_step};
+    use crate::search::testing::rules;
     use crate::stats::{Tally, Window};
     use std::time::Duration;
-
-    fn rules() -> PassRules {
-        PassRules {
-            min_success: 0.99,
-            percentile: 99.0,
-            max_latency: None,
-            min_gain: 0.05,
-            latency_tolerance: 0.1,
-        }
-    }
 
     /// Windows of a server of capacity `capacity` req/s with a 25 ms service time at
     /// `users` concurrency: throughput min(users, capacity·25ms)/25ms, latency rising past it.

@@ -118,32 +118,21 @@ fn past_the_knee(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{ErrorCounts, LatencySummary, Summary, TokenSource};
+    use crate::results::{self, Summary, TokenSource};
+    use crate::search::testing;
 
     fn summary(ok: f64) -> Summary {
         Summary {
             rps: 10.0,
             requests: 100,
             success_ratio: ok,
-            errors: ErrorCounts::default(),
-            latency_ms: LatencySummary::default(),
-            latency_ms_ok: None,
-            scheduled: None,
-            dropped: 0,
-            connections: None,
-            reconnects: None,
             duration_s: 6.0,
-            tally: None,
+            ..Summary::default()
         }
     }
 
     fn figures(ttft: f64, itl: f64, tokens_per_s: f64) -> StreamFigures {
-        let l = |v| LatencySummary {
-            p50: v,
-            p90: v,
-            p99: v,
-            max: v,
-        };
+        let l = |v| results::testing::latency(v, v);
         StreamFigures {
             ttft_ms: l(ttft),
             itl_ms: l(itl),
@@ -161,13 +150,7 @@ mod tests {
 
     fn rules() -> (PassRules, StreamRules) {
         (
-            PassRules {
-                min_success: 0.99,
-                percentile: 99.0,
-                max_latency: None,
-                min_gain: 0.05,
-                latency_tolerance: 0.1,
-            },
+            testing::rules(),
             StreamRules {
                 max_ttft: Duration::from_millis(500),
                 max_itl: Duration::from_millis(50),
@@ -178,18 +161,9 @@ mod tests {
     fn reference(tokens_per_s: f64, latency_ms: f64) -> Step {
         Step {
             concurrency: Some(4),
-            offered_rps: None,
-            summary: summary(1.0),
-            latency_at_percentile_ms: latency_ms,
-            stable: true,
             passed: true,
-            failure: None,
-            windows: 3,
-            partial: false,
-            first_error: None,
-            notes: Vec::new(),
             stream: Some(figures(100.0, 20.0, tokens_per_s)),
-            rps_ci: None,
+            ..results::testing::step(summary(1.0), latency_ms)
         }
     }
 

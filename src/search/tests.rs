@@ -1,7 +1,8 @@
 //! The search against synthetic servers whose figures are known exactly.
 
 use super::*;
-use crate::results::{ErrorCounts, LatencySummary, Summary};
+use crate::results::{Summary, testing};
+use crate::search::testing::rules;
 
 /// W workers, S ms per request: throughput min(c, W)/S, latency S·max(1, c/W).
 fn server(workers: f64, service_ms: f64) -> impl Fn(u64) -> (f64, f64) {
@@ -14,38 +15,13 @@ fn server(workers: f64, service_ms: f64) -> impl Fn(u64) -> (f64, f64) {
 }
 
 fn step(level: u64, rps: f64, latency: f64, success_ratio: f64) -> Step {
+    let summary = Summary {
+        success_ratio,
+        ..testing::summary(rps, testing::latency(latency, latency))
+    };
     Step {
         concurrency: Some(level as u32),
-        offered_rps: None,
-        summary: Summary {
-            rps,
-            requests: 1000,
-            success_ratio,
-            errors: ErrorCounts::default(),
-            latency_ms: LatencySummary {
-                p50: latency,
-                p90: latency,
-                p99: latency,
-                max: latency,
-            },
-            dropped: 0,
-            duration_s: 6.0,
-            latency_ms_ok: None,
-            scheduled: None,
-            connections: None,
-            reconnects: None,
-            tally: None,
-        },
-        latency_at_percentile_ms: latency,
-        stable: true,
-        passed: false,
-        failure: None,
-        windows: 3,
-        partial: false,
-        first_error: None,
-        notes: Vec::new(),
-        rps_ci: None,
-        stream: None,
+        ..testing::step(summary, latency)
     }
 }
 
@@ -75,16 +51,6 @@ fn judged(
             scatter: None,
         },
     )
-}
-
-fn rules() -> PassRules {
-    PassRules {
-        min_success: 0.99,
-        percentile: 99.0,
-        max_latency: None,
-        min_gain: 0.05,
-        latency_tolerance: 0.10,
-    }
 }
 
 fn run(schedule: &Schedule, model: impl Fn(u64) -> (f64, f64, f64)) -> (Outcome, Vec<u64>) {

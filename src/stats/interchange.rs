@@ -16,7 +16,9 @@ use super::stream::StreamTally;
 use super::tally::{MAX_LATENCY_US, SIGNIFICANT_DIGITS, Tally};
 use super::window::Window;
 use crate::Error;
-use crate::results::{StreamTallyRecord, TallyRecord, WindowRecord};
+use crate::results::{
+    StreamTallyRecord, TallyRecord, WindowRecord, stream_counters, tally_counters,
+};
 
 /// The V2 compressed encoding's first four bytes.
 const V2_COMPRESSED_COOKIE: u32 = 0x1c84_9314;
@@ -112,38 +114,22 @@ fn check_header(v2: &[u8]) -> Result<(), String> {
 
 /// A tally and the time it covers, as a shard's document carries it.
 pub fn record(tally: &Tally, span: Duration) -> Result<TallyRecord, Error> {
-    Ok(TallyRecord {
+    Ok(tally_counters!(copy tally => TallyRecord {
         span_s: span.as_secs_f64(),
-        successes: tally.successes,
-        answered: tally.answered,
-        errors: tally.errors,
-        open_loop: tally.open_loop,
-        scheduled: tally.scheduled,
-        dropped: tally.dropped,
-        connections: tally.connections,
-        reconnects: tally.reconnects,
         latency: encode(&tally.latency)?,
         latency_ok: encode(&tally.latency_ok)?,
         stream: tally.stream.as_deref().map(stream_record).transpose()?,
         windows: Vec::new(),
-    })
+    }))
 }
 
 /// The streaming part of a tally, as a shard's document carries it.
 fn stream_record(s: &StreamTally) -> Result<StreamTallyRecord, Error> {
-    Ok(StreamTallyRecord {
+    Ok(stream_counters!(copy s => StreamTallyRecord {
         ttft: encode(&s.ttft)?,
         itl: encode(&s.itl)?,
-        output_tokens: s.output_tokens,
-        input_tokens: s.input_tokens,
-        tokens_arrived: s.tokens_arrived,
-        with_tokens: s.with_tokens,
-        with_usage: s.with_usage,
-        without_usage: s.without_usage,
-        pace_sum: s.pace_sum,
-        paces: s.paces,
         busy_s: s.busy.as_secs_f64(),
-    })
+    }))
 }
 
 /// The streaming part read back; the error names the histogram or counter at fault.
@@ -163,28 +149,17 @@ fn stream_tally_of(record: &StreamTallyRecord) -> Result<StreamTally, String> {
             record.with_usage, record.without_usage, record.with_tokens
         ));
     }
-    let finite = |name: &str, x: f64| {
-        if x.is_finite() && x >= 0.0 {
-            Ok(x)
-        } else {
-            Err(format!("its stream.{name} {x} is not a count"))
+    for (name, x) in [
+        ("tokens_arrived", record.tokens_arrived),
+        ("pace_sum", record.pace_sum),
+    ] {
+        if !(x.is_finite() && x >= 0.0) {
+            return Err(format!("its stream.{name} {x} is not a count"));
         }
-    };
+    }
     let busy = Duration::try_from_secs_f64(record.busy_s)
         .map_err(|_| format!("its stream.busy_s {} is not a duration", record.busy_s))?;
-    Ok(StreamTally {
-        ttft,
-        itl,
-        output_tokens: record.output_tokens,
-        input_tokens: record.input_tokens,
-        tokens_arrived: finite("tokens_arrived", record.tokens_arrived)?,
-        with_tokens: record.with_tokens,
-        with_usage: record.with_usage,
-        without_usage: record.without_usage,
-        pace_sum: finite("pace_sum", record.pace_sum)?,
-        paces: record.paces,
-        busy,
-    })
+    Ok(stream_counters!(copy record => StreamTally { ttft, itl, busy }))
 }
 
 /// The windows a step's stability is judged on, as a shard's document carries them.
@@ -214,25 +189,13 @@ pub fn tally_of(record: &TallyRecord) -> Result<(Tally, Duration), String> {
     }
     let span = Duration::try_from_secs_f64(record.span_s)
         .map_err(|_| format!("its span_s {} is not a duration", record.span_s))?;
-    let tally = Tally {
+    let stream = record.stream.as_ref().map(stream_tally_of).transpose()?;
+    let tally = tally_counters!(copy record => Tally {
         latency,
         latency_ok,
-        successes: record.successes,
-        answered: record.answered,
-        errors: record.errors,
-        open_loop: record.open_loop,
-        scheduled: record.scheduled,
-        dropped: record.dropped,
-        connections: record.connections,
-        reconnects: record.reconnects,
         first_error: None,
-        stream: record
-            .stream
-            .as_ref()
-            .map(stream_tally_of)
-            .transpose()?
-            .map(Box::new),
-    };
+        stream: stream.map(Box::new),
+    });
     Ok((tally, span))
 }
 

@@ -8,7 +8,7 @@ use hdrhistogram::Histogram;
 
 use super::tally::{Tally, histogram, latency_summary, micros, percentile_ms};
 use super::window::Window;
-use crate::results::{RunResults, StreamFigures, TokenSource};
+use crate::results::{RunResults, StreamFigures, TokenSource, stream_counters};
 
 /// What one streamed response delivered, as the load engine read it.
 #[derive(Clone, Debug, Default)]
@@ -40,28 +40,21 @@ impl StreamRecord {
     }
 }
 
-/// The streaming part of a tally (one window, one shard, or merged). TTFT and the request's
-/// tokens count in the window the request fell due in; tokens as they arrived and the gaps
-/// between them in the windows they arrived in (a request may outlast several windows).
-#[derive(Clone, Debug)]
-pub struct StreamTally {
-    /// Time to first token, microseconds.
-    pub ttft: Histogram<u64>,
-    /// Inter-token gaps, microseconds.
-    pub itl: Histogram<u64>,
-    /// Output tokens of the requests counted here (by due time).
-    pub output_tokens: u64,
-    pub input_tokens: u64,
-    /// Output tokens by the window they arrived in (scaled to the server's counts).
-    pub tokens_arrived: f64,
-    pub with_tokens: u64,
-    pub with_usage: u64,
-    pub without_usage: u64,
-    /// Sum and count of per-request decode paces (tokens per second after the first).
-    pub pace_sum: f64,
-    pub paces: u64,
-    /// Time requests were in flight, summed.
-    pub busy: Duration,
+stream_counters! {
+    /// The streaming part of a tally (one window, one shard, or merged). TTFT and the
+    /// request's tokens count in the window the request fell due in; tokens as they arrived
+    /// and the gaps between them in the windows they arrived in (a request may outlast
+    /// several windows).
+    #[derive(Clone, Debug)]
+    pub struct StreamTally {
+        /// Time to first token, microseconds.
+        pub ttft: Histogram<u64>,
+        /// Inter-token gaps, microseconds.
+        pub itl: Histogram<u64>,
+    } .. {
+        /// Time requests were in flight, summed.
+        pub busy: Duration,
+    }
 }
 
 impl Default for StreamTally {

@@ -7,41 +7,30 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 
 use super::stream::StreamTally;
-use crate::results::{ErrorCounts, ErrorKind, ErrorSample, LatencySummary, Summary};
+use crate::results::{
+    ErrorCounts, ErrorKind, ErrorSample, LatencySummary, Summary, tally_counters,
+};
 
 /// The largest latency a histogram holds: one hour, in microseconds. Longer ones saturate.
 pub(super) const MAX_LATENCY_US: u64 = 3_600_000_000;
 /// The histograms' precision: values are kept to 3 significant digits (0.1 %).
 pub(super) const SIGNIFICANT_DIGITS: u8 = 3;
 
-/// What one stretch of load produced. Each load shard records into its own tally; tallies
-/// of the same window are merged.
-#[derive(Clone, Debug)]
-pub struct Tally {
-    /// Latency of every request that got an outcome, failures included (a timeout at the
-    /// time it took), in microseconds.
-    pub latency: Histogram<u64>,
-    /// Latency of the successful requests only.
-    pub latency_ok: Histogram<u64>,
-    pub successes: u64,
-    /// Successful answers that arrived within the window (requests count in the window they
-    /// fell due in, but throughput is answers per second as they arrive).
-    pub answered: u64,
-    pub errors: ErrorCounts,
-    /// Open loop: the load was an arrival schedule, so `scheduled` means something.
-    pub open_loop: bool,
-    /// Open-loop requests that fell due: each was sent or dropped.
-    pub scheduled: u64,
-    /// Open-loop requests not sent because `--max-inflight` were outstanding.
-    pub dropped: u64,
-    /// Connections opened.
-    pub connections: u64,
-    /// Requests sent again on a fresh connection after a reused one failed before any
-    /// response byte arrived (the server had closed it while idle).
-    pub reconnects: u64,
-    pub first_error: Option<ErrorSample>,
-    /// Streaming requests only: TTFT, inter-token gaps, tokens.
-    pub stream: Option<Box<StreamTally>>,
+tally_counters! {
+    /// What one stretch of load produced. Each load shard records into its own tally;
+    /// tallies of the same window are merged.
+    #[derive(Clone, Debug)]
+    pub struct Tally {
+        /// Latency of every request that got an outcome, failures included (a timeout at the
+        /// time it took), in microseconds.
+        pub latency: Histogram<u64>,
+        /// Latency of the successful requests only.
+        pub latency_ok: Histogram<u64>,
+    } .. {
+        pub first_error: Option<ErrorSample>,
+        /// Streaming requests only: TTFT, inter-token gaps, tokens.
+        pub stream: Option<Box<StreamTally>>,
+    }
 }
 
 impl Default for Tally {

@@ -1,6 +1,7 @@
 use std::time::Duration;
 
 use super::*;
+use crate::results::testing::policy;
 use crate::results::{Direction, ScaleEvent, Timing};
 use crate::scaling::InstanceModel;
 use crate::scaling::{TrafficProfile, simulate};
@@ -8,17 +9,6 @@ use crate::scaling::{TrafficProfile, simulate};
 /// MAX_RPS 100 with 20 in flight at it: W = 0.2 s at any load.
 fn model() -> ConcurrencyModel {
     ConcurrencyModel::from_limits(100.0, 20).unwrap()
-}
-
-fn policy(target_value: f64) -> Policy {
-    Policy {
-        target_value,
-        min_capacity: 1,
-        max_capacity: 10,
-        scale_in_cooldown_s: 300,
-        scale_out_cooldown_s: 300,
-        disable_scale_in: false,
-    }
 }
 
 #[test]
@@ -31,6 +21,23 @@ fn in_flight_is_rate_times_latency_and_queues_past_the_peak() {
     assert_eq!(m.in_flight(f64::NAN, 5.0), 0.0);
     assert!(ConcurrencyModel::from_limits(0.0, 4).is_err());
     assert!(ConcurrencyModel::from_limits(10.0, 0).is_err());
+}
+
+/// Metrics a minute late, instances serving `provisioning_min` after the decision, no price.
+fn setting<'a>(
+    profile: &'a TrafficProfile,
+    instance: &'a InstanceModel,
+    provisioning_min: u32,
+) -> Setting<'a> {
+    Setting {
+        profile,
+        model: instance,
+        timing: Timing {
+            metric_delay_min: 1,
+            provisioning_min,
+        },
+        instance_price: None,
+    }
 }
 
 fn first_out(events: &[ScaleEvent]) -> Option<&ScaleEvent> {
@@ -58,15 +65,7 @@ fn concurrency_scales_out_sooner_and_in_no_sooner() {
     let rates = [vec![40.0; 3], vec![80.0; 7], vec![10.0; 20]].concat();
     let profile = TrafficProfile::from_rates(rates);
     let instance = InstanceModel::from_max_rps(100.0).unwrap();
-    let setting = Setting {
-        profile: &profile,
-        model: &instance,
-        timing: Timing {
-            metric_delay_min: 1,
-            provisioning_min: 0,
-        },
-        instance_price: None,
-    };
+    let setting = setting(&profile, &instance, 0);
     let cadence = Cadence::high_resolution(Duration::from_secs(10));
     let by_concurrency = simulate_concurrency(&setting, &policy(8.5), &model(), cadence);
     let by_invocations = simulate(&setting, &policy(2500.0));
@@ -102,15 +101,7 @@ fn concurrency_scales_out_sooner_and_in_no_sooner() {
 fn the_variant_starts_settled_on_concurrency() {
     let profile = TrafficProfile::from_rates(vec![120.0; 2]);
     let instance = InstanceModel::from_max_rps(100.0).unwrap();
-    let setting = Setting {
-        profile: &profile,
-        model: &instance,
-        timing: Timing {
-            metric_delay_min: 1,
-            provisioning_min: 5,
-        },
-        instance_price: None,
-    };
+    let setting = setting(&profile, &instance, 5);
     let cadence = Cadence::high_resolution(Duration::from_secs(10));
     let sim = simulate_concurrency(&setting, &policy(10.0), &model(), cadence);
     assert_eq!(sim.timeline[0].instances, 3);

@@ -2,18 +2,12 @@
 //! per instance per minute (100 req/s), so a minute's proposal is easy to check by hand.
 
 use super::*;
+use crate::results::testing;
 
 const TARGET: f64 = 6000.0;
 
 fn policy() -> Policy {
-    Policy {
-        target_value: TARGET,
-        min_capacity: 1,
-        max_capacity: 10,
-        scale_in_cooldown_s: 300,
-        scale_out_cooldown_s: 300,
-        disable_scale_in: false,
-    }
+    testing::policy(TARGET)
 }
 
 fn timing(metric_delay_min: u32, provisioning_min: u32) -> Timing {

@@ -2,7 +2,8 @@
 //! peak doubling and bisection reach, in fewer steps.
 
 use super::super::*;
-use crate::results::{ErrorCounts, Interval, LatencySummary, Summary};
+use crate::results::{Interval, Summary, testing};
+use crate::search::testing::rules;
 
 /// What a synthetic server does at a level: throughput, median and p99 latency.
 type Server = dyn Fn(u64) -> (f64, f64, f64);
@@ -36,53 +37,20 @@ fn open_loop(cap: f64) -> Box<Server> {
 }
 
 fn step(level: u64, closed: bool, (rps, p50, p99): (f64, f64, f64)) -> Step {
+    let summary = Summary {
+        scheduled: (!closed).then_some(level * 6),
+        ..testing::summary(rps, testing::latency(p50, p99))
+    };
     Step {
         concurrency: closed.then_some(level as u32),
         offered_rps: (!closed).then_some(level as f64),
-        summary: Summary {
-            rps,
-            requests: 1000,
-            success_ratio: 1.0,
-            errors: ErrorCounts::default(),
-            latency_ms: LatencySummary {
-                p50,
-                p90: p99,
-                p99,
-                max: p99,
-            },
-            dropped: 0,
-            duration_s: 6.0,
-            latency_ms_ok: None,
-            scheduled: (!closed).then_some(level * 6),
-            connections: None,
-            reconnects: None,
-            tally: None,
-        },
-        latency_at_percentile_ms: p99,
-        stable: true,
-        passed: false,
-        failure: None,
-        windows: 3,
-        partial: false,
-        first_error: None,
-        notes: Vec::new(),
-        stream: None,
         // 1 % of the throughput: what three settled windows of a steady server show.
         rps_ci: Some(Interval {
             half_width: rps * 0.01,
             confidence: 0.95,
             windows: 3,
         }),
-    }
-}
-
-fn rules() -> PassRules {
-    PassRules {
-        min_success: 0.99,
-        percentile: 99.0,
-        max_latency: None,
-        min_gain: 0.05,
-        latency_tolerance: 0.10,
+        ..testing::step(summary, p99)
     }
 }
 
