@@ -21,7 +21,8 @@
 //!   bounds), fixed plans, recovery between steps, the peak
 //! - `scaling`  — policies, the target-tracking controller, the simulator (invocations and
 //!   concurrency metrics), the live comparison
-//! - `report`   — terminal tables and progress, CSV, HTML from templates, SVG charts
+//! - `report`   — by format: terminal tables and progress, CSV, HTML pages from templates, SVG
+//!   charts; the numbers and wording they share
 //! - `cli`      — every flag, its default and its help text
 //! - `commands` — one module per subcommand: flags in, library calls, how the command ended
 

@@ -1,12 +1,12 @@
 //! Writing the HTML and CSV reports of any results document to the files named by `--html`
-//! and `--csv`, for `find`, `run` and `report` alike.
+//! and `--csv`, for `find`, `run`, `simulate`, `compare` and `report` alike.
 
 use std::path::Path;
 
 use super::{csv, html};
 use crate::Error;
 use crate::results::{
-    Document, FindResults, RunResults, SimulateResults, shown_output, write_text,
+    CompareResults, Document, FindResults, RunResults, SimulateResults, shown_output, write_text,
 };
 
 /// A results document that renders as an HTML page and a CSV table.
@@ -45,6 +45,15 @@ impl Exportable for SimulateResults {
     }
     fn csv(&self) -> Result<String, Error> {
         csv::simulate_csv(self)
+    }
+}
+
+impl Exportable for CompareResults {
+    fn try_html(&self) -> Result<String, Error> {
+        html::compare_page(self)
+    }
+    fn csv(&self) -> Result<String, Error> {
+        csv::compare_csv(self)
     }
 }
 

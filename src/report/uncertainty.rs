@@ -1,6 +1,7 @@
 //! The model and the uncertainty in words, for the terminal verdict and the HTML page alike:
 //! MAX_RPS with its interval, the target's range, and the fitted curves with their quality.
 
+use crate::report::format::sig3;
 use crate::results::{BoundsModel, CurveModel, Peak, Recommendation, UslModel};
 
 /// "Peak (MAX_RPS): 157 req/s", or with an interval "Peak: MAX_RPS 157 ± 2.1 req/s (95%)".
@@ -17,15 +18,6 @@ pub(super) fn target_range(rec: &Recommendation) -> Option<String> {
     Some(format!(
         "between {low} and {high} over MAX_RPS's 95% interval"
     ))
-}
-
-/// A number to three significant digits: 40.2, 0.00126, 576.
-pub(super) fn sig3(v: f64) -> String {
-    if v == 0.0 || !v.is_finite() {
-        return format!("{v}");
-    }
-    let digits = (2 - v.abs().log10().floor() as i32).max(0) as usize;
-    format!("{v:.digits$}")
 }
 
 /// The fitted curves, one line each: the USL's coefficients, predicted peak and fit; the
@@ -97,18 +89,5 @@ fn verdict(trusted: bool, guided: bool) -> &'static str {
         (_, true) => " (guided the search)",
         (true, false) => "",
         (false, false) => " (not trusted: too few steps or R² under 0.95)",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_keep_three_significant_digits() {
-        assert_eq!(sig3(40.23), "40.2");
-        assert_eq!(sig3(0.001262), "0.00126");
-        assert_eq!(sig3(576.34), "576");
-        assert_eq!(sig3(0.0), "0");
     }
 }

@@ -3,11 +3,12 @@
 
 use serde::Serialize;
 
-use super::super::compare::{cells, header, verdict};
-use super::super::svg::{Axis, LineChart, Marker, Point, Scale, Series, Style};
 use super::render::render;
 use super::view::{Figure, Head, Row, Table};
 use crate::Error;
+use crate::report::cells::{candidate_cells, compare_header};
+use crate::report::cheapest::cheapest_verdict;
+use crate::report::svg::{Axis, LineChart, Marker, Point, Scale, Series, Style};
 use crate::results::CompareResults;
 
 #[derive(Serialize)]
@@ -65,7 +66,7 @@ pub(super) fn page(r: &CompareResults) -> Result<String, Error> {
             } else {
                 ""
             },
-            cells: cells(c, traffic),
+            cells: candidate_cells(c, traffic),
         })
         .collect();
     let view = ComparePage {
@@ -73,10 +74,10 @@ pub(super) fn page(r: &CompareResults) -> Result<String, Error> {
             title: format!("peakrps compare: {} candidates", r.candidates.len()),
             subtitle: format!("Compared with peakrps {}", r.version),
         },
-        verdict: verdict(r),
+        verdict: cheapest_verdict(r),
         judged_by: format!("The cheapest is judged by {}.", r.judged_by),
         chart: chart(r),
-        header: header(r),
+        header: compare_header(r),
         // The template prints the header itself (its names are not fixed).
         table: Table {
             header: Vec::new(),

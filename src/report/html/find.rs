@@ -3,15 +3,16 @@
 
 use serde::Serialize;
 
-use super::super::svg::num;
-use super::super::terminal::{SUMMARY_HEADER, pct, summary_cells};
-use super::super::uncertainty::{model_lines, target_range};
 use super::find_charts::{charts, level_value};
 use super::render::render;
 use super::view::{
     Fact, Figure, FigureBox, Head, Row, Table, fact, figure_box, ms, req_s, target_facts,
 };
 use crate::Error;
+use crate::report::cells::{SUMMARY_HEADER, summary_cells};
+use crate::report::format::num;
+use crate::report::format::pct;
+use crate::report::uncertainty::{model_lines, target_range};
 use crate::results::{FindResults, Step};
 
 #[derive(Serialize)]

@@ -1,12 +1,12 @@
 //! The charts of a `find` page: throughput and latency against load, the success ratio per
 //! step, and the failed requests by kind, with the peak and the scaling target marked.
 
-use super::super::svg::{
-    Axis, BarChart, BarLayer, Highlight, LineChart, Point, Rule, Scale, Series, Style, num,
-};
-use super::super::terminal::pct;
 use super::style::{BLACK, DARK, LIMIT_RULE, MID, PEAK_RULE, TARGET_RULE, error_fill, rule};
 use super::view::{Figure, ms, req_s};
+use crate::report::format::{num, pct};
+use crate::report::svg::{
+    Axis, BarChart, BarLayer, Highlight, LineChart, Point, Rule, Scale, Series, Style,
+};
 use crate::results::{ErrorKind, FindResults, Recommendation, Step, Summary};
 
 /// The four figures, over the steps ordered by load (not by when they ran).

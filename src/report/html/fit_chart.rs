@@ -1,9 +1,9 @@
 //! The fitted curves drawn on the `find` page's throughput chart: the USL through the
 //! measured points with N* marked, and the bounds when they placed the probes.
 
-use super::super::svg::{LineChart, Point, Series};
-use super::super::uncertainty::sig3;
 use super::style::{BOUNDS, MODEL, MODEL_RULE, rule};
+use crate::report::format::sig3;
+use crate::report::svg::{LineChart, Point, Series};
 use crate::results::CurveModel;
 
 /// More points than the chart draws markers for: a curve, not data.

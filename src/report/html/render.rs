@@ -6,9 +6,9 @@ use minijinja::value::{Serde, Value};
 use minijinja::{AutoEscape, Environment, Output, State, UndefinedBehavior, escape_formatter};
 use serde::Serialize;
 
-use super::super::svg::esc;
 use super::CONTENT_SECURITY_POLICY;
 use crate::Error;
+use crate::report::svg::esc;
 
 /// Every template, by name; the `.html` names turn HTML auto-escaping on.
 const TEMPLATES: [(&str, &str); 6] = [

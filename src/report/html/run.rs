@@ -3,11 +3,6 @@
 
 use serde::Serialize;
 
-use super::super::live_scaling::{comparison_sentence, plural};
-use super::super::svg::num;
-use super::super::terminal::{
-    MinuteColumns, SUMMARY_HEADER, achieved, ms as ms_figure, pct, rps, summary_cells,
-};
 use super::render::render;
 use super::run_charts::charts;
 use super::view::{
@@ -15,6 +10,10 @@ use super::view::{
     target_facts,
 };
 use crate::Error;
+use crate::report::cells::{MinuteColumns, SUMMARY_HEADER, achieved, summary_cells};
+use crate::report::format::num;
+use crate::report::format::{ms as ms_figure, pct, rps};
+use crate::report::live_scaling::{comparison_sentence, plural};
 use crate::results::{LiveScaling, ProfileMinute, RunResults, StreamFigures, Summary};
 
 #[derive(Serialize)]

@@ -1,10 +1,10 @@
 //! The charts of a `run` page: for a `run --profile` the minutes (traffic, latency, and
 //! the instances against the simulator's), and for every run its latency percentiles.
 
-use super::super::live_scaling::has_instances;
-use super::super::svg::{Axis, BarChart, BarLayer, LineChart, Point, Series, Style};
 use super::style::{BLACK, DARK, MID, capacity_rules, minute_points};
 use super::view::Figure;
+use crate::report::live_scaling::has_instances;
+use crate::report::svg::{Axis, BarChart, BarLayer, LineChart, Point, Series, Style};
 use crate::results::{ProfileMinute, RunResults, StreamFigures, Summary};
 
 /// The profile's charts, if any, then the latency of the whole run.

@@ -3,13 +3,14 @@
 
 use serde::Serialize;
 
-use super::super::svg::{Axis, LineChart, Point, Series, num};
 use super::render::render;
 use super::style::{BLACK, DARK, MID, capacity_rules, minute_points};
 use super::view::{
     Fact, Figure, FigureBox, Head, Row, Table, fact, figure_box, policy_facts, req_s,
 };
 use crate::Error;
+use crate::report::format::num;
+use crate::report::svg::{Axis, LineChart, Point, Series};
 use crate::results::{FactorSearch, SimMinute, SimulateResults, TradeOff};
 
 #[derive(Serialize)]

@@ -1,10 +1,10 @@
 //! The charts a streaming `find` page adds: time to first token, inter-token latency and
 //! output tokens per second against concurrency, with the SLOs and the peak marked.
 
-use super::super::svg::{Axis, Highlight, LineChart, Series, Style};
 use super::find_charts::{failed, level_axis, level_value, step_point};
 use super::style::{BLACK, DARK, LIMIT_RULE, rule};
 use super::view::{Figure, ms};
+use crate::report::svg::{Axis, Highlight, LineChart, Series, Style};
 use crate::results::{FindResults, Step, StreamFigures};
 
 /// TTFT, ITL and tokens per second against concurrency; none without streaming figures.

@@ -1,7 +1,8 @@
 //! How the report's charts tell things apart: the series styles, the reference rules and
 //! the fills of error kinds, chosen so that a chart still reads in greyscale.
 
-use super::super::svg::{Marker, Point, Rule, Style, num};
+use crate::report::format::num;
+use crate::report::svg::{Marker, Point, Rule, Style};
 use crate::results::ErrorKind;
 
 // Series styles: colour, dash and marker all differ, and the colours differ in lightness,

@@ -4,7 +4,7 @@
 use minijinja::Value;
 use serde::Serialize;
 
-use super::super::terminal::rps;
+use crate::report::format::rps;
 use crate::results::{Policy, TargetInfo};
 
 /// What heads every page: the `<title>` (also the `<h1>`) and the line under it.
@@ -96,7 +96,7 @@ impl Figure {
 }
 
 pub(super) fn ms(v: f64) -> String {
-    format!("{} ms", super::super::terminal::ms(v))
+    format!("{} ms", crate::report::format::ms(v))
 }
 
 pub(super) fn req_s(v: f64) -> String {

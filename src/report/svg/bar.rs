@@ -5,8 +5,9 @@ use std::fmt::Write;
 
 use super::scale::{Mapping, linear_domain};
 use super::{
-    LEFT, LegendItem, Marker, Scale, XTicks, close_svg, draw_axes, esc, num, open_svg, plot_box,
+    LEFT, LegendItem, Marker, Scale, XTicks, close_svg, draw_axes, esc, open_svg, plot_box,
 };
+use crate::report::format::num;
 
 /// One layer of a stacked bar chart.
 #[derive(Clone, Debug)]

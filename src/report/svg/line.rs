@@ -8,6 +8,7 @@ use super::{
     Axis, LegendItem, MAX_MARKERS, Style, XTicks, close_svg, draw_axes, esc, marker, open_svg,
     plot_box,
 };
+use crate::report::format::num;
 
 /// A data point with its hover text.
 #[derive(Clone, Debug)]
@@ -106,10 +107,7 @@ impl LineChart {
         let (xm, x_ticks, ym, y_ticks) = self.mappings();
         let mut out = open_svg(&self.id, &self.title);
         let x_ticks = XTicks {
-            at: x_ticks
-                .iter()
-                .map(|t| (xm.px(*t), super::num(*t)))
-                .collect(),
+            at: x_ticks.iter().map(|t| (xm.px(*t), num(*t))).collect(),
             grid: true,
         };
         draw_axes(

@@ -4,7 +4,7 @@
 //! Every data mark carries the class `mark` and a `<title>` (the hover text), so a test can
 //! count what was drawn. Series differ in dash pattern and marker shape as well as colour,
 //! so a chart still reads when printed in greyscale. This module holds what both kinds
-//! share: the frame, axes, markers, legend, number format and escaping.
+//! share: the frame, axes, markers, legend and escaping.
 
 mod bar;
 mod line;
@@ -15,6 +15,8 @@ use std::fmt::Write;
 pub use bar::{BarChart, BarLayer};
 pub use line::{Highlight, LineChart, Point, Rule, Series};
 use scale::Mapping;
+
+use crate::report::format::num;
 
 const WIDTH: f64 = 760.0;
 const HEIGHT: f64 = 380.0;
@@ -78,22 +80,6 @@ pub struct Style {
     /// An SVG `stroke-dasharray`, empty for a solid line.
     pub dash: &'static str,
     pub marker: Marker,
-}
-
-/// A number as a tick label or figure: integers plainly, others to three significant digits.
-pub fn num(v: f64) -> String {
-    if !v.is_finite() {
-        return "–".into();
-    }
-    if (v - v.round()).abs() < 1e-9 || v.abs() >= 100.0 {
-        return format!("{v:.0}");
-    }
-    let text = if v.abs() >= 10.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.2}")
-    };
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// Escapes text for HTML and SVG content and attribute values. The HTML templates use it
@@ -252,18 +238,4 @@ fn draw_legend(out: &mut String, items: &[LegendItem]) {
         x += width;
     }
     out.push_str("</g>");
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_read_naturally() {
-        assert_eq!(num(4.0), "4");
-        assert_eq!(num(158.43), "158");
-        assert_eq!(num(25.26), "25.3");
-        assert_eq!(num(0.5), "0.5");
-        assert_eq!(num(2.5), "2.5");
-    }
 }

@@ -1,10 +1,11 @@
 //! What `peakrps simulate` prints: the policy, a compact timeline with a text chart of traffic
-//! against in-service capacity, the summary, and with `--recommend` the safety-factor trade-off.
+//! against in-service capacity, the summary, and with `--recommend` the safety-factor trade-off;
+//! and the totals table `peakrps report` shows of a saved simulation.
 
-use comfy_table::{Attribute, Cell, CellAlignment, Color};
+use comfy_table::{Attribute, Cell, Color};
 
-use super::terminal::new_table;
-
+use super::{align_right, new_table};
+use crate::report::format::{number, thousands};
 use crate::results::{Direction, FactorSearch, SimMinute, SimulateResults, TradeOff};
 
 /// Timeline rows at most; longer profiles show several minutes per row (the worst of them).
@@ -20,6 +21,39 @@ pub fn simulation_report(doc: &SimulateResults) -> String {
     out += "\n";
     out += &summary_lines(doc);
     out
+}
+
+/// The totals of a `simulate`, and its policy.
+pub fn simulate_summary(results: &SimulateResults, color: bool) -> String {
+    let mut table = new_table(color);
+    let s = &results.summary;
+    table.set_header(vec![
+        "minutes",
+        "max instances",
+        "instance-minutes",
+        "overloaded minutes",
+        "requests at risk",
+        "scale-outs",
+        "scale-ins",
+    ]);
+    table.add_row(vec![
+        results.timeline.len().to_string(),
+        s.max_instances.to_string(),
+        s.instance_minutes.to_string(),
+        s.overloaded_minutes.to_string(),
+        s.requests_at_risk.to_string(),
+        s.scale_out_events.to_string(),
+        s.scale_in_events.to_string(),
+    ]);
+    let p = &results.policy.policy;
+    format!(
+        "{table}\nPolicy: target {} invocations per instance per minute, {} to {} instances, cooldowns out {} s / in {} s\n",
+        p.target_value,
+        p.min_capacity,
+        p.max_capacity,
+        p.scale_out_cooldown_s,
+        p.scale_in_cooldown_s
+    )
 }
 
 fn policy_lines(doc: &SimulateResults) -> String {
@@ -329,11 +363,7 @@ fn trade_off_table(search: &FactorSearch, color: bool) -> String {
                 .map(|text| styled(Cell::new(text), is_pick, t.feasible(), color)),
         );
     }
-    for i in 0..=5 {
-        if let Some(col) = table.column_mut(i) {
-            col.set_cell_alignment(CellAlignment::Right);
-        }
-    }
+    align_right(&mut table, &[0, 1, 2, 3, 4, 5]);
     table.to_string() + "\n"
 }
 
@@ -416,28 +446,6 @@ fn latency(ms: f64) -> String {
     }
 }
 
-/// A rate or target: grouped whole numbers from 1000 up, one decimal below when fractional.
-fn number(v: f64) -> String {
-    if v >= 1000.0 || (v - v.round()).abs() < 1e-9 {
-        thousands(v.round() as u64)
-    } else {
-        format!("{v:.1}")
-    }
-}
-
-/// 1234567 → "1,234,567".
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -453,16 +461,5 @@ mod tests {
         assert!(!over.contains('│'));
         assert_eq!(bar(8.0, 16.0, 32.0).chars().nth(16), Some('│'));
         assert_eq!(bar(1.0, 1.0, 0.0).chars().next(), Some('│'));
-    }
-
-    #[test]
-    fn thousands_are_grouped() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(1234567), "1,234,567");
-        assert_eq!(number(9051.0), "9,051");
-        assert_eq!(number(1057.6), "1,058");
-        assert_eq!(number(301.7), "301.7");
     }
 }

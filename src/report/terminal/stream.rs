@@ -4,8 +4,9 @@
 
 use comfy_table::Cell;
 
-use super::terminal::{ms, new_table, pct, rps};
-use crate::results::{ErrorCounts, FindResults, Peak, Recommendation, Step, StreamFigures};
+use super::{align_right, new_table, step_cells, verdict_cells};
+use crate::report::format::{ms, pct, rps};
+use crate::results::{FindResults, Peak, Recommendation, Step, StreamFigures};
 
 /// The line a finished streaming step prints on stderr; `None` for other steps.
 pub fn progress_line(step: &Step, verdict: &str) -> Option<String> {
@@ -57,48 +58,6 @@ pub fn run_line(f: &StreamFigures) -> String {
     )
 }
 
-/// The columns a streaming step adds to the CSV (after the usual ones).
-pub const CSV_HEADER: [&str; 13] = [
-    "output_tokens_per_s",
-    "ttft_p50_ms",
-    "ttft_p90_ms",
-    "ttft_p99_ms",
-    "itl_p50_ms",
-    "itl_p90_ms",
-    "itl_p99_ms",
-    "output_tokens",
-    "input_tokens",
-    "output_tokens_per_s_per_request",
-    "concurrency_in_flight",
-    "model_stream_error",
-    "internal_stream_failure",
-];
-
-/// A step's or a minute's values for `CSV_HEADER` (empty without streaming figures).
-pub fn csv_fields(stream: Option<&StreamFigures>, e: &ErrorCounts) -> Vec<String> {
-    let Some(f) = stream else {
-        return vec![String::new(); CSV_HEADER.len()];
-    };
-    [
-        f.output_tokens_per_s,
-        f.ttft_ms.p50,
-        f.ttft_ms.p90,
-        f.ttft_ms.p99,
-        f.itl_ms.p50,
-        f.itl_ms.p90,
-        f.itl_ms.p99,
-        f.output_tokens as f64,
-        f.input_tokens as f64,
-        f.output_tokens_per_s_per_request,
-        f.concurrency,
-        e.model_stream_error as f64,
-        e.internal_stream_failure as f64,
-    ]
-    .iter()
-    .map(|v| v.to_string())
-    .collect()
-}
-
 /// One row per step: tokens per second, TTFT and ITL (ms), end-to-end p99, concurrency in
 /// flight, success, errors, verdict.
 pub fn find_table(results: &FindResults, color: bool) -> String {
@@ -107,11 +66,7 @@ pub fn find_table(results: &FindResults, color: bool) -> String {
     for step in &results.steps {
         table.add_row(row(step, results.is_peak(step), color));
     }
-    for i in 0..10 {
-        if let Some(col) = table.column_mut(i) {
-            col.set_cell_alignment(comfy_table::CellAlignment::Right);
-        }
-    }
+    align_right(&mut table, &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     table.to_string()
 }
 
@@ -144,8 +99,8 @@ fn row(step: &Step, is_peak: bool, color: bool) -> Vec<Cell> {
         pct(s.success_ratio),
         s.errors.describe(),
     ];
-    texts.extend(super::terminal::verdict_cells(step, is_peak));
-    super::terminal::step_cells(texts, step, is_peak, color)
+    texts.extend(verdict_cells(step, is_peak));
+    step_cells(texts, step, is_peak, color)
 }
 
 /// The verdict of a streaming peak: where it is, why the search stopped, both targets.
