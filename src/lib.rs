@@ -31,6 +31,7 @@ pub mod commands;
 pub mod endpoint;
 pub mod error;
 pub mod load;
+pub mod pipeline;
 pub mod report;
 pub mod results;
 pub mod scaling;

@@ -39,8 +39,8 @@ pub struct Prepared {
     pub template: Arc<RequestTemplate>,
     pub connector: Connector,
     pub info: TargetInfo,
-    /// Keeps the embedded server alive for the run.
-    pub _server: Option<RunningServer>,
+    /// The embedded server, kept alive for the run (none with a TARGET).
+    pub server: Option<RunningServer>,
     /// A `sagemaker://` target's AWS side (for `--cloudwatch` and DescribeEndpoint).
     pub sagemaker: Option<SageMakerSession>,
     /// `FILE.partial.jsonl` beside `--json FILE` (none for `--json -`), created only once
@@ -312,7 +312,7 @@ pub fn prepare(args: &TargetArgs, progress: &Progress) -> Result<Prepared, Error
         template: Arc::new(template),
         connector,
         info,
-        _server: server,
+        server,
         sagemaker: session,
         partial,
     })
