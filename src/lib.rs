@@ -23,7 +23,10 @@
 //!   concurrency metrics), the live comparison
 //! - `report`   — terminal tables and progress, CSV, HTML from templates, SVG charts
 //! - `cli`      — every flag, its default and its help text
-//! - `commands` — one module per subcommand: flags in, library calls, how the command ended
+//! - `pipeline` — what a measuring command (find, run) does around its load: the target
+//!   prepared, limits raised, Ctrl-C caught, shards resolved, results written, how it ended
+//! - `commands` — one module per subcommand (find, run, policy, simulate, report, serve,
+//!   merge, compare, completions and man): flags in, library calls, how the command ended
 
 pub mod aws;
 pub mod cli;
