@@ -24,7 +24,10 @@
 //! - `report`   — by format: terminal tables and progress, CSV, HTML pages from templates, SVG
 //!   charts; the numbers and wording they share
 //! - `cli`      — every flag, its default and its help text
-//! - `commands` — one module per subcommand: flags in, library calls, how the command ended
+//! - `pipeline` — what a measuring command (find, run) does around its load: the target
+//!   prepared, limits raised, Ctrl-C caught, shards resolved, results written, how it ended
+//! - `commands` — one module per subcommand (find, run, policy, simulate, report, serve,
+//!   merge, compare, completions and man): flags in, library calls, how the command ended
 
 pub mod aws;
 pub mod cli;
@@ -32,6 +35,7 @@ pub mod commands;
 pub mod endpoint;
 pub mod error;
 pub mod load;
+pub mod pipeline;
 pub mod report;
 pub mod results;
 pub mod scaling;

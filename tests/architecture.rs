@@ -22,7 +22,8 @@ const LAYERS: &[(&str, u32)] = &[
     ("scaling", 6),
     ("report", 6),
     ("cli", 7),
-    ("commands", 8),
+    ("pipeline", 8),
+    ("commands", 9),
 ];
 
 /// The most lines a file in src/ may have.

@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use super::Completion;
-use super::output::{self, Output};
 use crate::Error;
 use crate::cli::CompareArgs;
+use crate::pipeline::output::{self, Output};
 use crate::report;
 use crate::results::{self, CompareResults, Input, Terms};
 

@@ -2,9 +2,9 @@
 //! table and verdict, or as the --html and --csv reports.
 
 use super::Completion;
-use super::output::Output;
 use crate::Error;
 use crate::cli::ReportArgs;
+use crate::pipeline::output::Output;
 use crate::report;
 use crate::results::Document;
 

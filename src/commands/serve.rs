@@ -1,8 +1,9 @@
 //! `peakrps serve`: the embedded model server in the foreground until Ctrl-C.
 
-use super::{Completion, Interrupt};
+use super::Completion;
 use crate::Error;
 use crate::cli::ServeArgs;
+use crate::pipeline::Interrupt;
 use crate::server::{self, ServerConfig};
 
 pub fn serve(args: &ServeArgs) -> Result<Completion, Error> {
@@ -26,7 +27,7 @@ pub fn serve(args: &ServeArgs) -> Result<Completion, Error> {
         when_full: args.when_full,
     };
     // Every client connection is an open file: allow as many as the OS lets this process.
-    let _ = super::limits::raise_open_files_limit();
+    let _ = crate::pipeline::limits::raise_open_files_limit();
     let interrupt = Interrupt::install();
     let running = server::start(&config)?;
     let capacity = config
@@ -55,14 +56,14 @@ fn serve_llm(args: &ServeArgs) -> Result<Completion, Error> {
             "--workers, --service-time and --work-per-request shape the Iris server; serve --llm takes --batch, --prefill-per-token, --decode-step and --decode-per-seq".into(),
         ));
     }
-    let config = super::llm::llm_config(&args.llm, &args.host, args.port);
-    let _ = super::limits::raise_open_files_limit();
+    let config = crate::pipeline::llm::llm_config(&args.llm, &args.host, args.port);
+    let _ = crate::pipeline::limits::raise_open_files_limit();
     let interrupt = Interrupt::install();
     let running = crate::server::llm::start(&config)?;
     eprintln!(
         "peakrps LLM server listening on http://{} ({}); POST /v1/chat/completions, /v1/completions, /invocations; Ctrl-C stops",
         running.addr,
-        config.describe(u64::from(super::llm::DEFAULT_PROMPT_TOKENS))
+        config.describe(u64::from(crate::pipeline::llm::DEFAULT_PROMPT_TOKENS))
     );
     while !interrupt.is_set() {
         std::thread::sleep(std::time::Duration::from_millis(100));

@@ -5,9 +5,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::Completion;
-use super::output::Output;
 use crate::Error;
 use crate::cli::{PolicyMetric, SimulateArgs};
+use crate::pipeline::output::Output;
 use crate::report;
 use crate::results::{
     self, Capacity, ConcurrencyTarget, DEFAULT_SAFETY_FACTOR, Datapoints, FactorSearch,

@@ -8,168 +8,224 @@ use std::time::SystemTime;
 
 use step::StepRunner;
 
-use super::output::{self, Output};
-use super::prepare::{Prepared, prepare};
-use super::{Completion, Interrupt};
+use super::Completion;
 use crate::Error;
 use crate::aws::runtime::{describe_error, parse_error};
 use crate::cli::{FindArgs, Mode, SearchStrategy};
 use crate::load::Prober;
+use crate::pipeline::limits::Connections;
+use crate::pipeline::shard::Sharding;
+use crate::pipeline::{self, Ended, Measure, Session, llm};
 use crate::report::{self, Progress};
 use crate::results::{
     self, ErrorKind, ErrorSample, FindResults, FindSettings, InstanceInfo, PartialLog,
-    Recommendation, Step,
+    Recommendation, Step, TargetInfo,
 };
-use crate::search::{Basis, Measured, PassRules, Schedule, Strategy, plan::run_plan, search};
+use crate::search::{
+    Basis, Measured, Outcome, PassRules, Schedule, Strategy, plan::run_plan, search,
+};
 
 pub fn find(args: &FindArgs) -> Result<Completion, Error> {
-    super::llm::check_find_flags(args)?;
-    let schedule = schedule(args)?;
-    let sharding = super::shard::resolve(&args.target, SystemTime::now())?;
-    plan::check(args, &sharding)?;
-    let out = Output::of(args.target.json.as_deref(), &args.target.reports)?;
-    super::limits::check(&super::limits::Connections::of_find(args))?;
-    let mut progress = Progress::new(args.target.quiet);
-    let Prepared {
-        template,
-        connector,
-        info,
-        _server: embedded,
-        sagemaker,
-        mut partial,
-    } = prepare(&args.target, &progress)?;
-    progress.note(&format!(
-        "Finding the peak of {} (Ctrl-C stops and keeps what was measured)",
-        info.url
-    ));
-    if let Some(note) = sharding.waiting_note() {
-        progress.note(&note);
-    }
-    let interrupt = Interrupt::install();
-    plan::wait_for_start(args, &sharding, &interrupt);
-    let started_at = results::now_rfc3339();
-    let started = SystemTime::now();
-    let mut error_shown = false;
-
-    let runner = StepRunner {
-        template: &template,
-        connector: &connector,
+    llm::check_find_flags(args)?;
+    let find = Find {
         args,
-        rules: rules(args),
-        interrupt: &interrupt,
-        first_level: schedule.start,
-        prober: Prober::new(&template, &connector, args.target.timeout).ok(),
-        baseline_ms: Cell::new(None),
-        stream: template.stream().map(|_| super::llm::rules(args)),
-        plan: args
-            .plan
-            .levels()
-            .map(|_| plan::PlanClock::new(&sharding, args)),
+        schedule: schedule(args)?,
     };
-    let first_level = args.plan.levels().map_or(schedule.start, |l| l[0]);
-    let url = template.endpoint.url();
-    let mut fatal: Option<Error> = None;
-    let measure = |level, basis: &Basis| {
-        let measured = runner.measure(level, basis, &mut progress);
-        if !error_shown
+    pipeline::measure(&args.target, Connections::of_find(args), find)
+}
+
+/// `find`'s part of the pipeline: the search (or the plan) and its verdict.
+struct Find<'a> {
+    args: &'a FindArgs,
+    schedule: Schedule,
+}
+
+impl Measure for Find<'_> {
+    type Document = FindResults;
+
+    fn check(&mut self, sharding: &Sharding) -> Result<(), Error> {
+        plan::check(self.args, sharding)
+    }
+
+    fn announce(&self, target: &TargetInfo) -> Option<String> {
+        Some(format!(
+            "Finding the peak of {} (Ctrl-C stops and keeps what was measured)",
+            target.url
+        ))
+    }
+
+    fn measure(&mut self, session: &mut Session) -> Result<Ended<FindResults>, Error> {
+        let args = self.args;
+        plan::wait_for_start(args, &session.sharding, &session.interrupt);
+        let started_at = results::now_rfc3339();
+        let started = SystemTime::now();
+        let (outcome, fatal) = self.walk(session);
+        // The embedded server's own count, to set beside the peak found: the capacity its
+        // workers really had on this machine (a busy machine stretches their sleeps).
+        let embedded = session.target.server.as_ref();
+        if let Some(count) = embedded.and_then(|s| s.work_done().describe()) {
+            session
+                .progress
+                .note(&format!("The embedded server's own count: {count}."));
+        }
+        let mut results = self.results(outcome, started_at, session)?;
+        let ended = SystemTime::now();
+        if let Some(e) = fatal {
+            return Err(keep_what_was_measured(&mut results, e, session));
+        }
+        let successes = results.steps.iter().map(|s| s.summary.successes()).sum();
+        match session.cloudwatch(started, ended, successes) {
+            Some(Ok(figures)) => results.cloudwatch = Some(figures),
+            Some(Err(e)) => return Err(keep_what_was_measured(&mut results, e, session)),
+            None => {}
+        }
+        let failure = (results.peak.is_none() && !results.interrupted && results.shard.is_none())
+            .then(|| Error::Failed(format!("no load level passed: {}", results.stop_reason)));
+        results.error = failure.as_ref().map(Error::to_string);
+        show(&results, session);
+        Ok(Ended {
+            interrupted: results.interrupted,
+            document: results,
+            failure,
+        })
+    }
+}
+
+impl Find<'_> {
+    /// Steps through the levels (the search, or the plan), logging each step; a step that
+    /// shows the test cannot go on aborts it, and that error comes back beside the outcome.
+    fn walk(&self, session: &mut Session) -> (Outcome, Option<Error>) {
+        let (args, schedule) = (self.args, &self.schedule);
+        let Session {
+            target,
+            progress,
+            interrupt,
+            sharding,
+            ..
+        } = session;
+        let template = &target.template;
+        let runner = StepRunner {
+            template,
+            connector: &target.connector,
+            args,
+            rules: rules(args),
+            interrupt,
+            first_level: schedule.start,
+            prober: Prober::new(template, &target.connector, args.target.timeout).ok(),
+            baseline_ms: Cell::new(None),
+            stream: template.stream().map(|_| llm::rules(args)),
+            plan: args
+                .plan
+                .levels()
+                .map(|_| plan::PlanClock::new(sharding, args)),
+        };
+        let mut watch = StepWatch {
+            first_level: args.plan.levels().map_or(schedule.start, |l| l[0]),
+            url: template.endpoint.url(),
+            error_shown: false,
+            partial: target.partial.as_mut(),
+            fatal: None,
+        };
+        let measure = |level, basis: &Basis| {
+            let measured = runner.measure(level, basis, progress);
+            watch.after(measured, progress)
+        };
+        let outcome = match args.plan.levels() {
+            Some(levels) => run_plan(levels, measure),
+            None => search(schedule, measure),
+        };
+        (outcome, watch.fatal)
+    }
+
+    /// The document of the walk (not yet judged).
+    fn results(
+        &self,
+        outcome: Outcome,
+        started_at: String,
+        session: &Session,
+    ) -> Result<FindResults, Error> {
+        let args = self.args;
+        let recommendation = outcome
+            .peak
+            .as_ref()
+            .map(|p| Recommendation::of_peak(p, args.safety_factor))
+            .transpose()?;
+        let api = session
+            .target
+            .template
+            .stream()
+            .map_or("", |s| s.api.name());
+        let mut results = FindResults {
+            schema: FindResults::SCHEMA.into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            started_at,
+            target: session.target.info.clone(),
+            mode: mode_name(args.mode).into(),
+            settings: settings(args, api),
+            steps: outcome.steps,
+            peak: outcome.peak,
+            recommendation,
+            stop_reason: outcome.reason,
+            interrupted: session.interrupt.is_set(),
+            cloudwatch: None,
+            error: None,
+            model: outcome.model.map(Box::new),
+            instance: instance(args).map(Box::new),
+            shard: None,
+        };
+        plan::mark_shard(&mut results, &session.sharding, args);
+        Ok(results)
+    }
+}
+
+/// What is checked after each step: its first notable error shown once, the step logged,
+/// and whether the test can go on.
+struct StepWatch<'a> {
+    first_level: u64,
+    url: String,
+    error_shown: bool,
+    partial: Option<&'a mut PartialLog>,
+    /// Why the walk was aborted, when a step showed it cannot go on.
+    fatal: Option<Error>,
+}
+
+impl StepWatch<'_> {
+    fn after(&mut self, measured: Measured, progress: &Progress) -> Measured {
+        if !self.error_shown
             && let Some(text) =
                 notable_error(measured_step(&measured).and_then(|s| s.first_error.as_ref()))
         {
             progress.note(&text);
-            error_shown = true;
+            self.error_shown = true;
         }
-        if let Err(e) = log_step(partial.as_mut(), &measured) {
-            fatal = Some(e);
+        if let Err(e) = log_step(self.partial.as_deref_mut(), &measured) {
+            self.fatal = Some(e);
             return Measured::Abort {
                 step: None,
                 reason: "cannot write the partial log".into(),
             };
         }
         let not_a_stream = measured_step(&measured)
-            .filter(|s| s.level() == first_level)
-            .and_then(super::llm::not_a_stream);
-        if let Some(e) = not_a_stream.or_else(|| hopeless(&measured, first_level, &url)) {
+            .filter(|s| s.level() == self.first_level)
+            .and_then(llm::not_a_stream);
+        if let Some(e) = not_a_stream.or_else(|| hopeless(&measured, self.first_level, &self.url)) {
             let reason = e.to_string();
-            fatal = Some(e);
+            self.fatal = Some(e);
             return Measured::Abort {
                 step: measured_step(&measured).cloned(),
                 reason,
             };
         }
         measured
-    };
-    let outcome = match args.plan.levels() {
-        Some(levels) => run_plan(levels, measure),
-        None => search(&schedule, measure),
-    };
-    // The embedded server's own count, to set beside the peak found: the capacity its
-    // workers really had on this machine (a busy machine stretches their sleeps).
-    if let Some(count) = embedded.as_ref().and_then(|s| s.work_done().describe()) {
-        progress.note(&format!("The embedded server's own count: {count}."));
     }
-    let recommendation = outcome
-        .peak
-        .as_ref()
-        .map(|p| Recommendation::of_peak(p, args.safety_factor))
-        .transpose()?;
-    let api = template.stream().map_or("", |s| s.api.name());
-    let ended = SystemTime::now();
-    let mut results = FindResults {
-        schema: FindResults::SCHEMA.into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        started_at,
-        target: info,
-        mode: mode_name(args.mode).into(),
-        settings: settings(args, api),
-        steps: outcome.steps,
-        peak: outcome.peak,
-        recommendation,
-        stop_reason: outcome.reason,
-        interrupted: interrupt.is_set(),
-        cloudwatch: None,
-        error: None,
-        model: outcome.model.map(Box::new),
-        instance: instance(args).map(Box::new),
-        shard: None,
-    };
-    plan::mark_shard(&mut results, &sharding, args);
-    if let Some(e) = fatal {
-        return Err(keep_what_was_measured(
-            &mut results,
-            e,
-            args,
-            partial,
-            &progress,
-        ));
-    }
-    if let (true, Some(session)) = (args.target.sagemaker.cloudwatch, &sagemaker) {
-        let successes = results.steps.iter().map(|s| s.summary.successes()).sum();
-        match super::read_cloudwatch(
-            &session.aws,
-            &args.target,
-            started,
-            ended,
-            successes,
-            &progress,
-        ) {
-            Ok(figures) => results.cloudwatch = Some(figures),
-            Err(e) => {
-                return Err(keep_what_was_measured(
-                    &mut results,
-                    e,
-                    args,
-                    partial,
-                    &progress,
-                ));
-            }
-        }
-    }
-    let failure = (results.peak.is_none() && !results.interrupted && results.shard.is_none())
-        .then(|| Error::Failed(format!("no load level passed: {}", results.stop_reason)));
-    results.error = failure.as_ref().map(Error::to_string);
-    out.emit(&report::find_table(&results, out.color()));
+}
+
+/// The table, the verdict, and CloudWatch's figures beside the client's at the peak.
+fn show(results: &FindResults, session: &Session) {
+    let out = &session.out;
+    out.emit(&report::find_table(results, out.color()));
     out.emit("\n\n");
-    out.emit(&report::find_verdict(&results));
+    out.emit(&report::find_verdict(results));
     if let (Some(figures), Some(peak)) = (&results.cloudwatch, &results.peak) {
         let l = &peak.latency_ms;
         let client = format!(
@@ -179,44 +235,13 @@ pub fn find(args: &FindArgs) -> Result<Completion, Error> {
         out.emit("\n");
         out.emit(&report::cloudwatch_lines(figures, &client));
     }
-    super::write_results(
-        &results,
-        &args.target,
-        sharding.sharded(),
-        partial,
-        &progress,
-    )?;
-    if results.interrupted {
-        return Ok(Completion::Interrupted);
-    }
-    match failure {
-        None => Ok(Completion::Done),
-        Some(e) => Err(e),
-    }
 }
 
 /// A search that ends in an error still writes `--json FILE`: the steps measured, and the
 /// error as `error` (and, when it stopped the search, as `stop_reason`). Returns the error.
-fn keep_what_was_measured(
-    results: &mut FindResults,
-    error: Error,
-    args: &FindArgs,
-    partial: Option<PartialLog>,
-    progress: &Progress,
-) -> Error {
+fn keep_what_was_measured(results: &mut FindResults, error: Error, session: &mut Session) -> Error {
     results.error = Some(error.to_string());
-    if let Some(path) = &args.target.json {
-        match super::shard::write_json(path, results, results.shard.is_some()) {
-            Ok(()) => {
-                if let Some(log) = partial {
-                    log.remove();
-                }
-                progress.note(&output::written("What was measured until then", path));
-            }
-            Err(e) => progress.note(&format!("warning: {e}")),
-        }
-    }
-    error
+    session.keep_what_was_measured(results, error)
 }
 
 /// Appends a finished (or interrupted) step to `FILE.partial.jsonl`.
@@ -319,7 +344,7 @@ fn settings(args: &FindArgs, api: &str) -> FindSettings {
             }
             .into(),
         ),
-        stream: super::llm::settings(args, api),
+        stream: llm::settings(args, api),
     }
 }
 

@@ -5,10 +5,10 @@ use std::cell::Cell;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::super::Interrupt;
 use crate::cli::{FindArgs, Mode};
 use crate::endpoint::{Connector, RequestTemplate};
 use crate::load::{Load, Prober, StepPlan, StepRun, Verdict, run_step};
+use crate::pipeline::Interrupt;
 use crate::report::Progress;
 use crate::results::{ErrorKind, Step};
 use crate::search::recovery::{self, PROBE_GAP};

@@ -8,9 +8,9 @@ mod combine;
 mod read;
 
 use super::Completion;
-use super::output::{self, Output};
 use crate::Error;
 use crate::cli::MergeArgs;
+use crate::pipeline::output::{self, Output};
 use crate::report;
 use crate::results::{self, Document};
 

@@ -9,16 +9,17 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use super::output::Output;
-use super::prepare::{Prepared, prepare};
-use super::{Completion, Interrupt};
+use super::Completion;
 use crate::Error;
 use crate::aws::runtime::{describe_error, parse_error};
 use crate::cli::RunArgs;
 use crate::endpoint::{Connector, RequestTemplate};
 use crate::load::{Load, StepPlan, StepRun, Verdict, run_step_at};
+use crate::pipeline::limits::Connections;
+use crate::pipeline::shard::Sharding;
+use crate::pipeline::{self, Ended, Interrupt, Measure, Session};
 use crate::report::{self, Progress};
-use crate::results::{self, ErrorKind, LoadInfo, PartialLog, RunResults, Summary};
+use crate::results::{self, ErrorKind, LoadInfo, PartialLog, RunResults, Summary, TargetInfo};
 use crate::scaling::TrafficProfile;
 use crate::scaling::live::Watch;
 use crate::stats::{Windows, run_stream_figures, summary_of};
@@ -27,94 +28,148 @@ use crate::stats::{Windows, run_stream_figures, summary_of};
 const REQUESTS_RUN_LIMIT: Duration = Duration::from_secs(24 * 3600);
 
 pub fn run(args: &RunArgs) -> Result<Completion, Error> {
-    let out = Output::of(args.target.json.as_deref(), &args.target.reports)?;
-    let sharding = super::shard::resolve(&args.target, SystemTime::now())?;
-    super::limits::check(&super::limits::Connections::of_run(args))?;
-    let mut progress = Progress::new(args.target.quiet);
-    // A bad profile is bad input: say so before any load is sent.
-    let profile = args
-        .profile
-        .as_deref()
-        .map(TrafficProfile::load)
-        .transpose()?;
-    let predicts = profile.is_some()
-        && args
-            .target
-            .target
-            .as_deref()
-            .is_some_and(|t| t.starts_with(crate::endpoint::sagemaker::SCHEME));
-    if let (false, Some(flag)) = (predicts, args.timing.given()) {
-        return Err(Error::Input(format!(
-            "{flag} only applies to run --profile on a sagemaker:// target (it times the predicted instance counts)"
-        )));
-    }
-    let Prepared {
-        template,
-        connector,
-        info,
-        _server,
-        sagemaker,
-        mut partial,
-    } = prepare(&args.target, &progress)?;
-    let interrupt = Interrupt::install();
-    let started_at = results::now_rfc3339();
-    let mut target = Target {
-        template: &template,
-        connector: &connector,
-        interrupt: &interrupt,
-        partial: partial.as_mut(),
-        failure: None,
-        sharding: &sharding,
+    let run = Run {
+        args,
+        profile: None,
     };
-    if let Some(note) = sharding.waiting_note() {
-        progress.note(&note);
+    pipeline::measure(&args.target, Connections::of_run(args), run)
+}
+
+/// `run`'s part of the pipeline: one fixed load, or a profile played minute by minute.
+struct Run<'a> {
+    args: &'a RunArgs,
+    /// `--profile`, read before any load is sent.
+    profile: Option<TrafficProfile>,
+}
+
+impl Measure for Run<'_> {
+    type Document = RunResults;
+
+    fn check(&mut self, _: &Sharding) -> Result<(), Error> {
+        let args = self.args;
+        // A bad profile is bad input: say so before any load is sent.
+        self.profile = args
+            .profile
+            .as_deref()
+            .map(TrafficProfile::load)
+            .transpose()?;
+        let predicts = self.profile.is_some()
+            && args
+                .target
+                .target
+                .as_deref()
+                .is_some_and(|t| t.starts_with(crate::endpoint::sagemaker::SCHEME));
+        match (predicts, args.timing.given()) {
+            (false, Some(flag)) => Err(Error::Input(format!(
+                "{flag} only applies to run --profile on a sagemaker:// target (it times the predicted instance counts)"
+            ))),
+            _ => Ok(()),
+        }
     }
-    let mut watch = match (&profile, &sagemaker) {
-        // One shard watches the endpoint for all: `merge` takes its counts.
-        (Some(_), Some(session)) if sharding.process.index == 0 => {
-            match Watch::start(&session.aws, session.signer(), &session.target, args.speed) {
-                Ok(watch) => Some(watch),
-                Err(e) => {
-                    progress.note(&format!(
-                        "warning: cannot watch the endpoint's instance count ({e}); the minutes will show none"
-                    ));
-                    None
-                }
+
+    fn announce(&self, _: &TargetInfo) -> Option<String> {
+        None
+    }
+
+    fn measure(&mut self, session: &mut Session) -> Result<Ended<RunResults>, Error> {
+        let started_at = results::now_rfc3339();
+        let mut watch = self.watch(session);
+        for note in watch.iter().flat_map(Watch::notes) {
+            session.progress.note(&format!("note: {note}"));
+        }
+        let started = SystemTime::now();
+        let (run, mut minutes) = self.apply(session, watch.as_mut())?;
+        let scaling = watch.map(|w| w.finish(&mut minutes, self.args.timing.timing()));
+        let ended = SystemTime::now();
+        let mut results = RunResults {
+            schema: RunResults::SCHEMA.into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            started_at,
+            target: session.target.info.clone(),
+            load: load_info(self.args),
+            summary: run.windows.summary(),
+            minutes,
+            interrupted: run.interrupted,
+            cloudwatch: None,
+            shard: None,
+            scaling,
+            stream: run_stream_figures(run.windows.total(), run.windows.span()),
+            error: None,
+        };
+        shard::mark_shard(&mut results, &run, &session.sharding)?;
+        show(&results, &run, self.args, &session.out);
+        let failure = failure(&mut results, &run, started, ended, session);
+        results.error = failure.as_ref().map(Error::to_string);
+        Ok(Ended {
+            document: results,
+            failure,
+            interrupted: run.interrupted,
+        })
+    }
+}
+
+impl Run<'_> {
+    /// On a `sagemaker://` target with a profile, the endpoint's instance count watched
+    /// while the profile plays (one shard watches for all: `merge` takes its counts).
+    fn watch(&self, session: &Session) -> Option<Watch> {
+        let aws = session.target.sagemaker.as_ref();
+        let (_, session_aws) = self.profile.as_ref().zip(aws)?;
+        if session.sharding.process.index != 0 {
+            return None;
+        }
+        let started = Watch::start(
+            &session_aws.aws,
+            session_aws.signer(),
+            &session_aws.target,
+            self.args.speed,
+        );
+        match started {
+            Ok(watch) => Some(watch),
+            Err(e) => {
+                session.progress.note(&format!(
+                    "warning: cannot watch the endpoint's instance count ({e}); the minutes will show none"
+                ));
+                None
             }
         }
-        _ => None,
-    };
-    for note in watch.iter().flat_map(Watch::notes) {
-        progress.note(&format!("note: {note}"));
     }
-    let started = SystemTime::now();
-    let (run, mut minutes) = match &profile {
-        Some(profile) => profile::play(&mut target, args, profile, watch.as_mut(), &mut progress),
-        None => (fixed_load(&mut target, args, &mut progress)?, Vec::new()),
-    };
-    if let Some(e) = target.failure.take() {
-        return Err(e);
+
+    /// Applies the load: the profile, or one fixed load. A partial log that cannot be
+    /// written stops the run, and nothing more is written.
+    fn apply(
+        &self,
+        session: &mut Session,
+        watch: Option<&mut Watch>,
+    ) -> Result<(StepRun, Vec<crate::results::ProfileMinute>), Error> {
+        let Session {
+            target: prepared,
+            progress,
+            interrupt,
+            sharding,
+            ..
+        } = session;
+        let mut target = Target {
+            template: &prepared.template,
+            connector: &prepared.connector,
+            interrupt,
+            partial: prepared.partial.as_mut(),
+            failure: None,
+            sharding,
+        };
+        let played = match &self.profile {
+            Some(profile) => profile::play(&mut target, self.args, profile, watch, progress),
+            None => (fixed_load(&mut target, self.args, progress)?, Vec::new()),
+        };
+        match target.failure.take() {
+            Some(e) => Err(e),
+            None => Ok(played),
+        }
     }
-    let scaling = watch.map(|w| w.finish(&mut minutes, args.timing.timing()));
-    let ended = SystemTime::now();
-    let tally = run.windows.total();
-    let mut results = RunResults {
-        schema: RunResults::SCHEMA.into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        started_at,
-        target: info,
-        load: load_info(args),
-        summary: run.windows.summary(),
-        minutes,
-        interrupted: run.interrupted,
-        cloudwatch: None,
-        shard: None,
-        scaling,
-        stream: run_stream_figures(tally, run.windows.span()),
-        error: None,
-    };
-    shard::mark_shard(&mut results, &run, &sharding)?;
-    out.emit(&report::run_report(&results, out.color()));
+}
+
+/// The report, the streaming line, the offered and achieved rates, the first error.
+fn show(results: &RunResults, run: &StepRun, args: &RunArgs, out: &pipeline::output::Output) {
+    out.emit(&report::run_report(results, out.color()));
     out.emit("\n");
     if let Some(f) = &results.stream {
         out.emit(&report::stream_run_line(f));
@@ -128,7 +183,7 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
             summary.dropped
         ));
     }
-    if let Some(e) = &tally.first_error {
+    if let Some(e) = &run.windows.total().first_error {
         out.emit(&format!(
             "First error: {}{}: {}\n",
             e.kind.name(),
@@ -136,57 +191,51 @@ pub fn run(args: &RunArgs) -> Result<Completion, Error> {
             describe_error(e).unwrap_or_else(|| e.detail.trim().replace('\n', " "))
         ));
     }
-    // A run that ends in an error still writes its document, with the reason in `error`.
-    let mut failure = rejected_by_validation(&run.windows).then(|| {
+}
+
+/// Why the run failed, if it did: SageMaker rejected the requests, CloudWatch could not be
+/// read (its figures, when read, go into `results` and are shown), or nothing succeeded. A
+/// run that ends in an error still writes its document, with the reason in `error`.
+fn failure(
+    results: &mut RunResults,
+    run: &StepRun,
+    started: SystemTime,
+    ended: SystemTime,
+    session: &Session,
+) -> Option<Error> {
+    let tally = run.windows.total();
+    if rejected_by_validation(&run.windows) {
         let text = tally
             .first_error
             .as_ref()
             .and_then(describe_error)
             .unwrap_or_default();
-        Error::Run(format!("SageMaker rejected the requests: {text}"))
-    });
-    if let (None, true, Some(session)) = (&failure, args.target.sagemaker.cloudwatch, &sagemaker) {
-        match super::read_cloudwatch(
-            &session.aws,
-            &args.target,
-            started,
-            ended,
-            tally.successes,
-            &progress,
-        ) {
-            Ok(figures) => {
-                let l = &results.summary.latency_ms;
-                let client = format!(
-                    "p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-                    l.p50, l.p99, l.max
-                );
-                out.emit("\n");
-                out.emit(&report::cloudwatch_lines(&figures, &client));
-                results.cloudwatch = Some(figures);
-            }
-            Err(e) => failure = Some(e),
-        }
-    }
-    if failure.is_none() && !run.interrupted && results.summary.requests > 0 && tally.successes == 0
-    {
-        failure = Some(Error::Failed(format!(
-            "no request succeeded ({})",
-            results.summary.errors.describe()
+        return Some(Error::Run(format!(
+            "SageMaker rejected the requests: {text}"
         )));
     }
-    results.error = failure.as_ref().map(Error::to_string);
-    super::write_results(
-        &results,
-        &args.target,
-        sharding.sharded(),
-        partial,
-        &progress,
-    )?;
-    match (failure, run.interrupted) {
-        (Some(e), _) => Err(e),
-        (None, true) => Ok(Completion::Interrupted),
-        (None, false) => Ok(Completion::Done),
+    match session.cloudwatch(started, ended, tally.successes) {
+        Some(Ok(figures)) => {
+            let l = &results.summary.latency_ms;
+            let client = format!(
+                "p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                l.p50, l.p99, l.max
+            );
+            session.out.emit("\n");
+            session
+                .out
+                .emit(&report::cloudwatch_lines(&figures, &client));
+            results.cloudwatch = Some(figures);
+        }
+        Some(Err(e)) => return Some(e),
+        None => {}
     }
+    (!run.interrupted && results.summary.requests > 0 && tally.successes == 0).then(|| {
+        Error::Failed(format!(
+            "no request succeeded ({})",
+            results.summary.errors.describe()
+        ))
+    })
 }
 
 /// What load the run applied, as the results file records it.
@@ -238,10 +287,25 @@ struct Target<'a> {
     /// Writing the partial log failed: the run stopped, and this is why.
     failure: Option<Error>,
     /// Which part of the load this process sends, and from when.
-    sharding: &'a super::shard::Sharding,
+    sharding: &'a Sharding,
 }
 
-impl Target<'_> {
+impl<'a> Target<'a> {
+    /// Runs `plan` on this process's part of the load from the common start, calling
+    /// `on_window` (with the target, to log) as each window closes.
+    fn run(
+        &mut self,
+        plan: &StepPlan,
+        mut on_window: impl FnMut(&mut Self, &Windows) -> Verdict,
+    ) -> StepRun {
+        let (template, connector) = (self.template, self.connector);
+        let (flag, sharding): (&'a _, &'a Sharding) = (self.interrupt.flag(), self.sharding);
+        let (process, start) = (sharding.process, sharding.start_instant());
+        run_step_at(template, connector, plan, process, start, flag, |windows| {
+            on_window(self, windows)
+        })
+    }
+
     /// Appends `record` to the partial log; a failure stops the run.
     fn log<T: Serialize>(&mut self, record: &T) -> Verdict {
         let Some(log) = self.partial.as_deref_mut() else {
@@ -289,31 +353,21 @@ fn fixed_load(
         drain: args.target.drain_limit(),
     };
     progress.start(&label(args));
-    let (template, connector, flag) = (target.template, target.connector, target.interrupt.flag());
-    let (process, start) = (target.sharding.process, target.sharding.start_instant());
-    let run = run_step_at(
-        template,
-        connector,
-        &plan,
-        process,
-        start,
-        flag,
-        |windows| {
-            progress.window(windows);
-            let Some(last) = windows.last() else {
-                return Verdict::Continue;
-            };
-            let record = WindowRecord {
-                window: last.index,
-                summary: summary_of(&last.tally, last.duration),
-            };
-            if target.log(&record) == Verdict::Stop || rejected_by_validation(windows) {
-                Verdict::Stop
-            } else {
-                Verdict::Continue
-            }
-        },
-    );
+    let run = target.run(&plan, |target, windows| {
+        progress.window(windows);
+        let Some(last) = windows.last() else {
+            return Verdict::Continue;
+        };
+        let record = WindowRecord {
+            window: last.index,
+            summary: summary_of(&last.tally, last.duration),
+        };
+        if target.log(&record) == Verdict::Stop || rejected_by_validation(windows) {
+            Verdict::Stop
+        } else {
+            Verdict::Continue
+        }
+    });
     progress.abandon();
     Ok(run)
 }

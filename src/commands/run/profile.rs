@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use super::Target;
 use crate::cli::RunArgs;
-use crate::commands::shard::attach;
-use crate::load::{Load, StepPlan, StepRun, Verdict, run_step_at};
+use crate::load::{Load, StepPlan, StepRun, Verdict};
+use crate::pipeline::shard::attach;
 use crate::report::Progress;
 use crate::results::ProfileMinute;
 use crate::scaling::TrafficProfile;
@@ -42,55 +42,45 @@ pub fn play(
     let mut minutes = Vec::with_capacity(minutes_total);
     let mut poll = watch.as_deref().map(Watch::poll);
     progress.start(&label(0, profile));
-    let (template, connector, flag) = (target.template, target.connector, target.interrupt.flag());
     let sharding = target.sharding;
-    let (process, start) = (sharding.process, sharding.start_instant());
-    let run = run_step_at(
-        template,
-        connector,
-        &plan,
-        process,
-        start,
-        flag,
-        |windows| {
-            let Some(window) = windows.last() else {
-                return Verdict::Continue;
-            };
-            let index = window.index as usize;
-            let instances = match (watch.as_deref_mut(), poll.take()) {
-                (Some(w), Some(started)) => {
-                    let count = w.count(started);
-                    if let Some(warning) = w.warning() {
-                        progress.note(&warning);
-                    }
-                    poll = Some(w.poll());
-                    count
+    let run = target.run(&plan, |target, windows| {
+        let Some(window) = windows.last() else {
+            return Verdict::Continue;
+        };
+        let index = window.index as usize;
+        let instances = match (watch.as_deref_mut(), poll.take()) {
+            (Some(w), Some(started)) => {
+                let count = w.count(started);
+                if let Some(warning) = w.warning() {
+                    progress.note(&warning);
                 }
-                _ => None,
-            };
-            let mut minute = ProfileMinute {
-                minute: window.index,
-                offered_rps: sharding.rate_share(profile.rps.get(index).copied().unwrap_or(0.0)),
-                summary: summary_of(&window.tally, window.duration),
-                instances,
-                predicted_instances: None,
-                stream: run_stream_figures(&window.tally, window.duration),
-            };
-            if sharding.sharded()
-                && let Err(e) = attach(&mut minute.summary, &window.tally, window.duration, &[])
-            {
-                target.failure = Some(e);
-                return Verdict::Stop;
+                poll = Some(w.poll());
+                count
             }
-            progress.note(&minute_line(&minute, minutes_total, instances));
-            let verdict = target.log(&minute);
-            minutes.push(minute);
-            if index + 1 < minutes_total {
-                progress.start(&label(index + 1, profile));
-            }
-            verdict
-        },
-    );
+            _ => None,
+        };
+        let mut minute = ProfileMinute {
+            minute: window.index,
+            offered_rps: sharding.rate_share(profile.rps.get(index).copied().unwrap_or(0.0)),
+            summary: summary_of(&window.tally, window.duration),
+            instances,
+            predicted_instances: None,
+            stream: run_stream_figures(&window.tally, window.duration),
+        };
+        if sharding.sharded()
+            && let Err(e) = attach(&mut minute.summary, &window.tally, window.duration, &[])
+        {
+            target.failure = Some(e);
+            return Verdict::Stop;
+        }
+        progress.note(&minute_line(&minute, minutes_total, instances));
+        let verdict = target.log(&minute);
+        minutes.push(minute);
+        if index + 1 < minutes_total {
+            progress.start(&label(index + 1, profile));
+        }
+        verdict
+    });
     progress.abandon();
     (run, minutes)
 }

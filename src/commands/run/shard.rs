@@ -2,8 +2,8 @@
 //! keeps), and its summary carries the tallies `peakrps merge` adds up.
 
 use crate::Error;
-use crate::commands::shard::{Sharding, attach};
 use crate::load::{ProcessShard, StepRun};
+use crate::pipeline::shard::{Sharding, attach};
 use crate::results::{LoadInfo, RunResults, ShardInfo};
 
 /// Marks `results` as this shard's part of the run, when the run is sharded.

@@ -12,6 +12,7 @@ use crate::aws::runtime::{self, InvokeOptions, InvokeSigner, SIGNING_NAME};
 use crate::aws::sigv4::Signer;
 use crate::aws::{Aws, AwsOptions};
 use crate::cli::{SageMakerArgs, TargetArgs, TlsArgs};
+use crate::endpoint::llm::StreamSpec;
 use crate::endpoint::sagemaker;
 use crate::endpoint::{
     Connector, Endpoint, PayloadSet, RequestTemplate, SAGEMAKER_PAYLOAD_LIMIT, Scheme,
@@ -39,8 +40,8 @@ pub struct Prepared {
     pub template: Arc<RequestTemplate>,
     pub connector: Connector,
     pub info: TargetInfo,
-    /// Keeps the embedded server alive for the run.
-    pub _server: Option<RunningServer>,
+    /// The embedded server, kept alive for the run (none with a TARGET).
+    pub server: Option<RunningServer>,
     /// A `sagemaker://` target's AWS side (for `--cloudwatch` and DescribeEndpoint).
     pub sagemaker: Option<SageMakerSession>,
     /// `FILE.partial.jsonl` beside `--json FILE` (none for `--json -`), created only once
@@ -154,26 +155,94 @@ fn reject_tls_flags(args: &TlsArgs, target: &str) -> Result<(), Error> {
 const INSECURE_WARNING: &str =
     "warning: --insecure: any certificate is accepted; the server's identity is not checked";
 
+/// Prepares the target of `find` or `run`: checks the flags, starts the embedded server
+/// when there is no TARGET, builds and signs the request template, and probes the target.
 pub fn prepare(args: &TargetArgs, progress: &Progress) -> Result<Prepared, Error> {
     crate::report::check_report_files(args.report_files())?;
     super::llm::check_flags(&args.stream)?;
-    let stream = args.stream.stream;
+    let Chosen {
+        endpoint,
+        server,
+        kind,
+        sagemaker,
+    } = choose_endpoint(args, progress)?;
+    let tls = args.tls.options()?;
+    let (payloads, stream_spec) = payloads(args, &endpoint, server.is_some(), progress)?;
+    let info = TargetInfo {
+        kind: kind.into(),
+        url: endpoint.url(),
+        payload: payloads.source.clone(),
+        sagemaker: sagemaker.as_ref().map(|p| p.info.clone()),
+    };
+    let mut template = template(args, &endpoint, payloads, sagemaker.as_ref())?;
+    if let Some(spec) = stream_spec {
+        template = template.with_stream(spec);
+    }
+    let (template, session) = match sagemaker {
+        Some(plan) => {
+            let (template, session) = sign(template, plan, &endpoint)?;
+            (template, Some(session))
+        }
+        None => (template, None),
+    };
+    let connector = Connector::new(&endpoint, &tls)?;
+    if args.tls.insecure {
+        eprintln!("{INSECURE_WARNING}");
+    }
+    probe(&connector, args.timeout.min(Duration::from_secs(10)))?;
+    let partial = args
+        .json
+        .as_deref()
+        .filter(|path| !crate::results::is_stdio(path))
+        .map(PartialLog::create)
+        .transpose()?;
+    Ok(Prepared {
+        template: Arc::new(template),
+        connector,
+        info,
+        server,
+        sagemaker: session,
+        partial,
+    })
+}
+
+/// Where requests go, and what stands behind it.
+struct Chosen {
+    endpoint: Endpoint,
+    /// The embedded server, when there is no TARGET.
+    server: Option<RunningServer>,
+    /// `TargetInfo::kind`: sagemaker, http, https or embedded.
+    kind: &'static str,
+    sagemaker: Option<SageMakerPlan>,
+}
+
+/// TARGET resolved (`sagemaker://`, a URL, or none: the embedded server started), refusing
+/// flags that do not apply to it.
+fn choose_endpoint(args: &TargetArgs, progress: &Progress) -> Result<Chosen, Error> {
     let sagemaker_target = args
         .target
         .as_deref()
         .and_then(sagemaker::parse_target)
         .transpose()?;
-    let mut sagemaker = None;
-    let (endpoint, server, kind) = match (&args.target, sagemaker_target) {
+    let chosen = |endpoint, server, kind| Chosen {
+        endpoint,
+        server,
+        kind,
+        sagemaker: None,
+    };
+    match (&args.target, sagemaker_target) {
         (_, Some(name)) => {
             reject_tls_flags(
                 &args.tls,
                 "sagemaker:// always uses AWS's public certificates",
             )?;
-            let plan = plan_sagemaker(name, &args.sagemaker, stream)?;
-            let endpoint = plan.endpoint.clone();
-            sagemaker = Some(plan);
-            (endpoint, None, "sagemaker")
+            let plan = plan_sagemaker(name, &args.sagemaker, args.stream.stream)?;
+            Ok(Chosen {
+                endpoint: plan.endpoint.clone(),
+                server: None,
+                kind: "sagemaker",
+                sagemaker: Some(plan),
+            })
         }
         (Some(raw), None) => {
             reject_sagemaker_flags(&args.sagemaker)?;
@@ -185,28 +254,7 @@ pub fn prepare(args: &TargetArgs, progress: &Progress) -> Result<Prepared, Error
                 }
                 Scheme::Https => "https",
             };
-            (endpoint, None, kind)
-        }
-        (None, None) if stream => {
-            reject_sagemaker_flags(&args.sagemaker)?;
-            reject_tls_flags(
-                &args.tls,
-                "without TARGET the embedded server speaks plain http",
-            )?;
-            let config = super::llm::demo_llm();
-            let running = crate::server::llm::start(&config)?;
-            let url = format!("http://{}/v1/chat/completions", running.addr);
-            let endpoint = Endpoint::parse(&url)?;
-            let prompt = u64::from(
-                args.stream
-                    .prompt_tokens
-                    .unwrap_or(super::llm::DEFAULT_PROMPT_TOKENS),
-            );
-            progress.note(&format!(
-                "No TARGET given: using the embedded LLM server at {url} ({}).",
-                config.describe(prompt)
-            ));
-            (endpoint, Some(running), "embedded")
+            Ok(chosen(endpoint, None, kind))
         }
         (None, None) => {
             reject_sagemaker_flags(&args.sagemaker)?;
@@ -214,24 +262,64 @@ pub fn prepare(args: &TargetArgs, progress: &Progress) -> Result<Prepared, Error
                 &args.tls,
                 "without TARGET the embedded server speaks plain http",
             )?;
-            let config = demo_server();
-            let running = server::start(&config)?;
-            let endpoint = Endpoint::parse(&format!("http://{}/invocations", running.addr))?;
-            progress.note(&format!(
-                "No TARGET given: using the embedded model server at {} ({} workers × {} ms per request, capacity ≈ {:.0} req/s).",
-                endpoint.url(),
-                config.workers,
-                config.service_time.as_millis(),
-                config.nominal_capacity().unwrap_or(0.0)
-            ));
-            (endpoint, Some(running), "embedded")
+            let (endpoint, running) = if args.stream.stream {
+                embedded_llm(args, progress)?
+            } else {
+                embedded_model(progress)?
+            };
+            Ok(chosen(endpoint, Some(running), "embedded"))
         }
-    };
-    let tls = args.tls.options()?;
+    }
+}
+
+/// `--stream` without TARGET: the embedded LLM server, started.
+fn embedded_llm(
+    args: &TargetArgs,
+    progress: &Progress,
+) -> Result<(Endpoint, RunningServer), Error> {
+    let config = super::llm::demo_llm();
+    let running = crate::server::llm::start(&config)?;
+    let url = format!("http://{}/v1/chat/completions", running.addr);
+    let endpoint = Endpoint::parse(&url)?;
+    let prompt = u64::from(
+        args.stream
+            .prompt_tokens
+            .unwrap_or(super::llm::DEFAULT_PROMPT_TOKENS),
+    );
+    progress.note(&format!(
+        "No TARGET given: using the embedded LLM server at {url} ({}).",
+        config.describe(prompt)
+    ));
+    Ok((endpoint, running))
+}
+
+/// No TARGET: the embedded model server, started.
+fn embedded_model(progress: &Progress) -> Result<(Endpoint, RunningServer), Error> {
+    let config = demo_server();
+    let running = server::start(&config)?;
+    let endpoint = Endpoint::parse(&format!("http://{}/invocations", running.addr))?;
+    progress.note(&format!(
+        "No TARGET given: using the embedded model server at {} ({} workers × {} ms per request, capacity ≈ {:.0} req/s).",
+        endpoint.url(),
+        config.workers,
+        config.service_time.as_millis(),
+        config.nominal_capacity().unwrap_or(0.0)
+    ));
+    Ok((endpoint, running))
+}
+
+/// The request bodies (`--payload`, streaming prompts, or the embedded model's sample),
+/// with what is worth a note about them.
+fn payloads(
+    args: &TargetArgs,
+    endpoint: &Endpoint,
+    embedded: bool,
+    progress: &Progress,
+) -> Result<(PayloadSet, Option<StreamSpec>), Error> {
     let user_payloads = args.payload.as_deref().map(PayloadSet::load).transpose()?;
     let mut stream_spec = None;
     let payloads = match user_payloads {
-        _ if stream => {
+        _ if args.stream.stream => {
             let api = super::llm::api_of(&args.stream, &endpoint.path.to_string());
             let (set, spec) = super::llm::stream_payloads(&args.stream, api, user_payloads)?;
             stream_spec = Some(spec);
@@ -239,7 +327,7 @@ pub fn prepare(args: &TargetArgs, progress: &Progress) -> Result<Prepared, Error
         }
         Some(set) => set,
         None => {
-            if server.is_none() {
+            if !embedded {
                 progress.note("No --payload given: sending the embedded model's sample request (one Iris flower as JSON).");
             }
             PayloadSet::from_bodies(
@@ -257,65 +345,52 @@ pub fn prepare(args: &TargetArgs, progress: &Progress) -> Result<Prepared, Error
             payloads.largest()
         ));
     }
-    let info = TargetInfo {
-        kind: kind.into(),
-        url: endpoint.url(),
-        payload: payloads.source.clone(),
-        sagemaker: sagemaker.as_ref().map(|p| p.info.clone()),
-    };
+    Ok((payloads, stream_spec))
+}
+
+/// The request template: the bodies, their headers, and InvokeEndpoint's own headers.
+fn template(
+    args: &TargetArgs,
+    endpoint: &Endpoint,
+    payloads: PayloadSet,
+    sagemaker: Option<&SageMakerPlan>,
+) -> Result<RequestTemplate, Error> {
     let mut headers = args.headers.clone();
-    if let Some(plan) = &sagemaker {
+    if let Some(plan) = sagemaker {
         headers.extend(plan.headers.iter().cloned());
     }
-    let mut template = RequestTemplate::new(
+    RequestTemplate::new(
         endpoint.clone(),
         payloads,
         args.content_type.as_deref(),
         args.accept.as_deref(),
         &headers,
-    )?;
-    if let Some(spec) = stream_spec {
-        template = template.with_stream(spec);
-    }
-    let mut session = None;
-    if let Some(plan) = sagemaker {
-        eprintln!("{}", sagemaker::PRODUCTION_WARNING);
-        let credentials = credentials::load(&plan.aws)?;
-        let session_plan = SageMakerSession {
-            aws: plan.aws,
-            credentials,
-            target: plan.info,
-        };
-        let bodies: Vec<Bytes> = (0..template.payloads.len())
-            .map(|i| template.payloads.body(i))
-            .collect();
-        let signer = InvokeSigner::new(
-            session_plan.signer(),
-            &endpoint.url(),
-            bodies.iter().map(|b| &b[..]),
-        );
-        template = template.with_signer(Arc::new(signer));
-        session = Some(session_plan);
-    }
-    let connector = Connector::new(&endpoint, &tls)?;
-    if args.tls.insecure {
-        eprintln!("{INSECURE_WARNING}");
-    }
-    probe(&connector, args.timeout.min(Duration::from_secs(10)))?;
-    let partial = args
-        .json
-        .as_deref()
-        .filter(|path| !crate::results::is_stdio(path))
-        .map(PartialLog::create)
-        .transpose()?;
-    Ok(Prepared {
-        template: Arc::new(template),
-        connector,
-        info,
-        _server: server,
-        sagemaker: session,
-        partial,
-    })
+    )
+}
+
+/// A `sagemaker://` target's requests signed (SigV4, credentials kept fresh), after the
+/// warning that the load goes to a real endpoint.
+fn sign(
+    template: RequestTemplate,
+    plan: SageMakerPlan,
+    endpoint: &Endpoint,
+) -> Result<(RequestTemplate, SageMakerSession), Error> {
+    eprintln!("{}", sagemaker::PRODUCTION_WARNING);
+    let credentials = credentials::load(&plan.aws)?;
+    let session = SageMakerSession {
+        aws: plan.aws,
+        credentials,
+        target: plan.info,
+    };
+    let bodies: Vec<Bytes> = (0..template.payloads.len())
+        .map(|i| template.payloads.body(i))
+        .collect();
+    let signer = InvokeSigner::new(
+        session.signer(),
+        &endpoint.url(),
+        bodies.iter().map(|b| &b[..]),
+    );
+    Ok((template.with_signer(Arc::new(signer)), session))
 }
 
 fn probe(connector: &Connector, timeout: Duration) -> Result<(), Error> {
