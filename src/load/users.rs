@@ -273,13 +273,16 @@ pub async fn open_loop(
             spent = true;
             break;
         }
+        // Nothing due before `due` is left to send: windows that end before it may close
+        // while the dispatcher sleeps (at a low rate the driver would otherwise wake at every
+        // window boundary it cannot yet seal and spin until the next request goes out).
+        state.horizon.set(Some(due));
         if due > Instant::now() {
             tokio::time::sleep_until(due.into()).await;
         }
         if state.stopping() {
             break;
         }
-        state.horizon.set(Some(due));
         let index = state.clock.window_of(due);
         {
             let mut slots = state.slots.borrow_mut();
@@ -305,7 +308,8 @@ pub async fn open_loop(
     }
     if !spent && !state.stopping() {
         // The schedule covers the step up to its end: the load was offered over all of it,
-        // even if the last request is due a little before.
+        // even if the last request is due a little before. Nothing more is due before it.
+        state.horizon.set(Some(state.clock.end()));
         tokio::time::sleep_until(state.clock.end().into()).await;
     }
     state.horizon.set(None);
