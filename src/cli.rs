@@ -49,6 +49,32 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// The command line as the binary parses it: the derived definition, with values that
+    /// start with '-' handed to their flag's parser, which says what is wrong with them
+    /// (`--rate -10`: "-10 is not a usable rate"), rather than read as the short flags `-1`.
+    pub fn command_line() -> clap::Command {
+        hyphen_values(<Cli as clap::CommandFactory>::command())
+    }
+}
+
+/// In every (sub)command: a negative number is the value of the flag before it, and so is
+/// anything after a flag that takes a duration (`-5s` is a negative duration, not `-5 -s`).
+fn hyphen_values(command: clap::Command) -> clap::Command {
+    command
+        .mut_args(|arg| {
+            if arg.is_positional() || !arg.get_action().takes_values() {
+                return arg;
+            }
+            let duration = arg
+                .get_value_names()
+                .is_some_and(|names| names.iter().any(|n| n == "DURATION"));
+            arg.allow_negative_numbers(true)
+                .allow_hyphen_values(duration)
+        })
+        .mut_subcommands(hyphen_values)
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Step the load up on one instance, find the peak, print the scaling target.
@@ -95,6 +121,11 @@ pub struct ManArgs {
     pub dir: Option<PathBuf>,
 }
 
+/// The --help heading of the flags that shape each request and how long it is waited for.
+const REQUESTS: &str = "Requests";
+/// The --help heading of the flags that say where results go and how much is shown.
+const OUTPUT: &str = "Output";
+
 /// What to send requests to and what they carry (shared by `find` and `run`).
 #[derive(Debug, Args)]
 pub struct TargetArgs {
@@ -105,41 +136,41 @@ pub struct TargetArgs {
 
     /// Request body: a file, a directory (each file a body, in turn) or a .jsonl file (each
     /// line a body). Default: the embedded model's sample request.
-    #[arg(long, value_name = "FILE|DIR|JSONL")]
+    #[arg(help_heading = REQUESTS, long, value_name = "FILE|DIR|JSONL")]
     pub payload: Option<PathBuf>,
 
     /// Content-Type of the requests (default: from the payload's extension, or from its bytes
     /// when the extension names no format: JSON or CSV).
-    #[arg(long, value_name = "TYPE")]
+    #[arg(help_heading = REQUESTS, long, value_name = "TYPE")]
     pub content_type: Option<String>,
 
     /// Accept header of the requests.
-    #[arg(long, value_name = "TYPE")]
+    #[arg(help_heading = REQUESTS, long, value_name = "TYPE")]
     pub accept: Option<String>,
 
     /// Extra request header, repeatable: -H 'Name: value'.
-    #[arg(short = 'H', long = "header", value_name = "'NAME: VALUE'")]
+    #[arg(help_heading = REQUESTS, short = 'H', long = "header", value_name = "'NAME: VALUE'")]
     pub headers: Vec<String>,
 
     /// Per-request timeout (SageMaker gives a model 60 s).
-    #[arg(long, default_value = "60s", value_parser = parse_nonzero_duration, value_name = "DURATION")]
+    #[arg(help_heading = REQUESTS, long, default_value = "60s", value_parser = parse_nonzero_duration, value_name = "DURATION")]
     pub timeout: Duration,
 
     /// How long requests still in flight at the end are waited for (at most --timeout); one
     /// cut then counts as a timeout.
-    #[arg(long, default_value = "5s", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(help_heading = REQUESTS, long, default_value = "5s", value_parser = parse_duration, value_name = "DURATION")]
     pub drain: Duration,
 
     /// Write the results document (JSON) to FILE; each finished step (find), window or
     /// minute (run) is appended to FILE.partial.jsonl as it ends.
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = OUTPUT, long, value_name = "FILE")]
     pub json: Option<PathBuf>,
 
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = OUTPUT)]
     pub reports: ReportFileArgs,
 
     /// No progress on stderr; only the final table and verdict on stdout.
-    #[arg(short, long)]
+    #[arg(help_heading = OUTPUT, short, long)]
     pub quiet: bool,
 
     #[command(flatten)]
@@ -273,9 +304,6 @@ pub struct ReportArgs {
 
 #[derive(Debug, Args)]
 pub struct FindArgs {
-    #[command(flatten)]
-    pub target: TargetArgs,
-
     /// What to step up: `concurrency` (closed loop: N users back to back) or `rate` (open
     /// loop: requests due at a rate whatever the server does; latency from the due time).
     #[arg(long, value_enum, default_value_t = Mode::Concurrency)]
@@ -351,6 +379,10 @@ pub struct FindArgs {
     #[command(flatten)]
     pub search: SearchArgs,
 
+    // After the load and search flags, so those come first in --help under "Options".
+    #[command(flatten)]
+    pub target: TargetArgs,
+
     #[command(flatten)]
     pub slo: StreamSloArgs,
 
@@ -360,9 +392,6 @@ pub struct FindArgs {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    #[command(flatten)]
-    pub target: TargetArgs,
-
     /// Concurrent virtual users, each on its own keep-alive connection (closed loop; the
     /// default, with 1 user).
     #[arg(short, long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N", conflicts_with_all = ["rate", "profile"])]
@@ -403,6 +432,10 @@ pub struct RunArgs {
     /// Load sent before measuring starts (not counted).
     #[arg(long, default_value = "0s", value_parser = parse_duration, value_name = "DURATION")]
     pub warmup: Duration,
+
+    // After the load flags, so those come first in --help under "Options".
+    #[command(flatten)]
+    pub target: TargetArgs,
 
     /// With --profile on a sagemaker:// target: the simulated autoscaler's timing, for the
     /// instance counts it predicts beside the endpoint's own.

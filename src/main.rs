@@ -8,13 +8,18 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use clap::Parser;
+use clap::FromArgMatches;
 use clap::error::ErrorKind;
 use peakrps::cli::Cli;
 use peakrps::commands::{Completion, execute};
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let mut command = Cli::command_line();
+    let parsed = command
+        .try_get_matches_from_mut(std::env::args_os())
+        .and_then(|matches| Cli::from_arg_matches(&matches))
+        .map_err(|e| e.format(&mut command));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
             let _ = e.print();
@@ -26,12 +31,14 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             // One line: clap's first line says what and where; point to --help for the rest.
-            // Missing arguments are listed on the lines after the first: keep them on it.
+            // Missing arguments are listed on the lines after the first, and a "tip: a
+            // similar argument exists" after a blank line: keep them on it.
             let text = e.render().to_string();
             let head: Vec<&str> = text
                 .lines()
-                .take_while(|l| !l.trim().is_empty() && !l.starts_with("Usage:"))
+                .take_while(|l| !l.starts_with("Usage:"))
                 .map(str::trim)
+                .filter(|l| !l.is_empty())
                 .collect();
             let first = if head.is_empty() {
                 "error: invalid usage".to_string()

@@ -14,6 +14,11 @@ pub const MAX_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
 /// Durations read `500ms`, `30s`, `5m`, `1h`; at most a year.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
+    if s.starts_with('-') && humantime::parse_duration(&s[1..]).is_ok() {
+        return Err(format!(
+            "{s} is negative; give a duration of 0 or more, e.g. 30s"
+        ));
+    }
     if s.chars().all(|c| c.is_ascii_digit()) && !s.is_empty() {
         return Err(format!("'{s}' has no unit; write e.g. {s}s or {s}ms"));
     }
@@ -153,6 +158,31 @@ pub fn readable(v: f64) -> String {
     }
 }
 
+/// A span of time as a person reads it: its two largest units, `2533 days 6 h`, `3 h 12 min`,
+/// `4 min 5 s`, and tenths of a second below a minute (`12.3 s`).
+pub fn readable_span(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs < 60 {
+        return format!("{:.1} s", d.as_secs_f64());
+    }
+    let units = [(86_400, "days"), (3_600, "h"), (60, "min"), (1, "s")];
+    let Some(first) = units.iter().position(|&(size, _)| secs >= size) else {
+        return format!("{secs} s");
+    };
+    let (size, name) = units[first];
+    let (next_size, next_name) = units[first + 1];
+    let name = if size == 86_400 && secs / size == 1 {
+        "day"
+    } else {
+        name
+    };
+    format!(
+        "{} {name} {} {next_name}",
+        secs / size,
+        secs % size / next_size
+    )
+}
+
 /// A whole number with thousands separators: 10,000,000.
 pub fn thousands(v: f64) -> String {
     let digits = format!("{:.0}", v.abs());
@@ -192,6 +222,10 @@ mod tests {
                 .contains("limit of 366 days")
         );
         assert!(parse_duration("100000000000y").is_err());
+        assert_eq!(
+            parse_duration("-5s").unwrap_err(),
+            "-5s is negative; give a duration of 0 or more, e.g. 30s"
+        );
     }
 
     #[test]
@@ -216,6 +250,24 @@ mod tests {
         assert_eq!(thousands(999.0), "999");
         assert_eq!(readable(1e30), "1e30");
         assert_eq!(readable(2500.5), "2500.5");
+    }
+
+    #[test]
+    fn spans_read_in_their_two_largest_units() {
+        assert_eq!(readable_span(Duration::from_millis(12_345)), "12.3 s");
+        assert_eq!(readable_span(Duration::from_secs(245)), "4 min 5 s");
+        assert_eq!(
+            readable_span(Duration::from_secs(3 * 3600 + 720)),
+            "3 h 12 min"
+        );
+        assert_eq!(
+            readable_span(Duration::from_secs(86_400 + 7200)),
+            "1 day 2 h"
+        );
+        assert_eq!(
+            readable_span(Duration::from_secs_f64(218_856_323.2)),
+            "2533 days 1 h"
+        );
     }
 
     #[test]

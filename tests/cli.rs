@@ -746,14 +746,17 @@ fn the_body_decides_the_content_type_when_the_extension_does_not() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("(HTTP 415)"));
 }
 
-/// A wrong request (here every answer is HTTP 422, as MLflow gives a bad payload) stops
-/// `find` after its first 20 answers, not after a whole step of them; `--json FILE` still
-/// holds what was measured and the error, and no partial log is left.
-#[test]
-fn a_wrong_request_costs_the_server_twenty_requests_and_leaves_the_document() {
+/// A server answering every POST /invocations with `status` and `body`, and the count of
+/// requests it saw.
+fn rejecting_server(
+    status: axum::http::StatusCode,
+    body: &'static str,
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    let _guard = exclusive();
     let seen = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&seen);
     let addr = common::serve_in_background(move |listener| async move {
@@ -761,16 +764,24 @@ fn a_wrong_request_costs_the_server_twenty_requests_and_leaves_the_document() {
             "/invocations",
             axum::routing::post(move || {
                 counter.fetch_add(1, Ordering::SeqCst);
-                async {
-                    (
-                        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                        "Invalid input. Expected dataframe_split",
-                    )
-                }
+                async move { (status, body) }
             }),
         );
         let _ = axum::serve(listener, app).await;
     });
+    (addr, seen)
+}
+
+/// A wrong request (here every answer is HTTP 422, as MLflow gives a bad payload) stops
+/// `find` after its first 20 answers, not after a whole step of them; `--json FILE` still
+/// holds what was measured and the error, and no partial log is left.
+#[test]
+fn a_wrong_request_costs_the_server_twenty_requests_and_leaves_the_document() {
+    let _guard = exclusive();
+    let (addr, seen) = rejecting_server(
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "Invalid input. Expected dataframe_split",
+    );
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("find.json");
     let started = std::time::Instant::now();
@@ -790,7 +801,11 @@ fn a_wrong_request_costs_the_server_twenty_requests_and_leaves_the_document() {
         "{stderr}"
     );
     // The connection probe sends no request: the server saw the 20 answers and no more.
-    assert_eq!(seen.load(Ordering::SeqCst), 20, "{stderr}");
+    assert_eq!(
+        seen.load(std::sync::atomic::Ordering::SeqCst),
+        20,
+        "{stderr}"
+    );
     assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(doc["schema"], "peakrps.find/v1");
@@ -915,4 +930,245 @@ fn serve_reports_its_own_count_when_stopped() {
         .and_then(|c| c.trim_end_matches(" req/s.").parse().ok())
         .unwrap_or_else(|| panic!("no capacity in {count}"));
     assert!((80.0..=100.0).contains(&capacity), "{count}");
+}
+
+/// The flags of `find -h` or `run -h`, each with the heading it is listed under, in order.
+fn flags_by_heading(command: &str) -> Vec<(String, String)> {
+    let out = peakrps()
+        .args([command, "-h"])
+        .env("COLUMNS", "200")
+        .output()
+        .unwrap();
+    let mut heading = String::new();
+    let mut flags = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        if !line.starts_with(' ') && line.ends_with(':') {
+            heading = line.trim_end_matches(':').to_string();
+        } else if let Some(flag) = line
+            .strip_prefix("  ")
+            .filter(|l| l.trim_start().starts_with('-') && l.len() - l.trim_start().len() <= 4)
+            .and_then(|l| l.split_whitespace().find(|w| w.starts_with("--")))
+        {
+            flags.push((flag.to_string(), heading.clone()));
+        }
+    }
+    flags
+}
+
+/// The load and search flags come first, under "Options", not under the heading of a
+/// flattened group before them (they were filed under "Shards"); each group has its own.
+#[test]
+fn help_files_every_flag_under_its_heading_and_the_core_ones_first() {
+    for (command, core) in [
+        (
+            "find",
+            &[
+                "--mode",
+                "--window",
+                "--max-latency",
+                "--safety-factor",
+                "--search",
+            ][..],
+        ),
+        (
+            "run",
+            &[
+                "--concurrency",
+                "--rate",
+                "--duration",
+                "--requests",
+                "--profile",
+            ][..],
+        ),
+    ] {
+        let flags = flags_by_heading(command);
+        let heading_of = |flag: &str| {
+            flags
+                .iter()
+                .find(|(f, _)| f.trim_end_matches(',') == flag)
+                .map(|(_, h)| h.as_str())
+                .unwrap_or_else(|| panic!("{command} -h lists no {flag}: {flags:?}"))
+        };
+        for flag in core {
+            assert_eq!(heading_of(flag), "Options", "{command} {flag}");
+        }
+        assert_eq!(flags[0].1, "Options", "{command}: {flags:?}");
+        let shards: Vec<&str> = flags
+            .iter()
+            .filter(|(_, h)| h.starts_with("Shards"))
+            .map(|(f, _)| f.as_str())
+            .collect();
+        assert_eq!(
+            shards,
+            [
+                "--shard",
+                "--shards",
+                "--run-id",
+                "--start-at",
+                "--start-base"
+            ],
+            "{command}"
+        );
+        for (flag, heading) in [
+            ("--payload", "Requests"),
+            ("--timeout", "Requests"),
+            ("--json", "Output"),
+            ("--quiet", "Output"),
+            ("--ca-cert", "TLS (https:// targets)"),
+            ("--region", "SageMaker (sagemaker:// targets)"),
+            ("--stream", "LLM endpoints (--stream)"),
+        ] {
+            assert_eq!(heading_of(flag), heading, "{command} {flag}");
+        }
+    }
+}
+
+/// Runs peakrps with `args` and returns its one line of stderr, checking exit code 2.
+fn one_usage_line(args: &[&str]) -> String {
+    let out = peakrps().args(args).output().unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{args:?}: one line expected, got: {stderr}");
+    stderr
+}
+
+#[test]
+fn typos_get_a_suggestion_and_negative_numbers_reach_their_flag() {
+    for (args, expected) in [
+        (
+            &["run", "--concurency", "4"][..],
+            "tip: a similar argument exists: '--concurrency'",
+        ),
+        (&["fnd"][..], "tip: a similar subcommand exists: 'find'"),
+        (
+            &["run", "--rate", "-10"][..],
+            "invalid value '-10' for '--rate <REQ/S>': -10 is not a usable rate",
+        ),
+        (
+            &["run", "-c", "-5"][..],
+            "invalid value '-5' for '--concurrency <N>'",
+        ),
+        (
+            &["find", "--safety-factor", "-0.5"][..],
+            "invalid value '-0.5' for '--safety-factor <FACTOR>'",
+        ),
+        (
+            &["simulate", "--scale-in-cooldown", "-5s"][..],
+            "'-5s' for '--scale-in-cooldown <DURATION>': -5s is negative",
+        ),
+        (
+            &["run", "--duration", "--quiet"][..],
+            "'--quiet' is not a duration",
+        ),
+    ] {
+        let line = one_usage_line(args);
+        assert!(
+            line.contains(expected),
+            "{args:?}: expected '{expected}' in: {line}"
+        );
+    }
+}
+
+/// A step needs three windows to judge stability: a --step-duration shorter than that was
+/// silently stretched (three 10 s windows for a 2 s step); now it is refused at once.
+#[test]
+fn a_step_shorter_than_three_windows_is_refused_naming_both_flags() {
+    let started = std::time::Instant::now();
+    let line = one_usage_line(&["find", "--window", "10s", "--step-duration", "2s"]);
+    assert!(
+        line.contains("--step-duration 2s is shorter than the three --window 10s windows")
+            && line.contains("--step-duration 30s or more"),
+        "{line}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+/// https:// against a port that speaks plain HTTP: said so, with http:// suggested, instead
+/// of rustls' "received corrupt message of type InvalidContentType".
+#[test]
+fn https_to_a_plain_http_port_suggests_http() {
+    let _guard = exclusive();
+    let server = model_server(1, Duration::ZERO, 8, WhenFull::Unavailable);
+    let out = peakrps()
+        .args([
+            "run",
+            &format!("https://{}/invocations", server.addr),
+            "-n",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the server answered in plain HTTP, not TLS")
+            && stderr.contains(&format!("use http://{}/", server.addr)),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("InvalidContentType"), "{stderr}");
+}
+
+/// `run` against a target that rejects every request (HTTP 415) stops after the first
+/// window instead of sending the whole --duration of them, and says what the server said.
+#[test]
+fn run_stops_when_every_answer_is_a_rejection() {
+    let _guard = exclusive();
+    let (addr, seen) = rejecting_server(
+        axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported content type",
+    );
+    let started = std::time::Instant::now();
+    let out = peakrps()
+        .args(["run", &format!("http://{addr}/invocations"), "-d", "20s"])
+        .output()
+        .unwrap();
+    let elapsed = started.elapsed();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: every one of the first ")
+            && last.contains("was rejected with HTTP 415: \"unsupported content type\""),
+        "{stderr}"
+    );
+    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+    assert!(seen.load(std::sync::atomic::Ordering::SeqCst) >= 20);
+}
+
+/// A `.json` payload is checked before any request, as each line of a `.jsonl` one is.
+#[test]
+fn a_malformed_json_payload_is_refused_before_any_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("garbage.json");
+    std::fs::write(&bad, "{\"inputs\": [[5.1, 3.5,]]}\n").unwrap();
+    let path = bad.display().to_string();
+    // Port 9: nothing is sent, so nothing needs to listen.
+    let line = one_usage_line(&["run", "http://127.0.0.1:9/invocations", "--payload", &path]);
+    assert!(
+        line.contains(&format!("--payload {path}:1:")) && line.contains("not valid JSON"),
+        "{line}"
+    );
+}
+
+/// A common start long past reads in days, not as 218856323.2 s.
+#[test]
+fn a_start_long_past_reads_in_days() {
+    let out = peakrps()
+        .args([
+            "run",
+            "http://127.0.0.1:9/invocations",
+            "--shard",
+            "0/2",
+            "--start-at",
+            "2019-01-01T00:00:00Z",
+        ])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&out);
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("passed ") && stderr.contains(" days ") && stderr.contains(" h ago"),
+        "{stderr}"
+    );
 }

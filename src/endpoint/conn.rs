@@ -158,7 +158,7 @@ impl Connector {
         match tokio::time::timeout(timeout, self.connect()).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(source)) => Err(Error::Network {
-                message: tls::certificate_failure(&source, &self.authority).unwrap_or_else(|| {
+                message: tls::handshake_failure(&source, &self.authority).unwrap_or_else(|| {
                     format!(
                         "cannot connect to {} ({source}); is the server running and the URL right?",
                         self.addrs.first()

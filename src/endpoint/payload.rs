@@ -46,7 +46,7 @@ impl PayloadSet {
         } else if has_extension(path, "jsonl") {
             (load_jsonl(path)?, ("application/json", None))
         } else {
-            let body = read(path)?;
+            let body = read_checked(path)?;
             let chosen = content_type_of(path, &body);
             (vec![body], chosen)
         };
@@ -168,6 +168,31 @@ fn read(path: &Path) -> Result<Bytes, Error> {
     Ok(Bytes::from(data))
 }
 
+/// A body read as `read` does; a `.json` file's must be JSON, checked before any request
+/// (as each line of a `.jsonl` file is), so a typo is one line naming where it is rather
+/// than every request rejected by the server.
+fn read_checked(path: &Path) -> Result<Bytes, Error> {
+    let body = read(path)?;
+    if !has_extension(path, "json") {
+        return Ok(body);
+    }
+    match serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
+        Ok(_) => Ok(body),
+        Err(e) => {
+            let (line, column) = (e.line(), e.column());
+            let text = e.to_string();
+            let what = text
+                .strip_suffix(&format!(" at line {line} column {column}"))
+                .unwrap_or(&text);
+            let message = format!(
+                "--payload {}:{line}:{column}: not valid JSON ({what}); fix the body, or rename the file if it is not JSON",
+                path.display()
+            );
+            Err(Error::invalid(message, e))
+        }
+    }
+}
+
 /// The bodies of a directory, and the content type of the first (see `content_type_of`).
 type DirBodies = (Vec<Bytes>, (&'static str, Option<&'static str>));
 
@@ -192,7 +217,10 @@ fn load_dir(dir: &Path) -> Result<DirBodies, Error> {
             dir.display()
         )));
     };
-    let bodies: Vec<Bytes> = files.iter().map(|p| read(p)).collect::<Result<_, _>>()?;
+    let bodies: Vec<Bytes> = files
+        .iter()
+        .map(|p| read_checked(p))
+        .collect::<Result<_, _>>()?;
     let content_type = content_type_of(first, &bodies[0]);
     Ok((bodies, content_type))
 }
@@ -311,6 +339,13 @@ mod tests {
         let jsonl = dir.path().join("bad.jsonl");
         std::fs::write(&jsonl, "[1]\n{oops\n").unwrap();
         assert!(msg(&jsonl).contains("bad.jsonl:2: not valid JSON"));
+        let json = dir.path().join("bad.json");
+        std::fs::write(&json, "{\"inputs\": [1, 2,]}").unwrap();
+        assert!(
+            msg(&json).contains("bad.json:1:18: not valid JSON (expected value)"),
+            "{}",
+            msg(&json)
+        );
         let empty = dir.path().join("empty.json");
         std::fs::write(&empty, "").unwrap();
         assert!(msg(&empty).contains("is empty"));

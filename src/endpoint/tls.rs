@@ -92,9 +92,30 @@ fn load_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
     Ok(certs)
 }
 
+/// What a failed handshake says to the user when its cause is known: the certificate, or a
+/// server that answered in plain HTTP (`None` for any other failure).
+pub fn handshake_failure(error: &std::io::Error, authority: &str) -> Option<String> {
+    certificate_failure(error, authority).or_else(|| plain_http_answer(error, authority))
+}
+
+/// An https:// target whose server answered in plain HTTP: its first bytes ("HTTP/1.1 400")
+/// are no TLS record, which rustls calls a corrupt message of type InvalidContentType.
+fn plain_http_answer(error: &std::io::Error, authority: &str) -> Option<String> {
+    let cause = error.get_ref()?.downcast_ref::<rustls::Error>()?;
+    matches!(
+        cause,
+        rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)
+    )
+    .then(|| {
+        format!(
+            "TLS handshake with {authority} failed: the server answered in plain HTTP, not TLS; use http://{authority}/… instead of https://"
+        )
+    })
+}
+
 /// What a failed handshake says to the user when the certificate was the cause (`None` for
 /// any other failure). `authority` is HOST[:PORT].
-pub fn certificate_failure(error: &std::io::Error, authority: &str) -> Option<String> {
+fn certificate_failure(error: &std::io::Error, authority: &str) -> Option<String> {
     let rustls::Error::InvalidCertificate(cause) =
         error.get_ref()?.downcast_ref::<rustls::Error>()?
     else {
@@ -183,6 +204,19 @@ mod tests {
             text.contains("--ca-cert FILE") && text.contains("--insecure"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_plain_http_answer_points_to_http() {
+        let e = io_error(rustls::Error::InvalidMessage(
+            rustls::InvalidMessage::InvalidContentType,
+        ));
+        let text = handshake_failure(&e, "127.0.0.1:8080").unwrap();
+        assert!(
+            text.contains("answered in plain HTTP") && text.contains("use http://127.0.0.1:8080/"),
+            "{text}"
+        );
+        assert!(certificate_failure(&e, "127.0.0.1:8080").is_none());
     }
 
     #[test]

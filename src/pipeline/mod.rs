@@ -9,6 +9,7 @@ pub mod limits;
 pub mod llm;
 pub mod output;
 pub mod prepare;
+pub mod rejected;
 mod session;
 pub mod shard;
 

@@ -12,6 +12,7 @@ use crate::cli::{ShardArgs, StartAt, TargetArgs};
 use crate::load::ProcessShard;
 use crate::results::{self, Summary};
 use crate::stats::{Tally, Window, interchange};
+use crate::units::readable_span;
 
 /// Kubernetes sets this in each pod of an Indexed Job: the pod's index, 0-based.
 pub const JOB_COMPLETION_INDEX: &str = "JOB_COMPLETION_INDEX";
@@ -201,8 +202,8 @@ pub fn common_start(
     let shown = humantime::format_rfc3339_millis(wall);
     match wall.duration_since(now_wall) {
         Ok(ahead) if ahead > MAX_WAIT => Err(Error::Input(format!(
-            "--start-at {shown} is {} h away, more than a day: check the time (it is UTC unless it says otherwise)",
-            ahead.as_secs() / 3600
+            "--start-at {shown} is {} away, more than a day: check the time (it is UTC unless it says otherwise)",
+            readable_span(ahead)
         ))),
         Ok(ahead) => Ok(CommonStart {
             wall,
@@ -213,8 +214,8 @@ pub fn common_start(
             instant: now_instant.checked_sub(e.duration()).unwrap_or(now_instant),
         }),
         Err(e) => Err(Error::Run(format!(
-            "the common start {shown} passed {:.1} s ago: this process started too late to join the run (start the shards sooner, or give a later --start-at)",
-            e.duration().as_secs_f64()
+            "the common start {shown} passed {} ago: this process started too late to join the run (start the shards sooner, or give a later --start-at)",
+            readable_span(e.duration())
         ))),
     }
 }

@@ -14,6 +14,7 @@ use crate::aws::runtime::{describe_error, parse_error};
 use crate::cli::{FindArgs, Mode, SearchStrategy};
 use crate::load::Prober;
 use crate::pipeline::limits::Connections;
+use crate::pipeline::rejected::rejected_error;
 use crate::pipeline::shard::Sharding;
 use crate::pipeline::{self, Ended, Measure, Session, llm};
 use crate::report::{self, Progress};
@@ -27,6 +28,7 @@ use crate::search::{
 
 pub fn find(args: &FindArgs) -> Result<Completion, Error> {
     llm::check_find_flags(args)?;
+    check_step_time(args)?;
     let find = Find {
         args,
         schedule: schedule(args)?,
@@ -270,6 +272,22 @@ fn mode_name(mode: Mode) -> &'static str {
     }
 }
 
+/// A step judges stability on its last three windows, so it measures at least three: a
+/// --step-duration shorter than that would be silently stretched, so it is refused.
+fn check_step_time(args: &FindArgs) -> Result<(), Error> {
+    let needed = args.window * 3;
+    if args.step_duration >= needed {
+        return Ok(());
+    }
+    let show = |d: std::time::Duration| humantime::format_duration(d).to_string();
+    Err(Error::Input(format!(
+        "--step-duration {} is shorter than the three --window {} windows a step needs to judge stability; give --step-duration {} or more, or a shorter --window",
+        show(args.step_duration),
+        show(args.window),
+        show(needed)
+    )))
+}
+
 /// The levels to step through: concurrencies, or offered rates in req/s.
 fn schedule(args: &FindArgs) -> Result<Schedule, Error> {
     let (start, max, what) = match args.mode {
@@ -374,27 +392,9 @@ fn hopeless(measured: &Measured, first_level: u64, url: &str) -> Option<Error> {
     if !all_rejected || step.level() != first_level {
         return None;
     }
-    Some(rejected_error(step.first_error.as_ref(), url))
-}
-
-fn rejected_error(sample: Option<&ErrorSample>, url: &str) -> Error {
-    if let Some(text) = sample.and_then(describe_error) {
-        return Error::Run(format!(
-            "every request at the first step was rejected: {text}"
-        ));
-    }
-    let status = sample
-        .and_then(|e| e.status)
-        .map_or("4xx".to_string(), |s| s.to_string());
-    let body = sample
-        .map(|e| e.detail.trim().replace('\n', " "))
-        .unwrap_or_default();
-    let hint = if url.ends_with('/') || !url.contains("/invocations") && status == "404" {
-        " (SageMaker containers serve POST /invocations)"
-    } else {
-        ""
-    };
-    Error::Run(format!(
-        "every request at the first step was rejected with HTTP {status}: \"{body}\"; check the URL{hint}, --payload and --content-type"
+    Some(rejected_error(
+        "every request at the first step",
+        step.first_error.as_ref(),
+        url,
     ))
 }

@@ -9,8 +9,9 @@ use crate::cli::{FindArgs, Mode};
 use crate::endpoint::{Connector, RequestTemplate};
 use crate::load::{Load, Prober, StepPlan, StepRun, Verdict, run_step};
 use crate::pipeline::Interrupt;
+use crate::pipeline::rejected::{FIRST_ANSWERS, all_rejected};
 use crate::report::Progress;
-use crate::results::{ErrorKind, Step};
+use crate::results::Step;
 use crate::search::recovery::{self, PROBE_GAP};
 use crate::search::step::{Level, StepFigures, judged_step};
 use crate::search::{Basis, Measured, PassRules, StreamRules};
@@ -18,9 +19,6 @@ use crate::stats::{Window, Windows, is_settled};
 
 /// The longest the search waits for a server to work off the last step's backlog.
 const RECOVERY_LIMIT: Duration = Duration::from_secs(30);
-
-/// How many answers, all rejected with 4xx, stop `find` before its first step.
-const FIRST_ANSWERS: u64 = 20;
 
 /// Measures one load level: runs the step until stable or out of time, then judges it.
 pub struct StepRunner<'a> {
@@ -150,9 +148,6 @@ impl StepRunner<'_> {
             max_requests: Some(FIRST_ANSWERS),
             timeout: self.args.target.timeout,
             drain: self.args.target.drain_limit(),
-        };
-        let all_rejected = |t: &crate::stats::Tally| {
-            t.requests() > 0 && t.errors.get(ErrorKind::ClientError) == t.requests()
         };
         let run = self.run(&plan, |windows| {
             if all_rejected(windows.total()) {

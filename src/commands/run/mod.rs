@@ -16,6 +16,7 @@ use crate::cli::RunArgs;
 use crate::endpoint::{Connector, RequestTemplate};
 use crate::load::{Load, StepPlan, StepRun, Verdict, run_step_at};
 use crate::pipeline::limits::Connections;
+use crate::pipeline::rejected::{FIRST_ANSWERS, all_rejected, rejected_error};
 use crate::pipeline::shard::Sharding;
 use crate::pipeline::{self, Ended, Interrupt, Measure, Session};
 use crate::report::{self, Progress};
@@ -204,6 +205,13 @@ fn failure(
     session: &Session,
 ) -> Option<Error> {
     let tally = run.windows.total();
+    if !rejected_by_validation(&run.windows) && every_answer_rejected(&run.windows) {
+        return Some(rejected_error(
+            &format!("every one of the first {} requests", tally.requests()),
+            tally.first_error.as_ref(),
+            &results.target.url,
+        ));
+    }
     if rejected_by_validation(&run.windows) {
         let text = tally
             .first_error
@@ -362,7 +370,7 @@ fn fixed_load(
             window: last.index,
             summary: summary_of(&last.tally, last.duration),
         };
-        if target.log(&record) == Verdict::Stop || rejected_by_validation(windows) {
+        if target.log(&record) == Verdict::Stop || hopeless(windows) {
             Verdict::Stop
         } else {
             Verdict::Continue
@@ -370,6 +378,18 @@ fn fixed_load(
     });
     progress.abandon();
     Ok(run)
+}
+
+/// The answers so far show the requests are wrong, so the run stops after the window that
+/// shows it: a SageMaker ValidationError, or every answer (at least `FIRST_ANSWERS`) a 4xx.
+fn hopeless(windows: &Windows) -> bool {
+    rejected_by_validation(windows) || every_answer_rejected(windows)
+}
+
+/// At least `FIRST_ANSWERS` answers, every one a 4xx rejection.
+fn every_answer_rejected(windows: &Windows) -> bool {
+    let t = windows.total();
+    t.requests() >= FIRST_ANSWERS && all_rejected(t)
 }
 
 /// Every request so far failed with a SageMaker ValidationError (the run stops after the

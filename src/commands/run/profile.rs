@@ -74,7 +74,10 @@ pub fn play(
             return Verdict::Stop;
         }
         progress.note(&minute_line(&minute, minutes_total, instances));
-        let verdict = target.log(&minute);
+        let verdict = match target.log(&minute) {
+            Verdict::Continue if super::hopeless(windows) => Verdict::Stop,
+            verdict => verdict,
+        };
         minutes.push(minute);
         if index + 1 < minutes_total {
             progress.start(&label(index + 1, profile));
