@@ -254,7 +254,8 @@ impl StepRunner<'_> {
     }
 }
 
-/// A window in which requests completed and none succeeded.
+/// A window in which requests failed and none succeeded (requests cut at the drain limit
+/// are not failures of the target).
 fn every_request_failed(window: &Window) -> bool {
-    window.tally.requests() > 0 && window.tally.successes == 0
+    window.tally.errors.total() > 0 && window.tally.successes == 0
 }
