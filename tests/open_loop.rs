@@ -177,16 +177,24 @@ fn accounted(s: &serde_json::Value) -> bool {
 fn a_request_cut_at_the_drain_counts_as_cut_not_as_a_timeout() {
     let _guard = exclusive();
     let server = model_server(2, Duration::from_millis(1500), 8, WhenFull::Unavailable);
-    let doc = run_json(&[
-        &url(&server),
+    let target = url(&server);
+    let out = common::with_json(&[
+        "run",
+        &target,
         "--concurrency",
         "2",
         "--duration",
         "1s",
         "--drain",
         "200ms",
+        "--quiet",
     ]);
-    let s = &doc["summary"];
+    assert!(
+        out.stderr.contains("2 cut at the --drain limit"),
+        "{}",
+        out.stderr
+    );
+    let s = &out.doc["summary"];
     assert_eq!(s["errors"]["timeout"], 0, "{s}");
     assert_eq!(s["cut"], 2, "both users' requests were cut: {s}");
     assert!(accounted(s), "{s}");

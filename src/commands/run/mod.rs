@@ -243,8 +243,12 @@ fn failure(
         None => {}
     }
     (!run.interrupted && results.summary.requests > 0 && tally.successes == 0).then(|| {
+        let cut = results.summary.cut;
+        let cut = (cut > 0)
+            .then(|| format!("; {cut} cut at the --drain limit, still in flight"))
+            .unwrap_or_default();
         Error::Failed(format!(
-            "no request succeeded ({})",
+            "no request succeeded ({}{cut})",
             results.summary.errors.describe()
         ))
     })
