@@ -156,10 +156,10 @@ pub struct TargetArgs {
     #[arg(help_heading = REQUESTS, long, default_value = "60s", value_parser = parse_nonzero_duration, value_name = "DURATION")]
     pub timeout: Duration,
 
-    /// How long requests still in flight at the end are waited for (at most --timeout); one
-    /// cut then counts as a timeout.
-    #[arg(help_heading = REQUESTS, long, default_value = "5s", value_parser = parse_duration, value_name = "DURATION")]
-    pub drain: Duration,
+    /// How long requests still in flight at the end of a step or run are waited for (default
+    /// and at most: --timeout); one cut then counts as `cut`, not as the server's timeout.
+    #[arg(help_heading = REQUESTS, long, value_parser = parse_duration, value_name = "DURATION")]
+    pub drain: Option<Duration>,
 
     /// Write the results document (JSON) to FILE; each finished step (find), window or
     /// minute (run) is appended to FILE.partial.jsonl as it ends.
@@ -281,9 +281,10 @@ pub struct AwsArgs {
 }
 
 impl TargetArgs {
-    /// --drain, but never longer than --timeout.
+    /// --drain (by default --timeout: every request sent is waited for), but never longer
+    /// than --timeout.
     pub fn drain_limit(&self) -> Duration {
-        self.drain.min(self.timeout)
+        self.drain.unwrap_or(self.timeout).min(self.timeout)
     }
     /// The --html and --csv files.
     pub fn report_files(&self) -> crate::report::ReportFiles<'_> {

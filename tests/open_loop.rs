@@ -159,3 +159,59 @@ fn run_profile_follows_the_profile_minute_by_minute() {
         assert_eq!(m["dropped"], 0, "{m}");
     }
 }
+
+/// `requests = successes + errors + cut`, the accounting every summary keeps.
+fn accounted(s: &serde_json::Value) -> bool {
+    let errors: u64 = s["errors"].as_object().map_or(0, |e| {
+        e.values().filter_map(serde_json::Value::as_u64).sum()
+    });
+    let cut = s["cut"].as_u64().unwrap_or(0);
+    let ended = s["requests"].as_u64().unwrap_or(0) - cut;
+    let successes = (s["success_ratio"].as_f64().unwrap_or(0.0) * ended as f64).round() as u64;
+    s["requests"].as_u64() == Some(successes + errors + cut)
+}
+
+/// Requests of 1.5 s, still out when a 1 s run ends, cut by `--drain 200ms`: peakrps cut
+/// them, the server timed nothing out, so they count as `cut`, never as timeouts.
+#[test]
+fn a_request_cut_at_the_drain_counts_as_cut_not_as_a_timeout() {
+    let _guard = exclusive();
+    let server = model_server(2, Duration::from_millis(1500), 8, WhenFull::Unavailable);
+    let target = url(&server);
+    let out = common::with_json(&[
+        "run",
+        &target,
+        "--concurrency",
+        "2",
+        "--duration",
+        "1s",
+        "--drain",
+        "200ms",
+        "--quiet",
+    ]);
+    assert!(
+        out.stderr.contains("2 cut at the --drain limit"),
+        "{}",
+        out.stderr
+    );
+    let s = &out.doc["summary"];
+    assert_eq!(s["errors"]["timeout"], 0, "{s}");
+    assert_eq!(s["cut"], 2, "both users' requests were cut: {s}");
+    assert!(accounted(s), "{s}");
+}
+
+/// A request longer than the old 5 s drain, sent in a run's last moment, is waited for
+/// (up to --timeout) by default: every request sent is a whole request.
+#[test]
+fn every_request_sent_is_waited_for_by_default() {
+    let _guard = exclusive();
+    let server = model_server(1, Duration::from_millis(5500), 8, WhenFull::Unavailable);
+    let doc = run_json(&[&url(&server), "--concurrency", "1", "--duration", "300ms"]);
+    let s = &doc["summary"];
+    assert_eq!(
+        (s["requests"].as_u64(), s["cut"].as_u64()),
+        (Some(1), Some(0)),
+        "{s}"
+    );
+    assert_eq!(s["success_ratio"], 1.0, "{s}");
+}

@@ -3,7 +3,7 @@
 //! its arrival schedule), their connections and its windows; a shard reports each window once
 //! it is over and its last request ended (one message per shard per window, never one per
 //! request). At the end every request still out is waited for, up to the drain limit, and
-//! one cut there counts as a timeout: none vanish.
+//! one cut there counts as `cut` (sent, no outcome; not the server's timeout): none vanish.
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -421,7 +421,7 @@ impl Shard {
     }
 
     /// Waits for the requests still out, up to the drain limit; then cuts the rest, which
-    /// count as timeouts at the time they took.
+    /// count as cut in the window they fell due in.
     async fn drain(&self, state: &ShardState) {
         let deadline = Instant::now() + self.drain;
         while state.slots.borrow().pending() > 0 {

@@ -14,7 +14,7 @@ use super::conn::{Conn, Link, Outcome, Pool};
 use super::engine::Budget;
 use super::schedule::Schedule;
 use super::slots::{Clock, Slots};
-use crate::results::{ErrorKind, ErrorSample};
+use crate::results::ErrorKind;
 
 /// What one request left behind: its connection, when it may carry another, and whether
 /// the peer could not be reached at all (connect failed or reset before any answer).
@@ -31,7 +31,7 @@ pub struct ShardState {
     /// Wakes the driver: a window may be complete, or the load finished.
     pub changed: Notify,
     /// The requests out now: their window and due time, so that those still out when the
-    /// drain limit passes can be counted as timeouts at the time they took.
+    /// drain limit passes can be counted as cut in their window.
     in_flight: RefCell<InFlight>,
     /// Users (or the dispatcher) still running.
     pub live: Cell<usize>,
@@ -134,21 +134,13 @@ impl ShardState {
         }
     }
 
-    /// The drain limit passed: every request still out counts as a timeout, at the time it
-    /// took. Their tasks are never polled again (they go with the shard's runtime).
+    /// The drain limit passed: every request still out is cut. It counts as sent, with no
+    /// outcome (not as the server's timeout). Their tasks are never polled again (they go
+    /// with the shard's runtime).
     pub fn cut_in_flight(&self) {
-        let now = Instant::now();
         let mut slots = self.slots.borrow_mut();
-        for (index, due) in self.in_flight.borrow_mut().take_all() {
-            let sample = || ErrorSample {
-                kind: ErrorKind::Timeout,
-                status: None,
-                detail: "still in flight when the drain limit passed after the step ended".into(),
-            };
-            let latency = now.saturating_duration_since(due);
-            slots
-                .tally(index)
-                .record_error(ErrorKind::Timeout, latency, sample);
+        for (index, _due) in self.in_flight.borrow_mut().take_all() {
+            slots.tally(index).record_cut();
             slots.end(index);
         }
     }

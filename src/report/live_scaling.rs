@@ -134,6 +134,7 @@ mod tests {
             scheduled: None,
             connections: None,
             reconnects: None,
+            cut: 0,
             tally: None,
         }
     }

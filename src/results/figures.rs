@@ -164,8 +164,9 @@ pub struct LatencySummary {
 pub struct Summary {
     /// Successful responses per second over the measured time.
     pub rps: f64,
-    /// Requests that got an outcome (successes plus every error kind).
+    /// Requests sent and ended: `requests = successes + errors.total() + cut`.
     pub requests: u64,
+    /// Successes over the requests that got an outcome (`requests − cut`).
     pub success_ratio: f64,
     pub errors: ErrorCounts,
     /// Latency of every request that got an outcome, failures included (a timeout at the
@@ -187,6 +188,11 @@ pub struct Summary {
     /// response byte arrived (the server had closed it while idle); not errors.
     #[serde(default)]
     pub reconnects: Option<u64>,
+    /// Requests still in flight when the drain limit (`--drain`) passed after the load
+    /// stopped: peakrps cut them, so they have no outcome and are not the server's timeouts.
+    /// Absent (0) in documents older versions wrote, which counted them as timeouts.
+    #[serde(default)]
+    pub cut: u64,
     /// The measured time in seconds.
     pub duration_s: f64,
     /// A shard's document (`--shard`): the counts and histograms behind these figures, for
@@ -196,9 +202,12 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Requests that succeeded: exact, since `requests` counts successes and every error.
+    /// Requests that succeeded: exact, since `requests` counts successes, every error and
+    /// the cut ones.
     pub fn successes(&self) -> u64 {
-        self.requests.saturating_sub(self.errors.total())
+        self.requests
+            .saturating_sub(self.errors.total())
+            .saturating_sub(self.cut)
     }
 }
 

@@ -136,6 +136,10 @@ tally_counters! {
         /// The measured time in seconds, unrounded.
         pub span_s: f64,
     } .. {
+        /// Requests cut at the drain limit (see `Summary::cut`); absent (0) in older
+        /// documents.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        pub cut: u64,
         /// Every answered request's latency, failures included.
         pub latency: String,
         /// The successes' latency.
@@ -165,6 +169,10 @@ stream_counters! {
         /// Time requests were in flight, summed, in seconds.
         pub busy_s: f64,
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One measurement window of a step, by its index in the step.

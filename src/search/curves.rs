@@ -47,6 +47,16 @@ pub struct Curves {
     pub bounds: Option<bounds::Fit>,
     /// The shortfall from the USL's maximum that marks its knee (`--min-gain`).
     pub shortfall: f64,
+    /// The highest throughput measured, less its standard error: a curve whose ceiling lies
+    /// under it lies below a measured point.
+    pub measured: f64,
+}
+
+/// A curve that lies below the points it was fitted to, its ceiling under a measured
+/// throughput or fitting worse than their mean (R² < 0), describes no server: it is never
+/// trusted, whatever else it claims.
+fn lies_below(ceiling: f64, r_squared: f64, measured: f64) -> bool {
+    !(ceiling >= measured) || r_squared < 0.0
 }
 
 impl Curves {
@@ -65,6 +75,7 @@ impl Curves {
             usl: closed_loop.then(|| usl::fit(&points)).flatten(),
             bounds: bounds::fit(&points, slope, margin),
             shortfall,
+            measured: points.iter().map(|p| p.x - p.sd).fold(0.0, f64::max),
         }
     }
 
@@ -72,6 +83,10 @@ impl Curves {
         self.usl
             .as_ref()
             .filter(|f| f.points > usl::MIN_POINTS && f.r_squared >= MIN_R_SQUARED)
+            .filter(|f| {
+                let ceiling = f.usl.max_throughput().unwrap_or(f64::INFINITY);
+                !lies_below(ceiling, f.r_squared, self.measured)
+            })
     }
 
     /// Trusted with two degrees of freedom at least: three points always fit some line and
@@ -80,6 +95,7 @@ impl Curves {
         self.bounds
             .as_ref()
             .filter(|f| f.points >= f.parameters + 2 && f.r_squared >= MIN_R_SQUARED)
+            .filter(|f| !lies_below(f.bounds.ceiling, f.r_squared, self.measured))
     }
 
     /// The trusted curve that fits best (the smaller scatter per degree of freedom), and
@@ -175,4 +191,49 @@ fn observation(step: &Step) -> Option<Observation> {
     let measured = step.rps_ci.as_ref().and_then(standard_error);
     let sd = measured.unwrap_or(UNKNOWN_SPREAD * x).max(floor * x);
     Some(Observation { n, x, sd })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 21: a bounds fit with its ceiling at 1.11 req/s under points measured at
+    /// 1.47-1.6 req/s (R² −0.284) lies below them; one through them does not.
+    #[test]
+    fn a_curve_below_the_measured_points_is_not_trusted() {
+        assert!(lies_below(1.11, 0.99, 1.47));
+        assert!(lies_below(1.7, -0.284, 1.47));
+        assert!(lies_below(f64::NAN, 0.99, 1.47));
+        assert!(!lies_below(1.6, 0.99, 1.47));
+        let fit = |ceiling: f64| bounds::Fit {
+            bounds: Bounds {
+                slope: 1.0,
+                ceiling,
+            },
+            r_squared: 0.99,
+            scatter: 0.01,
+            residuals: Vec::new(),
+            points: 6,
+            parameters: 2,
+        };
+        let curves = |ceiling: f64| Curves {
+            levels: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            usl: None,
+            bounds: Some(fit(ceiling)),
+            shortfall: 0.05,
+            measured: 1.47,
+        };
+        assert!(
+            curves(1.11).guide().is_none(),
+            "a ceiling under 1.47 guides nothing"
+        );
+        assert_eq!(
+            curves(1.11)
+                .model(true)
+                .and_then(|m| m.bounds)
+                .map(|b| b.trusted),
+            Some(false)
+        );
+        assert_eq!(curves(1.6).guide().map(|(law, _)| law), Some(Law::Bounds));
+    }
 }

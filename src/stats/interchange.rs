@@ -116,6 +116,7 @@ fn check_header(v2: &[u8]) -> Result<(), String> {
 pub fn record(tally: &Tally, span: Duration) -> Result<TallyRecord, Error> {
     Ok(tally_counters!(copy tally => TallyRecord {
         span_s: span.as_secs_f64(),
+        cut: tally.cut,
         latency: encode(&tally.latency)?,
         latency_ok: encode(&tally.latency_ok)?,
         stream: tally.stream.as_deref().map(stream_record).transpose()?,
@@ -193,6 +194,7 @@ pub fn tally_of(record: &TallyRecord) -> Result<(Tally, Duration), String> {
     let tally = tally_counters!(copy record => Tally {
         latency,
         latency_ok,
+        cut: record.cut,
         first_error: None,
         stream: stream.map(Box::new),
     });

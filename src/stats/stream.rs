@@ -201,6 +201,10 @@ pub fn is_stable_stream(windows: &[Window], band: f64) -> bool {
     let Some(last) = windows.len().checked_sub(3).map(|i| &windows[i..]) else {
         return false;
     };
+    // Tokens settle first, but a window must hold whole requests to say anything.
+    if !super::window::enough_answers(last) {
+        return false;
+    }
     let mut tokens = Vec::new();
     let mut itl = Vec::new();
     for w in last {

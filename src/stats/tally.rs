@@ -27,6 +27,9 @@ tally_counters! {
         /// Latency of the successful requests only.
         pub latency_ok: Histogram<u64>,
     } .. {
+        /// Requests still in flight when the drain limit passed after the load stopped:
+        /// cut by peakrps, so they have no outcome (not the server's timeouts).
+        pub cut: u64,
         pub first_error: Option<ErrorSample>,
         /// Streaming requests only: TTFT, inter-token gaps, tokens.
         pub stream: Option<Box<StreamTally>>,
@@ -63,6 +66,7 @@ impl Tally {
             dropped: 0,
             connections: 0,
             reconnects: 0,
+            cut: 0,
             first_error: None,
             stream: None,
         }
@@ -90,9 +94,16 @@ impl Tally {
         }
     }
 
-    /// Every request that got an outcome (success or error); dropped ones were never sent.
+    /// Every request sent and ended: a success, an error, or cut at the drain limit
+    /// (`requests = successes + errors + cut`); dropped ones were never sent.
     pub fn requests(&self) -> u64 {
-        self.successes + self.errors.total()
+        self.successes + self.errors.total() + self.cut
+    }
+
+    /// A request still in flight when the drain limit passed: it counts as sent, with no
+    /// outcome and no latency (the server did not end it).
+    pub fn record_cut(&mut self) {
+        self.cut += 1;
     }
 
     pub fn merge(&mut self, other: &Tally) {
@@ -107,6 +118,7 @@ impl Tally {
         self.dropped += other.dropped;
         self.connections += other.connections;
         self.reconnects += other.reconnects;
+        self.cut += other.cut;
         if self.first_error.is_none() {
             self.first_error.clone_from(&other.first_error);
         }
@@ -146,8 +158,9 @@ fn round_ms(us: u64) -> f64 {
 /// The summary of a tally gathered over `span`.
 pub fn summary_of(tally: &Tally, span: Duration) -> Summary {
     let requests = tally.requests();
-    let success_ratio = if requests > 0 {
-        tally.successes as f64 / requests as f64
+    let ended = requests - tally.cut;
+    let success_ratio = if ended > 0 {
+        tally.successes as f64 / ended as f64
     } else {
         0.0
     };
@@ -162,6 +175,7 @@ pub fn summary_of(tally: &Tally, span: Duration) -> Summary {
         dropped: tally.dropped,
         connections: Some(tally.connections),
         reconnects: Some(tally.reconnects),
+        cut: tally.cut,
         tally: None,
         duration_s: round2(span.as_secs_f64()),
     }

@@ -120,8 +120,8 @@ pub fn is_stable(windows: &[Window], band: f64) -> bool {
     let Some(last) = windows.len().checked_sub(3).map(|i| &windows[i..]) else {
         return false;
     };
-    // Windows in which nothing was answered agree on nothing.
-    if last.iter().any(|w| w.tally.requests() == 0) {
+    // Windows with too few answers agree on nothing.
+    if !enough_answers(last) {
         return false;
     }
     let rps: Vec<f64> = last.iter().map(Window::rps).collect();
@@ -131,6 +131,15 @@ pub fn is_stable(windows: &[Window], band: f64) -> bool {
         .collect();
     let edges = last.iter().map(in_flight_per_second).fold(0.0, f64::max);
     agree(&rps, band, edges) && agree(&p50, band, 1.0)
+}
+
+/// The fewest successful answers a window needs to count toward stability: with fewer,
+/// its throughput moves by a whole request's share at its edges.
+pub const MIN_ANSWERED: u64 = 4;
+
+/// Whether every window holds at least [`MIN_ANSWERED`] answers.
+pub(super) fn enough_answers(windows: &[Window]) -> bool {
+    windows.iter().all(|w| w.tally.answered >= MIN_ANSWERED)
 }
 
 /// The requests a window had in flight (throughput × mean latency), per second of the window:
@@ -247,6 +256,15 @@ mod tests {
         // nothing answered: three empty windows agree, but not on anything
         assert!(!is_stable(
             &[window(0, 10, 1), window(0, 10, 1), window(0, 10, 1)],
+            0.1
+        ));
+        // Requests of 2.5 s in 2 s windows: 2, 2, 2 answers agree, but on too little.
+        assert!(!is_stable(
+            &[window(2, 2500, 2), window(2, 2500, 2), window(2, 2500, 2)],
+            0.1
+        ));
+        assert!(is_stable(
+            &[window(4, 500, 2), window(4, 500, 2), window(4, 500, 2)],
             0.1
         ));
     }

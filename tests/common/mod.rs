@@ -75,11 +75,16 @@ pub fn with_json(args: &[&str]) -> Outcome {
         .arg(&json)
         .output()
         .expect("peakrps runs");
+    let doc = read_json(&json).unwrap_or(serde_json::Value::Null);
+    // Every find and run document of every test holds the invariants.
+    if doc.get("steps").is_some() || doc.get("summary").is_some() {
+        assert_step_invariants(&doc);
+    }
     Outcome {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        doc: read_json(&json).unwrap_or(serde_json::Value::Null),
+        doc,
     }
 }
 
@@ -288,4 +293,57 @@ pub fn spawn(args: &[String]) -> std::process::Child {
 /// A time all shards of one test share, for `--start-base`.
 pub fn now_rfc3339() -> String {
     humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
+}
+
+/// Checks what every step of a find document (or the summary of a run document) must
+/// hold, whatever the server: `requests = successes + errors + cut`; in the closed loop,
+/// no more in flight than users and no more throughput than users ÷ median end-to-end
+/// time, each plus the counting allowance at a window's edges (one request per user over
+/// the measured time); tokens/s = req/s × output tokens a request, within 2 % plus that
+/// allowance.
+pub fn assert_step_invariants(doc: &serde_json::Value) {
+    let steps = doc["steps"]
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| vec![doc.clone()]);
+    for (i, step) in steps.iter().enumerate() {
+        let s = &step["summary"];
+        let requests = s["requests"].as_u64().unwrap_or(0);
+        let cut = s["cut"].as_u64().unwrap_or(0);
+        let errors: u64 = s["errors"].as_object().map_or(0, |e| {
+            e.values().filter_map(serde_json::Value::as_u64).sum()
+        });
+        let ratio = s["success_ratio"].as_f64().unwrap_or(0.0);
+        let successes = (ratio * (requests - cut) as f64).round() as u64;
+        assert_eq!(requests, successes + errors + cut, "step {i}: {s}");
+        let rps = s["rps"].as_f64().unwrap_or(0.0);
+        let secs = s["duration_s"].as_f64().unwrap_or(0.0).max(1e-3);
+        let Some(users) = step["concurrency"].as_f64() else {
+            continue;
+        };
+        let edge = users / secs;
+        let p50_s = s["latency_ms_ok"]["p50"].as_f64().unwrap_or(0.0) / 1000.0;
+        if p50_s > 0.0 {
+            let most = users / p50_s * 1.1 + edge;
+            assert!(rps <= most, "step {i}: {rps} req/s > {most}: {s}");
+        }
+        let f = &step["stream"];
+        if f.is_object() {
+            let in_flight = f["concurrency"].as_f64().unwrap_or(0.0);
+            let mean_s = in_flight / rps.max(1e-9);
+            let most = users * (1.0 + mean_s / secs);
+            assert!(
+                in_flight <= most,
+                "step {i}: in flight {in_flight} > {most}: {f}"
+            );
+            let tokens = f["output_tokens_per_s"].as_f64().unwrap_or(0.0);
+            let per_request = f["mean_output_tokens"].as_f64().unwrap_or(0.0);
+            let expected = rps * per_request;
+            let allowance = expected * 0.02 + edge * per_request;
+            assert!(
+                (tokens - expected).abs() <= allowance,
+                "step {i}: {tokens} tok/s vs {rps} req/s × {per_request}: {f}"
+            );
+        }
+    }
 }

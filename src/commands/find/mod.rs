@@ -115,6 +115,7 @@ impl Find<'_> {
             first_level: schedule.start,
             prober: Prober::new(template, &target.connector, args.target.timeout).ok(),
             baseline_ms: Cell::new(None),
+            end_to_end: Cell::new(None),
             stream: template.stream().map(|_| llm::rules(args)),
             plan: args
                 .plan

@@ -49,9 +49,19 @@ impl PlanClock {
     }
 }
 
+/// The drain of a plan's step without `--drain`: slots are fixed, so they cannot wait up to
+/// `--timeout` as the search's steps do; requests still out then count as cut.
+const PLAN_DRAIN: Duration = Duration::from_secs(5);
+
 /// A step's slot: warm-up, measurement, drain, and a margin.
 pub fn slot(args: &FindArgs) -> Duration {
-    args.warmup + measured_time(args) + args.target.drain_limit() + SLOT_MARGIN
+    args.warmup + measured_time(args) + plan_drain(args) + SLOT_MARGIN
+}
+
+/// `--drain`, or [`PLAN_DRAIN`]; never longer than `--timeout`.
+fn plan_drain(args: &FindArgs) -> Duration {
+    let target = &args.target;
+    target.drain.unwrap_or(PLAN_DRAIN).min(target.timeout)
 }
 
 /// How long each step measures (at least three windows, as the search's).
@@ -83,7 +93,7 @@ impl StepRunner<'_> {
             max_duration: measured_time(self.args),
             max_requests: None,
             timeout: self.args.target.timeout,
-            drain: self.args.target.drain_limit(),
+            drain: plan_drain(self.args),
         };
         progress.start(&label);
         let flag = self.interrupt.flag();

@@ -20,6 +20,20 @@ use crate::stats::{Window, Windows, is_settled};
 /// The longest the search waits for a server to work off the last step's backlog.
 const RECOVERY_LIMIT: Duration = Duration::from_secs(30);
 
+/// A window lasts at least this many mean end-to-end times, so each user completes several
+/// requests in it (at least `stats::MIN_ANSWERED` at one user) and its edges move its
+/// throughput little.
+const WINDOW_REQUESTS: u32 = 5;
+/// The longest window the sizing chooses (requests near a minute long get few per window).
+const LONGEST_WINDOW: Duration = Duration::from_secs(30);
+
+/// The window and warm-up of a step, and why when they are not the flags'.
+struct Timing {
+    window: Duration,
+    warmup: Duration,
+    note: Option<String>,
+}
+
 /// Measures one load level: runs the step until stable or out of time, then judges it.
 pub struct StepRunner<'a> {
     pub template: &'a Arc<RequestTemplate>,
@@ -33,6 +47,9 @@ pub struct StepRunner<'a> {
     pub prober: Option<Prober>,
     /// The median latency of the first step: what "recovered" means.
     pub baseline_ms: Cell<Option<f64>>,
+    /// The mean end-to-end time of the last requests measured (the first answers, then each
+    /// step): what the windows are sized to.
+    pub end_to_end: Cell<Option<Duration>>,
     /// `--stream`: the TTFT and ITL limits; steps are judged on tokens.
     pub stream: Option<StreamRules>,
     /// `--plan`: fixed levels in fixed slots instead of the search's steps.
@@ -77,11 +94,15 @@ impl StepRunner<'_> {
             };
         }
         let recovery_note = self.recover(progress);
+        let timing = self.timing();
+        if let Some(note) = &timing.note {
+            progress.note(&format!("  {note}"));
+        }
         let plan = StepPlan {
             load: load.clone(),
-            warmup: self.args.warmup,
-            window: self.args.window,
-            max_duration: self.args.step_duration.max(self.args.window * 3),
+            warmup: timing.warmup,
+            window: timing.window,
+            max_duration: self.args.step_duration.max(timing.window * 3),
             max_requests: None,
             timeout: self.args.target.timeout,
             drain: self.args.target.drain_limit(),
@@ -97,7 +118,9 @@ impl StepRunner<'_> {
                 Verdict::Continue
             }
         });
+        self.remember_end_to_end(run.windows.total());
         let mut step = self.step(at, &run.windows, basis, run.interrupted);
+        step.notes.extend(timing.note);
         step.notes.extend(recovery_note);
         if failed_outright {
             step.passed = false;
@@ -157,6 +180,7 @@ impl StepRunner<'_> {
             }
         });
         let tally = run.windows.total();
+        self.remember_end_to_end(tally);
         if run.interrupted || tally.requests() < FIRST_ANSWERS || !all_rejected(tally) {
             return None;
         }
@@ -180,6 +204,46 @@ impl StepRunner<'_> {
             self.interrupt.flag(),
             on_window,
         )
+    }
+
+    /// Keeps the mean end-to-end time of the requests `tally` counted, when any ended.
+    fn remember_end_to_end(&self, tally: &crate::stats::Tally) {
+        if !tally.latency.is_empty() {
+            let mean = Duration::from_secs_f64(tally.latency.mean() / 1e6);
+            self.end_to_end.set(Some(mean));
+        }
+    }
+
+    /// The window and warm-up of the next step: the flags', unless requests last longer than
+    /// a fifth of `--window`; then a window of [`WINDOW_REQUESTS`] mean end-to-end times (the
+    /// last measured), so throughput comes from whole requests, and a warm-up of at least one
+    /// (the users' first requests end before measuring starts).
+    fn timing(&self) -> Timing {
+        let (window, warmup) = (self.args.window, self.args.warmup);
+        let unchanged = Timing {
+            window,
+            warmup,
+            note: None,
+        };
+        let Some(e2e) = self.end_to_end.get() else {
+            return unchanged;
+        };
+        let wanted = (e2e * WINDOW_REQUESTS).min(LONGEST_WINDOW);
+        if wanted <= window {
+            return unchanged;
+        }
+        // Whole tenths of a second, for figures people read.
+        let window = Duration::from_millis(wanted.as_millis().div_ceil(100) as u64 * 100);
+        Timing {
+            window,
+            warmup: warmup.max(e2e),
+            note: Some(format!(
+                "window {:.1} s, not --window {:.1} s: requests took {:.2} s end to end, so a window holds {WINDOW_REQUESTS} of each user's",
+                window.as_secs_f64(),
+                self.args.window.as_secs_f64(),
+                e2e.as_secs_f64()
+            )),
+        }
     }
 
     /// The first measured step's median latency (a streaming step's: time to first token,
@@ -249,7 +313,8 @@ impl StepRunner<'_> {
     }
 }
 
-/// A window in which requests completed and none succeeded.
+/// A window in which requests failed and none succeeded (requests cut at the drain limit
+/// are not failures of the target).
 fn every_request_failed(window: &Window) -> bool {
-    window.tally.requests() > 0 && window.tally.successes == 0
+    window.tally.errors.total() > 0 && window.tally.successes == 0
 }
