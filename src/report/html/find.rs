@@ -11,7 +11,7 @@ use super::view::{
 use crate::Error;
 use crate::report::cells::{SUMMARY_HEADER, summary_cells};
 use crate::report::format::num;
-use crate::report::format::pct;
+use crate::report::format::{max_rps, pct, stability_band};
 use crate::report::uncertainty::{model_lines, target_range};
 use crate::results::{FindResults, Step};
 
@@ -59,18 +59,21 @@ fn verdict(r: &FindResults) -> Option<Verdict> {
         |c| format!("concurrency {c}"),
     );
     let operating = rec.operating_rps();
-    let max_rps = match &peak.rps_ci {
+    let headline = match &peak.rps_ci {
         Some(ci) => figure_box(
-            format!("{} ± {:.1} req/s", num(peak.rps), ci.half_width),
+            format!("{} ± {:.1} req/s", max_rps(peak.rps), ci.half_width),
             format!(
                 "MAX_RPS ({:.0}% interval): peak at {at}",
                 ci.confidence * 100.0
             ),
         ),
-        None => figure_box(req_s(peak.rps), format!("MAX_RPS: peak at {at}")),
+        None => figure_box(
+            format!("{} req/s", max_rps(peak.rps)),
+            format!("MAX_RPS: peak at {at}"),
+        ),
     };
     let figures = vec![
-        max_rps,
+        headline,
         figure_box(
             rec.invocations_per_instance.to_string(),
             "SageMakerVariantInvocationsPerInstance (per minute)",
@@ -80,7 +83,7 @@ fn verdict(r: &FindResults) -> Option<Verdict> {
     ];
     let per_second = format!(
         "Operating point = MAX_RPS × SAFETY_FACTOR = {} × {} = {} req/s per instance",
-        rec.max_rps,
+        max_rps(rec.max_rps),
         rec.safety_factor,
         num(operating)
     );
@@ -161,11 +164,11 @@ fn tested(r: &FindResults) -> Vec<Fact> {
         fact(
             "Steps",
             format!(
-                "warm-up {} s, windows of {} s, at most {} s per step, stable within ±{}",
+                "warm-up {} s, windows of {} s, at most {} s per step, stable when the last 3 windows agree within {} (--stability)",
                 num(s.warmup_s),
                 num(s.window_s),
                 num(s.step_duration_s),
-                pct(s.stability / 2.0)
+                stability_band(s.stability)
             ),
         ),
         fact("Pass rules", pass_rules(r)),
