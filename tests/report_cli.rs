@@ -484,3 +484,38 @@ fn tables_fit_the_terminal_width_and_stay_whole_in_a_pipe() {
         "{fitted}"
     );
 }
+
+/// `report` reads back the `compare --json` document this same version wrote: the table
+/// and verdict again, and its HTML and CSV.
+#[test]
+fn report_reads_a_compare_document_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    three_candidates(dir.path());
+    let mut args = vec![
+        "compare",
+        "ml.c5.xlarge.json",
+        "ml.g4dn.xlarge.json",
+        "ml.g5.xlarge.json",
+        "--json",
+        "c.json",
+    ];
+    args.extend(PRICES);
+    let compared = peakrps(&args, dir.path());
+    assert!(compared.status.success(), "{compared:?}");
+    let out = peakrps(&["report", "c.json"], dir.path());
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&compared.stdout),
+        "the same table and verdict as compare printed"
+    );
+    let out = peakrps(
+        &["report", "c.json", "--html", "c.html", "--csv", "c.csv"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{out:?}");
+    let html = std::fs::read_to_string(dir.path().join("c.html")).expect("html");
+    assert!(html.contains("ml.g4dn.xlarge"));
+    let csv = std::fs::read_to_string(dir.path().join("c.csv")).expect("csv");
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+}
