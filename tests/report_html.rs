@@ -4,7 +4,9 @@
 
 mod fixtures;
 
-use fixtures::{find_fixture, run_fixture, run_profile_fixture, simulate_fixture};
+use fixtures::{
+    find_fixture, run_fixture, run_profile_fixture, simulate_fixture, stream_find_fixture,
+};
 use peakrps::report::Exportable;
 use peakrps::results::{ErrorCounts, FactorSearch, TradeOff};
 
@@ -138,4 +140,34 @@ fn the_stability_band_shown_is_the_setting() {
     r.settings.stability = 0.1;
     let html = page(&r);
     assert!(html.contains("agree within 10 %") && !html.contains("±5"));
+}
+
+/// A `find --stream` page headlines the concurrency target the terminal gives (8 × 0.5 = 4),
+/// not the invocations one; its step table carries tokens/s, TTFT and ITL; its pass rules
+/// are the TTFT and ITL limits that were applied.
+#[test]
+fn a_streaming_find_page_headlines_the_concurrency_target() {
+    let r = stream_find_fixture();
+    let html = page(&r);
+    let headline = html
+        .split("<div class=\"formula\">")
+        .next()
+        .unwrap_or_default();
+    assert!(
+        headline.contains("SageMakerVariantConcurrentRequestsPerModelHighResolution")
+            && !headline.contains("SageMakerVariantInvocationsPerInstance"),
+        "{headline}"
+    );
+    assert!(html.contains("PEAK_CONCURRENCY × SAFETY_FACTOR = 8 × 0.5 = 4"));
+    for column in ["output tok/s", "TTFT p99 ms", "ITL p99 ms"] {
+        assert!(
+            html.contains(&format!("<th scope=\"col\">{column}</th>")),
+            "{column}"
+        );
+    }
+    assert!(
+        html.contains("980.0"),
+        "the peak step's tokens/s in the table"
+    );
+    assert!(html.contains("TTFT ≤ 2000 ms (--max-ttft)") && html.contains("ITL ≤ 100 ms"));
 }
