@@ -7,7 +7,9 @@ mod fixtures;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use fixtures::{find_fixture, run_fixture, run_profile_fixture, simulate_fixture_json};
+use fixtures::{
+    find_fixture, run_fixture, run_profile_fixture, simulate_fixture_json, stream_find_fixture,
+};
 
 fn peakrps(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_peakrps"))
@@ -16,6 +18,28 @@ fn peakrps(args: &[&str], dir: &Path) -> Output {
         .env("NO_COLOR", "1")
         .output()
         .expect("the peakrps binary runs")
+}
+
+/// peakrps with COLUMNS set (`Some`) or removed (`None`), stdout a pipe either way.
+fn peakrps_columns(args: &[&str], dir: &Path, columns: Option<&str>) -> String {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_peakrps"));
+    command.args(args).current_dir(dir).env("NO_COLOR", "1");
+    match columns {
+        Some(c) => command.env("COLUMNS", c),
+        None => command.env_remove("COLUMNS"),
+    };
+    let out = command.output().expect("the peakrps binary runs");
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The widest line of the tables (the lines drawn with box characters), in characters.
+fn table_width(text: &str) -> usize {
+    text.lines()
+        .filter(|l| l.starts_with('┌') || l.starts_with('│') || l.starts_with('└'))
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(0)
 }
 
 fn write(dir: &Path, name: &str, text: &str) {
@@ -407,4 +431,91 @@ fn compare_refuses_bad_prices_in_one_line() {
         assert!(stderr.contains("--price"), "{price}: {stderr}");
         assert!(out.stdout.is_empty(), "{price}");
     }
+}
+
+/// Every table fits an 80-column terminal (COLUMNS=80) and keeps what matters: the level,
+/// p99, the verdict and the peak's mark; with no COLUMNS and stdout a pipe the whole table
+/// is written, wider than 80.
+#[test]
+fn tables_fit_the_terminal_width_and_stay_whole_in_a_pipe() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut rate = find_fixture();
+    rate.mode = "rate".into();
+    for step in &mut rate.steps {
+        step.offered_rps = step.concurrency.map(|c| f64::from(c) * 40.0);
+        step.concurrency = None;
+    }
+    if let Some(peak) = rate.peak.as_mut() {
+        peak.offered_rps = Some(160.0);
+        peak.concurrency = None;
+    }
+    let docs = [
+        ("find.json", find_fixture(), "p99 ms", "◀ peak"),
+        ("rate.json", rate, "p99 ms", "◀ peak"),
+        ("stream.json", stream_find_fixture(), "TTFT p99", "◀ peak"),
+    ];
+    for (name, doc, column, mark) in docs {
+        peakrps::results::write_json(&dir.path().join(name), &doc).expect("json");
+        let full = peakrps_columns(&["report", name], dir.path(), None);
+        assert!(table_width(&full) > 80, "{name}: {full}");
+        let fitted = peakrps_columns(&["report", name], dir.path(), Some("80"));
+        assert!(table_width(&fitted) <= 80, "{name}: {fitted}");
+        assert!(
+            fitted.contains(column) && fitted.contains(mark) && fitted.contains("passed"),
+            "{name}: {fitted}"
+        );
+    }
+    three_candidates(dir.path());
+    let mut args = vec![
+        "compare",
+        "ml.c5.xlarge.json",
+        "ml.g4dn.xlarge.json",
+        "ml.g5.xlarge.json",
+        "--traffic",
+        "310",
+    ];
+    args.extend(PRICES);
+    let full = peakrps_columns(&args, dir.path(), None);
+    assert!(table_width(&full) > 80, "{full}");
+    let fitted = peakrps_columns(&args, dir.path(), Some("80"));
+    assert!(table_width(&fitted) <= 80, "{fitted}");
+    assert!(
+        fitted.contains("◀ cheapest") && fitted.contains("MAX_RPS"),
+        "{fitted}"
+    );
+}
+
+/// `report` reads back the `compare --json` document this same version wrote: the table
+/// and verdict again, and its HTML and CSV.
+#[test]
+fn report_reads_a_compare_document_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    three_candidates(dir.path());
+    let mut args = vec![
+        "compare",
+        "ml.c5.xlarge.json",
+        "ml.g4dn.xlarge.json",
+        "ml.g5.xlarge.json",
+        "--json",
+        "c.json",
+    ];
+    args.extend(PRICES);
+    let compared = peakrps(&args, dir.path());
+    assert!(compared.status.success(), "{compared:?}");
+    let out = peakrps(&["report", "c.json"], dir.path());
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&compared.stdout),
+        "the same table and verdict as compare printed"
+    );
+    let out = peakrps(
+        &["report", "c.json", "--html", "c.html", "--csv", "c.csv"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{out:?}");
+    let html = std::fs::read_to_string(dir.path().join("c.html")).expect("html");
+    assert!(html.contains("ml.g4dn.xlarge"));
+    let csv = std::fs::read_to_string(dir.path().join("c.csv")).expect("csv");
+    assert_eq!(csv.lines().count(), 4, "{csv}");
 }

@@ -4,7 +4,9 @@
 
 mod fixtures;
 
-use fixtures::{find_fixture, run_fixture, run_profile_fixture, simulate_fixture};
+use fixtures::{
+    find_fixture, run_fixture, run_profile_fixture, simulate_fixture, stream_find_fixture,
+};
 use peakrps::report::Exportable;
 use peakrps::results::{ErrorCounts, FactorSearch, TradeOff};
 
@@ -91,4 +93,81 @@ fn text_from_a_results_file_is_escaped() {
     assert!(!html.contains("<script>") && !html.contains("<img"));
     assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"));
     assert!(html.contains("Stopped because: &lt;img src=x&gt;"));
+}
+
+/// The page without its tables (a table's req/s column has one decimal for every step).
+fn outside_tables(html: &str) -> String {
+    let mut rest = html;
+    let mut out = String::new();
+    while let Some(start) = rest.find("<table") {
+        out += &rest[..start];
+        rest = rest[start..]
+            .find("</table>")
+            .map_or("", |end| &rest[start + end..]);
+    }
+    out + rest
+}
+
+/// MAX_RPS reads the same wherever the page names it (headline, formulas, chart labels):
+/// the document's 157.33, never 157 or 157.3.
+#[test]
+fn max_rps_has_one_rounding_on_the_page() {
+    let mut r = find_fixture();
+    let peak_rps = 157.33;
+    if let Some(step) = r.steps.iter_mut().find(|s| s.concurrency == Some(4)) {
+        step.summary.rps = peak_rps;
+    }
+    if let Some(peak) = r.peak.as_mut() {
+        peak.rps = peak_rps;
+    }
+    r.recommendation = peakrps::results::Recommendation::new(peak_rps, 0.5).ok();
+    let html = outside_tables(&page(&r));
+    let shown: Vec<&str> = html
+        .match_indices("157")
+        .map(|(i, _)| &html[i..(i + 6).min(html.len())])
+        .collect();
+    assert!(shown.len() >= 4, "{shown:?}");
+    assert!(shown.iter().all(|s| *s == "157.33"), "{shown:?}");
+}
+
+/// The stability band the page states is the document's --stability, whole.
+#[test]
+fn the_stability_band_shown_is_the_setting() {
+    let mut r = find_fixture();
+    r.settings.stability = 0.2;
+    let html = page(&r);
+    assert!(html.contains("agree within 20 % (--stability)"), "{html}");
+    r.settings.stability = 0.1;
+    let html = page(&r);
+    assert!(html.contains("agree within 10 %") && !html.contains("±5"));
+}
+
+/// A `find --stream` page headlines the concurrency target the terminal gives (8 × 0.5 = 4),
+/// not the invocations one; its step table carries tokens/s, TTFT and ITL; its pass rules
+/// are the TTFT and ITL limits that were applied.
+#[test]
+fn a_streaming_find_page_headlines_the_concurrency_target() {
+    let r = stream_find_fixture();
+    let html = page(&r);
+    let headline = html
+        .split("<div class=\"formula\">")
+        .next()
+        .unwrap_or_default();
+    assert!(
+        headline.contains("SageMakerVariantConcurrentRequestsPerModelHighResolution")
+            && !headline.contains("SageMakerVariantInvocationsPerInstance"),
+        "{headline}"
+    );
+    assert!(html.contains("PEAK_CONCURRENCY × SAFETY_FACTOR = 8 × 0.5 = 4"));
+    for column in ["output tok/s", "TTFT p99 ms", "ITL p99 ms"] {
+        assert!(
+            html.contains(&format!("<th scope=\"col\">{column}</th>")),
+            "{column}"
+        );
+    }
+    assert!(
+        html.contains("980.0"),
+        "the peak step's tokens/s in the table"
+    );
+    assert!(html.contains("TTFT ≤ 2000 ms (--max-ttft)") && html.contains("ITL ≤ 100 ms"));
 }

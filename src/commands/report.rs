@@ -23,7 +23,7 @@ pub fn report(args: &ReportArgs) -> Result<Completion, Error> {
     Ok(Completion::Done)
 }
 
-/// What `find`, `run` or `simulate` printed when the document was made.
+/// What `find`, `run`, `simulate` or `compare` printed when the document was made.
 fn terminal(doc: &Document, color: bool) -> String {
     match doc {
         Document::Find(r) => format!(
@@ -33,5 +33,6 @@ fn terminal(doc: &Document, color: bool) -> String {
         ),
         Document::Run(r) => report::run_report(r, color),
         Document::Simulate(r) => report::simulate_summary(r, color),
+        Document::Compare(r) => report::compare_report(r, color),
     }
 }

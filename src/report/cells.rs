@@ -2,7 +2,7 @@
 //! alike: a summary's, a profile minute's (with its streaming figures and instance counts)
 //! and a `compare` candidate's.
 
-use crate::report::format::{ms, pct, rps};
+use crate::report::format::{max_rps, ms, pct, rps};
 use crate::report::live_scaling::has_instances;
 use crate::results::{Candidate, CompareResults, ProfileMinute, Summary};
 
@@ -156,8 +156,8 @@ pub fn compare_header(r: &CompareResults) -> Vec<String> {
 pub fn candidate_cells(c: &Candidate, traffic: bool) -> Vec<String> {
     let money = |v: Option<f64>, digits: usize| v.map_or("-".into(), |v| format!("{v:.digits$}"));
     let max_rps = match c.max_rps_ci {
-        Some(ci) => format!("{} ± {ci:.1}", rps(c.max_rps)),
-        None => rps(c.max_rps),
+        Some(ci) => format!("{} ± {ci:.1}", max_rps(c.max_rps)),
+        None => max_rps(c.max_rps),
     };
     let mut cells = vec![
         c.name.clone(),

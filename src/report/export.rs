@@ -63,6 +63,7 @@ impl Exportable for Document {
             Document::Find(r) => r.try_html(),
             Document::Run(r) => r.try_html(),
             Document::Simulate(r) => r.try_html(),
+            Document::Compare(r) => r.try_html(),
         }
     }
     fn csv(&self) -> Result<String, Error> {
@@ -70,6 +71,7 @@ impl Exportable for Document {
             Document::Find(r) => r.csv(),
             Document::Run(r) => r.csv(),
             Document::Simulate(r) => r.csv(),
+            Document::Compare(r) => r.csv(),
         }
     }
 }

@@ -27,6 +27,18 @@ pub fn pct(ratio: f64) -> String {
     format!("{:.1}%", (ratio * 1000.0 + 1e-6).floor() / 10.0)
 }
 
+/// MAX_RPS as the document keeps it, to two decimals at most (158.43, 150, 157.3): the one
+/// rounding every page and table uses wherever MAX_RPS is named, so that its formulas add up.
+pub fn max_rps(v: f64) -> String {
+    let text = format!("{v:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// The stability band as `--stability` sets it: 0.1 → "10 %", 0.025 → "2.5 %".
+pub fn stability_band(stability: f64) -> String {
+    format!("{} %", num(stability * 100.0))
+}
+
 /// A number to three significant digits: 40.2, 0.00126, 576.
 pub fn sig3(v: f64) -> String {
     if v == 0.0 || !v.is_finite() {
@@ -93,6 +105,19 @@ mod tests {
         assert_eq!(num(25.26), "25.3");
         assert_eq!(num(0.5), "0.5");
         assert_eq!(num(2.5), "2.5");
+    }
+
+    #[test]
+    fn max_rps_keeps_the_documents_two_decimals() {
+        assert_eq!(max_rps(158.43), "158.43");
+        assert_eq!(max_rps(150.0), "150");
+        assert_eq!(max_rps(157.3), "157.3");
+    }
+
+    #[test]
+    fn the_stability_band_is_the_setting() {
+        assert_eq!(stability_band(0.10), "10 %");
+        assert_eq!(stability_band(0.025), "2.5 %");
     }
 
     #[test]

@@ -1,14 +1,14 @@
 //! The model and the uncertainty in words, for the terminal verdict and the HTML page alike:
 //! MAX_RPS with its interval, the target's range, and the fitted curves with their quality.
 
-use crate::report::format::sig3;
+use crate::report::format::{max_rps as max_rps_text, sig3};
 use crate::results::{BoundsModel, CurveModel, Peak, Recommendation, UslModel};
 
 /// "Peak (MAX_RPS): 157 req/s", or with an interval "Peak: MAX_RPS 157 ± 2.1 req/s (95%)".
 pub(super) fn max_rps(peak: &Peak) -> String {
     match &peak.rps_ci {
-        Some(ci) => format!("Peak: MAX_RPS {} {}", peak.rps, ci.describe()),
-        None => format!("Peak (MAX_RPS): {} req/s", peak.rps),
+        Some(ci) => format!("Peak: MAX_RPS {} {}", max_rps_text(peak.rps), ci.describe()),
+        None => format!("Peak (MAX_RPS): {} req/s", max_rps_text(peak.rps)),
     }
 }
 

@@ -1,5 +1,5 @@
 //! The results documents (DESIGN.md "Results JSON"), each defined once: `peakrps.find/v1`,
-//! `run/v1` and `simulate/v1`, read back with the schema checked and written atomically.
+//! `run/v1`, `simulate/v1` and `compare/v1`, read back with the schema checked and written atomically.
 //!
 //! Every other module builds, reads and renders these types; none keeps a model of its own.
 //! A field peakrps always writes is required on reading (a missing one is named in the
@@ -46,10 +46,11 @@ use serde_json::Value;
 use crate::Error;
 
 /// The schemas this version reads.
-pub const KNOWN_SCHEMAS: [&str; 3] = [
+pub const KNOWN_SCHEMAS: [&str; 4] = [
     FindResults::SCHEMA,
     RunResults::SCHEMA,
     SimulateResults::SCHEMA,
+    CompareResults::SCHEMA,
 ];
 
 /// Any results document peakrps writes.
@@ -58,6 +59,7 @@ pub enum Document {
     Find(FindResults),
     Run(RunResults),
     Simulate(SimulateResults),
+    Compare(CompareResults),
 }
 
 impl Document {
@@ -90,6 +92,9 @@ impl Document {
             SimulateResults::SCHEMA => serde_json::from_value(value)
                 .map(Document::Simulate)
                 .map_err(malformed),
+            CompareResults::SCHEMA => serde_json::from_value(value)
+                .map(Document::Compare)
+                .map_err(malformed),
             other => Err(unknown_schema(other)),
         }
     }
@@ -100,6 +105,7 @@ impl Document {
             Document::Find(_) => FindResults::SCHEMA,
             Document::Run(_) => RunResults::SCHEMA,
             Document::Simulate(_) => SimulateResults::SCHEMA,
+            Document::Compare(_) => CompareResults::SCHEMA,
         }
     }
 }

@@ -89,7 +89,7 @@ fn streaming(doc: &Document) -> bool {
     match doc {
         Document::Find(r) => r.settings.stream.is_some(),
         Document::Run(r) => r.stream.is_some(),
-        Document::Simulate(_) => false,
+        Document::Simulate(_) | Document::Compare(_) => false,
     }
 }
 
@@ -128,6 +128,7 @@ fn setup(doc: &Document) -> Value {
             })
         }
         Document::Simulate(r) => json!({"schema": r.schema}),
+        Document::Compare(r) => json!({"schema": r.schema}),
     }
 }
 
@@ -169,7 +170,7 @@ fn length(doc: &Document) -> (usize, &'static str) {
     match doc {
         Document::Find(r) => (r.steps.len(), "steps"),
         Document::Run(r) => (r.minutes.len(), "minutes"),
-        Document::Simulate(_) => (0, "minutes"),
+        Document::Simulate(_) | Document::Compare(_) => (0, "minutes"),
     }
 }
 
@@ -188,7 +189,7 @@ fn failed(doc: &ShardDoc) -> Option<&str> {
     match &doc.doc {
         Document::Find(r) => r.error.as_deref(),
         Document::Run(r) => r.error.as_deref(),
-        Document::Simulate(_) => None,
+        Document::Simulate(_) | Document::Compare(_) => None,
     }
 }
 

@@ -32,7 +32,7 @@ pub fn merge(args: &MergeArgs) -> Result<Completion, Error> {
             report::find_verdict(r)
         ),
         Document::Run(r) => report::run_report(r, out.color()),
-        Document::Simulate(_) => String::new(),
+        Document::Simulate(_) | Document::Compare(_) => String::new(),
     };
     out.emit(&format!("Merged {count} shards.\n"));
     out.emit(&shown);
@@ -41,6 +41,7 @@ pub fn merge(args: &MergeArgs) -> Result<Completion, Error> {
             Document::Find(r) => results::write_json(path, r)?,
             Document::Run(r) => results::write_json(path, r)?,
             Document::Simulate(r) => results::write_json(path, r)?,
+            Document::Compare(r) => results::write_json(path, r)?,
         }
         eprintln!("{}", output::written("Merged results", path));
     }

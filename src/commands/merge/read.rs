@@ -22,7 +22,7 @@ impl ShardDoc {
         match &self.doc {
             Document::Find(r) => r.shard.as_ref(),
             Document::Run(r) => r.shard.as_deref(),
-            Document::Simulate(_) => None,
+            Document::Simulate(_) | Document::Compare(_) => None,
         }
     }
 
@@ -110,9 +110,10 @@ fn shard_doc(text: &str, source: String) -> Result<ShardDoc, Error> {
     let info = match &doc {
         Document::Find(r) => r.shard.as_ref(),
         Document::Run(r) => r.shard.as_deref(),
-        Document::Simulate(_) => {
+        Document::Simulate(_) | Document::Compare(_) => {
             return Err(Error::Input(format!(
-                "{source} is a peakrps.simulate/v1 document; merge takes the documents of find and run shards"
+                "{source} is a {} document; merge takes the documents of find and run shards",
+                doc.schema()
             )));
         }
     };

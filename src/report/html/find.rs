@@ -11,9 +11,9 @@ use super::view::{
 use crate::Error;
 use crate::report::cells::{SUMMARY_HEADER, summary_cells};
 use crate::report::format::num;
-use crate::report::format::pct;
+use crate::report::format::{max_rps, ms as cell_ms, pct, rps, stability_band};
 use crate::report::uncertainty::{model_lines, target_range};
-use crate::results::{FindResults, Step};
+use crate::results::{ConcurrencyTarget, FindResults, Recommendation, Step, StreamFigures};
 
 #[derive(Serialize)]
 struct FindPage<'a> {
@@ -54,23 +54,29 @@ pub(super) fn page(r: &FindResults) -> Result<String, Error> {
 
 fn verdict(r: &FindResults) -> Option<Verdict> {
     let (peak, rec) = (r.peak.as_ref()?, r.recommendation.as_ref()?);
+    if let (Some(f), Some(target)) = (&peak.stream, &rec.concurrency) {
+        return Some(stream_verdict(f, target, rec));
+    }
     let at = peak.concurrency.map_or_else(
         || format!("offered {} req/s", num(peak.offered_rps.unwrap_or(0.0))),
         |c| format!("concurrency {c}"),
     );
     let operating = rec.operating_rps();
-    let max_rps = match &peak.rps_ci {
+    let headline = match &peak.rps_ci {
         Some(ci) => figure_box(
-            format!("{} ± {:.1} req/s", num(peak.rps), ci.half_width),
+            format!("{} ± {:.1} req/s", max_rps(peak.rps), ci.half_width),
             format!(
                 "MAX_RPS ({:.0}% interval): peak at {at}",
                 ci.confidence * 100.0
             ),
         ),
-        None => figure_box(req_s(peak.rps), format!("MAX_RPS: peak at {at}")),
+        None => figure_box(
+            format!("{} req/s", max_rps(peak.rps)),
+            format!("MAX_RPS: peak at {at}"),
+        ),
     };
     let figures = vec![
-        max_rps,
+        headline,
         figure_box(
             rec.invocations_per_instance.to_string(),
             "SageMakerVariantInvocationsPerInstance (per minute)",
@@ -80,7 +86,7 @@ fn verdict(r: &FindResults) -> Option<Verdict> {
     ];
     let per_second = format!(
         "Operating point = MAX_RPS × SAFETY_FACTOR = {} × {} = {} req/s per instance",
-        rec.max_rps,
+        max_rps(rec.max_rps),
         rec.safety_factor,
         num(operating)
     );
@@ -96,6 +102,32 @@ fn verdict(r: &FindResults) -> Option<Verdict> {
     Some(Verdict { figures, formulas })
 }
 
+/// A streaming peak's headline: the concurrency target it scales on (what the terminal
+/// gives), the tokens per second and the TTFT and ITL there; the invocations target after.
+fn stream_verdict(f: &StreamFigures, target: &ConcurrencyTarget, rec: &Recommendation) -> Verdict {
+    let figures = vec![
+        figure_box(
+            num(target.concurrent_requests_per_model),
+            format!(
+                "SageMakerVariantConcurrentRequestsPerModelHighResolution: peak concurrency {} × {}",
+                target.peak_concurrency,
+                num(rec.safety_factor)
+            ),
+        ),
+        figure_box(
+            format!("{} tok/s", rps(f.output_tokens_per_s)),
+            format!("output tokens/s at concurrency {}", target.peak_concurrency),
+        ),
+        figure_box(ms(f.ttft_ms.p99), "TTFT p99 at the peak"),
+        figure_box(ms(f.itl_ms.p99), "ITL p99 at the peak"),
+    ];
+    let formulas = vec![
+        target.formula(rec.safety_factor),
+        format!("Also (requests): {}", rec.formula()),
+    ];
+    Verdict { figures, formulas }
+}
+
 /// One row per step in the order they ran, the peak and the failed steps marked.
 fn step_table(r: &FindResults) -> Table {
     let level = if r.mode == "rate" {
@@ -103,17 +135,48 @@ fn step_table(r: &FindResults) -> Table {
     } else {
         "concurrency"
     };
+    let stream = r.steps.iter().any(|s| s.stream.is_some());
     let mut header = vec![level];
     header.extend(SUMMARY_HEADER);
+    if stream {
+        header.extend(STREAM_HEADER);
+    }
     header.extend(["stable", "passed", "why it failed"]);
+    let failure_column = header.len() - 1;
     Table {
         header,
-        text_columns: vec![8, 11],
-        rows: r.steps.iter().map(|s| step_row(s, r.is_peak(s))).collect(),
+        text_columns: vec![8, failure_column],
+        rows: r
+            .steps
+            .iter()
+            .map(|s| step_row(s, r.is_peak(s), stream))
+            .collect(),
     }
 }
 
-fn step_row(s: &Step, peak: bool) -> Row {
+/// The streaming columns of a `find --stream` step table (the CSV carries them too).
+const STREAM_HEADER: [&str; 5] = [
+    "output tok/s",
+    "TTFT p50 ms",
+    "TTFT p99 ms",
+    "ITL p50 ms",
+    "ITL p99 ms",
+];
+
+fn stream_cells(s: &Step) -> [String; 5] {
+    match &s.stream {
+        Some(f) if !s.is_idle() => [
+            rps(f.output_tokens_per_s),
+            cell_ms(f.ttft_ms.p50),
+            cell_ms(f.ttft_ms.p99),
+            cell_ms(f.itl_ms.p50),
+            cell_ms(f.itl_ms.p99),
+        ],
+        _ => STREAM_HEADER.map(|_| "-".to_string()),
+    }
+}
+
+fn step_row(s: &Step, peak: bool, stream: bool) -> Row {
     let class = match (peak, s.passed) {
         (true, _) => "peak",
         (false, true) => "",
@@ -138,6 +201,9 @@ fn step_row(s: &Step, peak: bool) -> Row {
     } else {
         cells.extend(summary_cells(&s.summary));
     }
+    if stream {
+        cells.extend(stream_cells(s));
+    }
     cells.extend([
         stable.into(),
         passed.into(),
@@ -161,11 +227,11 @@ fn tested(r: &FindResults) -> Vec<Fact> {
         fact(
             "Steps",
             format!(
-                "warm-up {} s, windows of {} s, at most {} s per step, stable within ±{}",
+                "warm-up {} s, windows of {} s, at most {} s per step, stable when the last 3 windows agree within {} (--stability)",
                 num(s.warmup_s),
                 num(s.window_s),
                 num(s.step_duration_s),
-                pct(s.stability / 2.0)
+                stability_band(s.stability)
             ),
         ),
         fact("Pass rules", pass_rules(r)),
@@ -199,6 +265,19 @@ fn search(r: &FindResults) -> String {
 fn pass_rules(r: &FindResults) -> String {
     let s = &r.settings;
     let percentile = num(s.percentile);
+    if let Some(slo) = &s.stream {
+        let mut text = format!(
+            "success ≥ {}; p{percentile} TTFT ≤ {} (--max-ttft); p{percentile} ITL ≤ {} (--max-itl); output tokens/s must grow ≥ {} per doubling while latency rises",
+            pct(s.min_success),
+            ms(slo.max_ttft_ms),
+            ms(slo.max_itl_ms),
+            pct(s.min_gain),
+        );
+        if let Some(limit) = s.max_latency_ms {
+            text += &format!("; p{percentile} end-to-end ≤ {}", ms(limit));
+        }
+        return text;
+    }
     let mut text = format!(
         "success ≥ {}; throughput must grow ≥ {} per doubling while p{percentile} latency rises",
         pct(s.min_success),

@@ -3,7 +3,7 @@
 
 use super::style::{BLACK, DARK, LIMIT_RULE, MID, PEAK_RULE, TARGET_RULE, error_fill, rule};
 use super::view::{Figure, ms, req_s};
-use crate::report::format::{num, pct};
+use crate::report::format::{max_rps, num, pct};
 use crate::report::svg::{
     Axis, BarChart, BarLayer, Highlight, LineChart, Point, Rule, Scale, Series, Style,
 };
@@ -102,7 +102,7 @@ fn peak_rules(peak_rps: f64, rec: &Recommendation, vertical: bool) -> [Rule; 2] 
         rule(
             vertical,
             peak_rps,
-            format!("MAX_RPS {}", req_s(peak_rps)),
+            format!("MAX_RPS {} req/s", max_rps(peak_rps)),
             PEAK_RULE,
         ),
         rule(vertical, rec.operating_rps(), target, TARGET_RULE),
@@ -112,7 +112,10 @@ fn peak_rules(peak_rps: f64, rec: &Recommendation, vertical: bool) -> [Rule; 2] 
 fn throughput_chart(r: &FindResults, steps: &[&Step]) -> LineChart {
     let points = steps
         .iter()
-        .map(|s| step_point(s, level_value(s), s.summary.rps, &req_s(s.summary.rps)))
+        .map(|s| {
+            let label = format!("{} req/s", max_rps(s.summary.rps));
+            step_point(s, level_value(s), s.summary.rps, &label)
+        })
         .collect();
     let series = Series::new("measured throughput", DARK, points).with_hollow(failed(steps));
     let mut chart = LineChart::new(
@@ -137,7 +140,7 @@ fn throughput_chart(r: &FindResults, steps: &[&Step]) -> LineChart {
         chart.highlights.push(Highlight {
             x,
             y: peak.rps,
-            label: format!("peak {}", req_s(peak.rps)),
+            label: format!("peak {} req/s", max_rps(peak.rps)),
         });
         chart.rules.extend(peak_rules(peak.rps, rec, false));
     }
@@ -168,7 +171,8 @@ fn latency_chart(r: &FindResults, steps: &[&Step]) -> LineChart {
             .iter()
             .map(|s| {
                 let (x, y) = (s.summary.rps, pick(&s.summary));
-                step_point(s, x, y, &format!("{name} {} at {}", ms(y), req_s(x)))
+                let at = max_rps(x);
+                step_point(s, x, y, &format!("{name} {} at {at} req/s", ms(y)))
             })
             .collect();
         Series::new(format!("{name} latency"), style, points).with_hollow(failed(steps))

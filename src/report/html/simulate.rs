@@ -5,11 +5,9 @@ use serde::Serialize;
 
 use super::render::render;
 use super::style::{BLACK, DARK, MID, capacity_rules, minute_points};
-use super::view::{
-    Fact, Figure, FigureBox, Head, Row, Table, fact, figure_box, policy_facts, req_s,
-};
+use super::view::{Fact, Figure, FigureBox, Head, Row, Table, fact, figure_box, policy_facts};
 use crate::Error;
-use crate::report::format::num;
+use crate::report::format::{max_rps, num};
 use crate::report::svg::{Axis, LineChart, Point, Series};
 use crate::results::{FactorSearch, SimMinute, SimulateResults, TradeOff};
 
@@ -58,7 +56,10 @@ fn policy(r: &SimulateResults) -> Vec<Fact> {
     let t = &r.summary;
     let mut facts = vec![fact("Metric", r.policy.metric.clone())];
     facts.extend(policy_facts("Target value", &r.policy.policy));
-    facts.extend([fact("MAX_RPS per instance", req_s(r.capacity.max_rps))]);
+    facts.extend([fact(
+        "MAX_RPS per instance",
+        format!("{} req/s", max_rps(r.capacity.max_rps)),
+    )]);
     if let Some(n) = r.capacity.max_concurrency {
         facts.push(fact("Peak concurrency per instance", n.to_string()));
     }

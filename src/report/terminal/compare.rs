@@ -3,12 +3,16 @@
 
 use comfy_table::{Attribute, Cell, Color};
 
-use super::new_table;
+use super::{new_table, render};
 use crate::report::cells::{candidate_cells, compare_header};
 use crate::report::cheapest::cheapest_verdict;
 use crate::results::CompareResults;
 
-/// The table and the verdict for the terminal.
+/// The columns a narrow terminal loses first, in this order (the candidate, MAX_RPS, the
+/// costs and the instance count stay).
+const DROP_ORDER: [&str; 4] = ["mode", "safety factor", "operating req/s", "$/hour"];
+
+/// The table and the verdict for the terminal, fitted to its width (`DROP_ORDER`).
 pub fn compare_report(r: &CompareResults, color: bool) -> String {
     let mut table = new_table(color);
     let mut header = compare_header(r);
@@ -27,5 +31,5 @@ pub fn compare_report(r: &CompareResults, color: bool) -> String {
             }
         }));
     }
-    format!("{table}\n{}\n", cheapest_verdict(r))
+    format!("{}\n{}\n", render(table, &DROP_ORDER), cheapest_verdict(r))
 }

@@ -3,12 +3,17 @@
 
 use comfy_table::Cell;
 
-use super::{align_right, new_table, step_cells, verdict_cells};
-use crate::report::format::{ms, pct, rps};
+use super::{align_right, new_table, render, step_cells, verdict_cells};
+use crate::report::format::{ms, pct, rps, stability_band};
 use crate::report::uncertainty;
 use crate::results::{FindResults, Step};
 
-/// One row per step: load level, throughput, latency percentiles, success, errors, verdict.
+/// The columns a narrow terminal loses first, in this order (the load level, req/s, p99,
+/// success and passed stay).
+pub const FIND_DROP_ORDER: [&str; 5] = ["p90 ms", "max ms", "stable", "p50 ms", "errors"];
+
+/// One row per step: load level, throughput, latency percentiles, success, errors, verdict;
+/// fitted to the terminal's width (`FIND_DROP_ORDER`).
 pub fn find_table(results: &FindResults, color: bool) -> String {
     if results.steps.iter().any(|s| s.stream.is_some()) {
         return super::stream::find_table(results, color);
@@ -36,7 +41,7 @@ pub fn find_table(results: &FindResults, color: bool) -> String {
         table.add_row(step_row(step, results.is_peak(step), color));
     }
     align_right(&mut table, &[0, 1, 2, 3, 4, 5, 6]);
-    table.to_string()
+    render(table, &FIND_DROP_ORDER)
 }
 
 fn step_row(step: &Step, is_peak: bool, color: bool) -> Vec<Cell> {
@@ -115,7 +120,7 @@ pub fn find_verdict(results: &FindResults) -> String {
         .collect();
     if !unstable.is_empty() {
         out += &format!(
-            "Note: the steps at {} {} did not settle within --step-duration ({} s); their figures vary more than ±{:.0}%.\n",
+            "Note: the steps at {} {} did not settle within --step-duration ({} s): their last 3 windows differ by more than {} (--stability).\n",
             if results.mode == "rate" {
                 "rate"
             } else {
@@ -123,7 +128,7 @@ pub fn find_verdict(results: &FindResults) -> String {
             },
             unstable.join(", "),
             results.settings.step_duration_s,
-            results.settings.stability * 100.0 / 2.0
+            stability_band(results.settings.stability)
         );
     }
     if let Some(model) = &results.model {

@@ -16,7 +16,9 @@ mod stream;
 use std::io::IsTerminal;
 
 use comfy_table::presets::UTF8_BORDERS_ONLY;
-use comfy_table::{Attribute, Cell, CellAlignment, Color, Table};
+use comfy_table::{
+    Attribute, Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table,
+};
 
 use crate::results::Step;
 
@@ -63,6 +65,78 @@ fn new_table(color: bool) -> Table {
         table.force_no_tty();
     }
     table
+}
+
+/// The width the tables must fit: COLUMNS when it is set to a number (which makes a
+/// redirected output fit too), else the terminal's; `None`, the whole table, when stdout is
+/// not a terminal.
+pub fn terminal_width() -> Option<usize> {
+    let columns = std::env::var("COLUMNS").ok();
+    if let Some(width) = columns.and_then(|c| c.trim().parse::<usize>().ok()) {
+        return (width > 0).then_some(width);
+    }
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    Table::new().width().map(usize::from)
+}
+
+/// The widest line of a rendered table, in characters.
+fn rendered_width(table: &Table) -> usize {
+    table
+        .lines()
+        .map(|line| console_width(&line))
+        .max()
+        .unwrap_or(0)
+}
+
+/// Characters a line shows, its colour codes left out.
+fn console_width(line: &str) -> usize {
+    let mut width = 0;
+    let mut in_escape = false;
+    for c in line.chars() {
+        match (in_escape, c) {
+            (false, '\u{1b}') => in_escape = true,
+            (true, 'm') => in_escape = false,
+            (true, _) => {}
+            (false, _) => width += 1,
+        }
+    }
+    width
+}
+
+/// The table as text, fitted to `width` when there is one: the columns headed as in
+/// `drop_order` (least important first) are left out one by one until it fits; if it still
+/// does not, comfy-table wraps the remaining cells to the width.
+pub fn fit(mut table: Table, drop_order: &[&str], width: Option<usize>) -> String {
+    let Some(width) = width else {
+        return table.to_string();
+    };
+    let headers: Vec<String> = table
+        .header()
+        .map(|row| row.cell_iter().map(|c| c.content()).collect())
+        .unwrap_or_default();
+    for name in drop_order {
+        if rendered_width(&table) <= width {
+            break;
+        }
+        let Some(column) = headers.iter().position(|h| h == name) else {
+            continue;
+        };
+        if let Some(col) = table.column_mut(column) {
+            col.set_constraint(ColumnConstraint::Hidden);
+        }
+    }
+    if rendered_width(&table) > width {
+        table.set_content_arrangement(ContentArrangement::Dynamic);
+        table.set_width(u16::try_from(width).unwrap_or(u16::MAX));
+    }
+    table.to_string()
+}
+
+/// The table fitted to the terminal (see `terminal_width`).
+fn render(table: Table, drop_order: &[&str]) -> String {
+    fit(table, drop_order, terminal_width())
 }
 
 fn align_right(table: &mut Table, columns: &[usize]) {

@@ -4,7 +4,7 @@
 
 use comfy_table::{Attribute, Cell, Color};
 
-use super::{align_right, new_table};
+use super::{align_right, new_table, render};
 use crate::report::cells::{
     INSTANCE_HEADER, MinuteColumns, SUMMARY_HEADER, achieved, summary_cells,
 };
@@ -27,7 +27,21 @@ pub fn run_report(results: &RunResults, color: bool) -> String {
     out + &run_summary(&results.summary, color) + "\n"
 }
 
-/// The summary of one `run`.
+/// The columns of a run's summary a narrow terminal loses first, in this order.
+const SUMMARY_DROP_ORDER: [&str; 4] = ["p90 ms", "max ms", "requests", "p50 ms"];
+
+/// The columns of a profile's minutes a narrow terminal loses first, in this order.
+const PROFILE_DROP_ORDER: [&str; 7] = [
+    "dropped",
+    "p50 ms",
+    "TTFT p50 ms",
+    "ITL p50 ms",
+    "req/s",
+    "errors",
+    "output tok/s",
+];
+
+/// The summary of one `run`, fitted to the terminal's width (`SUMMARY_DROP_ORDER`).
 pub fn run_summary(summary: &Summary, color: bool) -> String {
     let mut table = new_table(color);
     let mut header = Vec::from(SUMMARY_HEADER);
@@ -37,7 +51,7 @@ pub fn run_summary(summary: &Summary, color: bool) -> String {
     row.push(format!("{:.1}", summary.duration_s));
     table.add_row(row);
     align_right(&mut table, &[0, 1, 2, 3, 4, 5, 6, 8]);
-    table.to_string()
+    render(table, &SUMMARY_DROP_ORDER)
 }
 
 /// The figures as lines for the terminal, with the client's own latency beside them.
@@ -71,7 +85,8 @@ pub fn cloudwatch_lines(figures: &CloudWatchFigures, client: &str) -> String {
 
 /// `run --profile`: one row per minute, offered against achieved. When the minutes carry
 /// instance counts (a `sagemaker://` target), the endpoint's and the simulator's are added
-/// and the minutes where they differ are marked in text, not only in colour.
+/// and the minutes where they differ are marked in text, not only in colour. Fitted to the
+/// terminal's width (`PROFILE_DROP_ORDER`).
 pub fn profile_table(minutes: &[ProfileMinute], color: bool) -> String {
     let mut table = new_table(color);
     let columns = MinuteColumns::of(minutes, false);
@@ -84,7 +99,7 @@ pub fn profile_table(minutes: &[ProfileMinute], color: bool) -> String {
         .filter(|i| !columns.text_columns().contains(i))
         .collect();
     align_right(&mut table, &right);
-    table.to_string()
+    render(table, &PROFILE_DROP_ORDER)
 }
 
 fn profile_row(m: &ProfileMinute, columns: MinuteColumns, color: bool) -> Vec<Cell> {

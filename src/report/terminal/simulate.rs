@@ -4,8 +4,8 @@
 
 use comfy_table::{Attribute, Cell, Color};
 
-use super::{align_right, new_table};
-use crate::report::format::{number, thousands};
+use super::{align_right, new_table, render};
+use crate::report::format::{max_rps, number, thousands};
 use crate::results::{Direction, FactorSearch, SimMinute, SimulateResults, TradeOff};
 
 /// Timeline rows at most; longer profiles show several minutes per row (the worst of them).
@@ -47,7 +47,8 @@ pub fn simulate_summary(results: &SimulateResults, color: bool) -> String {
     ]);
     let p = &results.policy.policy;
     format!(
-        "{table}\nPolicy: target {} invocations per instance per minute, {} to {} instances, cooldowns out {} s / in {} s\n",
+        "{}\nPolicy: target {} invocations per instance per minute, {} to {} instances, cooldowns out {} s / in {} s\n",
+        render(table, &["scale-ins", "scale-outs", "minutes"]),
         p.target_value,
         p.min_capacity,
         p.max_capacity,
@@ -61,7 +62,7 @@ fn policy_lines(doc: &SimulateResults) -> String {
     let c = &doc.capacity;
     let target = match (c.safety_factor, c.max_concurrency) {
         (Some(f), Some(n)) => format!("= PEAK_CONCURRENCY {n} × {f}"),
-        (Some(f), None) => format!("= MAX_RPS {} × {f} × 60", c.max_rps),
+        (Some(f), None) => format!("= MAX_RPS {} × {f} × 60", max_rps(c.max_rps)),
         (None, _) => "(set by --target-value)".to_string(),
     };
     let unit = if c.max_concurrency.is_some() {
@@ -96,7 +97,7 @@ fn policy_lines(doc: &SimulateResults) -> String {
         doc.traffic.file,
         doc.traffic.minutes,
         number(doc.traffic.peak_rps),
-        c.max_rps,
+        max_rps(c.max_rps),
         c.source,
         if c.latency_curve {
             " (with its latency curve)"
@@ -281,7 +282,7 @@ fn summary_lines(doc: &SimulateResults) -> String {
          Scaling     {} scale-out{}, {} scale-in{}\n",
         s.overloaded_minutes,
         s.minutes,
-        doc.capacity.max_rps,
+        max_rps(doc.capacity.max_rps),
         thousands(s.requests_at_risk),
         thousands(s.failed_requests),
         min_serving,
@@ -364,7 +365,7 @@ fn trade_off_table(search: &FactorSearch, color: bool) -> String {
         );
     }
     align_right(&mut table, &[0, 1, 2, 3, 4, 5]);
-    table.to_string() + "\n"
+    render(table, &["target/min", "instance-hours"]) + "\n"
 }
 
 fn styled(cell: Cell, is_pick: bool, feasible: bool, color: bool) -> Cell {

@@ -4,7 +4,7 @@
 
 use comfy_table::Cell;
 
-use super::{align_right, new_table, step_cells, verdict_cells};
+use super::{align_right, new_table, render, step_cells, verdict_cells};
 use crate::report::format::{ms, pct, rps};
 use crate::results::{FindResults, Peak, Recommendation, Step, StreamFigures};
 
@@ -58,8 +58,20 @@ pub fn run_line(f: &StreamFigures) -> String {
     )
 }
 
+/// The columns a narrow terminal loses first, in this order (concurrency, tok/s, the p99s
+/// of TTFT and ITL, success and passed stay).
+const DROP_ORDER: [&str; 7] = [
+    "in flight",
+    "e2e p99",
+    "req/s",
+    "TTFT p50",
+    "ITL p50",
+    "stable",
+    "errors",
+];
+
 /// One row per step: tokens per second, TTFT and ITL (ms), end-to-end p99, concurrency in
-/// flight, success, errors, verdict.
+/// flight, success, errors, verdict; fitted to the terminal's width (`DROP_ORDER`).
 pub fn find_table(results: &FindResults, color: bool) -> String {
     let mut table = new_table(color);
     table.set_header(HEADER.to_vec());
@@ -67,7 +79,7 @@ pub fn find_table(results: &FindResults, color: bool) -> String {
         table.add_row(row(step, results.is_peak(step), color));
     }
     align_right(&mut table, &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    table.to_string()
+    render(table, &DROP_ORDER)
 }
 
 fn row(step: &Step, is_peak: bool, color: bool) -> Vec<Cell> {
