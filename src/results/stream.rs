@@ -69,6 +69,15 @@ pub struct StreamSettings {
     pub output_tokens: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    /// Synthetic prompts: `fresh` (request n of the run gets prompt n, none repeats) or
+    /// `set` (`prompt_set` prompts cycled, `--prompt-set`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompts: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_set: Option<u32>,
+    /// Leading words (or tokens, with a tokenizer) every synthetic prompt shares.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_prefix: Option<u32>,
 }
 
 /// The concurrency target of a streaming result: what
