@@ -11,7 +11,7 @@ use crate::cli::{
 use crate::endpoint::PayloadSet;
 use crate::endpoint::llm::{Api, Generation, PromptFeed, PromptSource, StreamSpec, bodies_from};
 use crate::load::NOT_A_STREAM;
-use crate::results::{Step, StreamSettings};
+use crate::results::{PromptChoice, PromptReuse, Step, StreamSettings};
 use crate::search::StreamRules;
 use crate::server::llm::{EngineConfig, LlmConfig};
 
@@ -153,17 +153,15 @@ pub fn settings(args: &FindArgs, api: &str) -> Option<StreamSettings> {
         output_tokens: s
             .output_tokens
             .or(synthetic.then_some(DEFAULT_OUTPUT_TOKENS)),
-        seed: synthetic.then(|| s.seed.unwrap_or(DEFAULT_SEED)),
-        prompts: synthetic.then(|| {
-            if s.prompt_set.is_some() {
-                "set"
-            } else {
-                "fresh"
-            }
-            .to_string()
+        reuse: Box::new(PromptReuse {
+            seed: synthetic.then(|| s.seed.unwrap_or(DEFAULT_SEED)),
+            prompts: synthetic.then_some(match s.prompt_set {
+                Some(_) => PromptChoice::Set,
+                None => PromptChoice::Fresh,
+            }),
+            prompt_set: s.prompt_set.filter(|_| synthetic),
+            shared_prefix: s.shared_prefix.filter(|&p| synthetic && p > 0),
         }),
-        prompt_set: s.prompt_set.filter(|_| synthetic),
-        shared_prefix: s.shared_prefix.filter(|&p| synthetic && p > 0),
     })
 }
 
