@@ -176,6 +176,11 @@ impl InvokeSigner {
         self.signer.sign(request, &self.url, self.hash(i)?)
     }
 
+    /// Signs a request whose body was made for it (synthetic prompts), hashing that body.
+    pub fn sign_body<B>(&self, request: &mut Request<B>, body: &[u8]) -> Result<(), Error> {
+        self.signer.sign(request, &self.url, &body_hash(body))
+    }
+
     /// Signs request `i` at a given time with given credentials (the signature test uses it).
     pub fn sign_at<B>(
         &self,

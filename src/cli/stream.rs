@@ -42,9 +42,21 @@ pub struct StreamArgs {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000), value_name = "M")]
     pub output_tokens: Option<u32>,
 
-    /// The seed synthetic prompts are drawn with [default: 1].
+    /// The seed synthetic prompts are drawn with [default: 1]. Request n of a run gets the
+    /// prompt drawn from (seed, n): no two requests share a prompt, so a server's prompt
+    /// cache cannot answer instead of the model.
     #[arg(long, value_name = "SEED", conflicts_with = "payload")]
     pub seed: Option<u64>,
+
+    /// Every synthetic prompt starts with the same N words (a shared system prompt, which a
+    /// server's prefix cache may reuse) [default: 0].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=1_000_000), value_name = "N", conflicts_with = "payload")]
+    pub shared_prefix: Option<u32>,
+
+    /// Cycle a fixed set of N synthetic prompts instead of a fresh one per request (to
+    /// measure a server's prompt cache on purpose: after N requests every prompt repeats).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000_000), value_name = "N", conflicts_with = "payload")]
+    pub prompt_set: Option<u32>,
 
     /// The `model` field of OpenAI requests (some servers require it).
     #[arg(long, value_name = "NAME")]
@@ -62,6 +74,8 @@ impl StreamArgs {
             ("--prompt-tokens", self.prompt_tokens.is_some()),
             ("--output-tokens", self.output_tokens.is_some()),
             ("--seed", self.seed.is_some()),
+            ("--shared-prefix", self.shared_prefix.is_some()),
+            ("--prompt-set", self.prompt_set.is_some()),
             ("--model", self.model.is_some()),
         ]
         .into_iter()

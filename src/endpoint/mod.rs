@@ -102,9 +102,15 @@ impl RequestTemplate {
     }
 
     /// Request number `i` as HTTP/1.1 bytes: prepared once per body, or built and signed
-    /// afresh for SageMaker targets (each signature carries its own time). Fails only when a
-    /// SageMaker request cannot be signed; it is then not sent.
+    /// afresh for SageMaker targets (each signature carries its own time). With synthetic
+    /// prompts (`--stream` without `--payload`) the body is the next prompt of the run, made
+    /// now. Fails only when a SageMaker request cannot be signed; it is then not sent.
     pub fn wire(&self, i: usize) -> Result<Bytes, Error> {
+        if let Some(feed) = self.stream.as_ref().and_then(|s| s.prompts.as_ref()) {
+            let body = feed.next_body();
+            let request = self.request_with(i, body.clone(), true)?;
+            return Ok(encode(request.uri(), request.headers(), &body));
+        }
         match self.wires.get(i % self.wires.len().max(1)) {
             Some(bytes) => Ok(bytes.clone()),
             None => {
@@ -121,12 +127,26 @@ impl RequestTemplate {
     /// The request carrying body number `i` (modulo the payload count), signed for
     /// SageMaker targets.
     pub fn request(&self, i: usize) -> Result<Request<Full<Bytes>>, Error> {
-        let mut req = Request::new(Full::new(self.payloads.body(i)));
+        self.request_with(i, self.payloads.body(i), false)
+    }
+
+    /// The request carrying `body` (body number `i`, or one made for this request when
+    /// `made`), signed for SageMaker targets.
+    fn request_with(
+        &self,
+        i: usize,
+        body: Bytes,
+        made: bool,
+    ) -> Result<Request<Full<Bytes>>, Error> {
+        let signed = made.then(|| body.clone());
+        let mut req = Request::new(Full::new(body));
         *req.method_mut() = http::Method::POST;
         *req.uri_mut() = self.endpoint.path.clone();
         *req.headers_mut() = self.headers.clone();
-        if let Some(signer) = &self.signer {
-            signer.sign(&mut req, i)?;
+        match (&self.signer, signed) {
+            (Some(signer), Some(body)) => signer.sign_body(&mut req, &body)?,
+            (Some(signer), None) => signer.sign(&mut req, i)?,
+            (None, _) => {}
         }
         Ok(req)
     }

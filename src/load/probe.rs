@@ -102,6 +102,7 @@ mod tests {
             .expect("a template")
             .with_stream(StreamSpec {
                 api: Api::OpenAiChat,
+                prompts: None,
             });
         let connector = Connector::new(&endpoint, &TlsOptions::default()).expect("a connector");
         let prober = Prober::new(&Arc::new(template), &connector, Duration::from_secs(10))

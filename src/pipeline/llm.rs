@@ -9,12 +9,9 @@ use crate::cli::{
     ApiArg, DEFAULT_MAX_ITL, DEFAULT_MAX_TTFT, FindArgs, LlmServeArgs, Mode, StreamArgs,
 };
 use crate::endpoint::PayloadSet;
-use crate::endpoint::llm::{
-    Api, Generation, SYNTHETIC_PROMPTS, StreamSpec, bodies_from, synthetic_bodies,
-    synthetic_prompts,
-};
+use crate::endpoint::llm::{Api, Generation, PromptFeed, PromptSource, StreamSpec, bodies_from};
 use crate::load::NOT_A_STREAM;
-use crate::results::{Step, StreamSettings};
+use crate::results::{PromptChoice, PromptReuse, Step, StreamSettings};
 use crate::search::StreamRules;
 use crate::server::llm::{EngineConfig, LlmConfig};
 
@@ -104,31 +101,44 @@ pub fn stream_payloads(
     api: Api,
     payloads: Option<PayloadSet>,
 ) -> Result<(PayloadSet, StreamSpec), Error> {
-    let spec = StreamSpec { api };
-    let set = match payloads {
+    match payloads {
         Some(set) => {
             let generation = Generation {
                 max_tokens: args.output_tokens,
                 model: args.model.clone(),
             };
-            bodies_from(api, &set, &generation)?
+            let spec = StreamSpec { api, prompts: None };
+            Ok((bodies_from(api, &set, &generation)?, spec))
         }
         None => {
-            let tokens = args.prompt_tokens.unwrap_or(DEFAULT_PROMPT_TOKENS);
-            let output = args.output_tokens.unwrap_or(DEFAULT_OUTPUT_TOKENS);
-            let seed = args.seed.unwrap_or(DEFAULT_SEED);
-            let generation = Generation {
-                max_tokens: Some(output),
-                model: args.model.clone(),
+            let source = prompt_source(args, api);
+            // The set stands for the bodies in reports and size checks; the requests carry
+            // the feed's prompts, one made per request.
+            let mut sample = PayloadSet::from_bodies(vec![source.body(0)], source.content_type());
+            sample.source = source.describe();
+            let spec = StreamSpec {
+                api,
+                prompts: Some(PromptFeed::new(source)),
             };
-            let prompts = synthetic_prompts(tokens, SYNTHETIC_PROMPTS, seed);
-            let source = format!(
-                "synthetic: {SYNTHETIC_PROMPTS} prompts of {tokens} words, {output} output tokens, seed {seed}"
-            );
-            synthetic_bodies(api, &prompts, &generation, source)
+            Ok((sample, spec))
         }
-    };
-    Ok((set, spec))
+    }
+}
+
+/// The synthetic prompts `--prompt-tokens`, `--output-tokens`, `--seed`, `--shared-prefix`
+/// and `--prompt-set` ask for, defaults filled in.
+pub fn prompt_source(args: &StreamArgs, api: Api) -> PromptSource {
+    PromptSource {
+        api,
+        generation: Generation {
+            max_tokens: Some(args.output_tokens.unwrap_or(DEFAULT_OUTPUT_TOKENS)),
+            model: args.model.clone(),
+        },
+        words: args.prompt_tokens.unwrap_or(DEFAULT_PROMPT_TOKENS),
+        seed: args.seed.unwrap_or(DEFAULT_SEED),
+        shared_prefix: args.shared_prefix.unwrap_or(0),
+        set: args.prompt_set,
+    }
 }
 
 /// What a `find --stream` records of its flags.
@@ -143,7 +153,15 @@ pub fn settings(args: &FindArgs, api: &str) -> Option<StreamSettings> {
         output_tokens: s
             .output_tokens
             .or(synthetic.then_some(DEFAULT_OUTPUT_TOKENS)),
-        seed: synthetic.then(|| s.seed.unwrap_or(DEFAULT_SEED)),
+        reuse: Box::new(PromptReuse {
+            seed: synthetic.then(|| s.seed.unwrap_or(DEFAULT_SEED)),
+            prompts: synthetic.then_some(match s.prompt_set {
+                Some(_) => PromptChoice::Set,
+                None => PromptChoice::Fresh,
+            }),
+            prompt_set: s.prompt_set.filter(|_| synthetic),
+            shared_prefix: s.shared_prefix.filter(|&p| synthetic && p > 0),
+        }),
     })
 }
 

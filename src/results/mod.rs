@@ -36,7 +36,9 @@ pub use simulate::{
     CONCURRENCY_METRIC, Capacity, Datapoints, Direction, FactorSearch, INVOCATIONS_METRIC, Policy,
     PolicyDoc, ScaleEvent, SimMinute, SimSummary, SimulateResults, Timing, TradeOff, Traffic,
 };
-pub use stream::{ConcurrencyTarget, StreamFigures, StreamSettings, TokenSource};
+pub use stream::{
+    ConcurrencyTarget, PromptChoice, PromptReuse, StreamFigures, StreamSettings, TokenSource,
+};
 
 use std::path::Path;
 

@@ -55,6 +55,16 @@ pub struct StreamFigures {
     pub tokens_from: TokenSource,
 }
 
+/// Which synthetic prompts a run sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PromptChoice {
+    /// A fresh prompt per request: none repeats, a prompt cache cannot answer.
+    Fresh,
+    /// A fixed set cycled (`--prompt-set`).
+    Set,
+}
+
 /// The SLOs and prompts of a `find --stream`, kept in the settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StreamSettings {
@@ -62,13 +72,30 @@ pub struct StreamSettings {
     pub api: String,
     pub max_ttft_ms: f64,
     pub max_itl_ms: f64,
-    /// Synthetic prompts: their length in tokens, the output asked for, and the seed.
+    /// Synthetic prompts: their length in tokens and the output asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt_tokens: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_tokens: Option<u32>,
+    /// Which synthetic prompts were sent, and their seed (boxed: the find document stays
+    /// small).
+    #[serde(flatten)]
+    pub reuse: Box<PromptReuse>,
+}
+
+/// Synthetic prompts: `fresh` (request n of the run gets prompt n, none repeats) or `set`
+/// (`prompt_set` prompts cycled, `--prompt-set`), and the leading words (or tokens, with a
+/// tokenizer) every prompt shares.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PromptReuse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompts: Option<PromptChoice>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_set: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_prefix: Option<u32>,
 }
 
 /// The concurrency target of a streaming result: what

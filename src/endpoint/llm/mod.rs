@@ -1,16 +1,20 @@
 //! LLM endpoints (`--stream`): the request bodies that ask for a stream (from real prompts
-//! in a JSONL file, or synthetic ones of a set length with a seed), and reading the streamed
+//! in a JSONL file, or synthetic ones made per request with a seed: `prompts`), and reading the streamed
 //! answer as it arrives (`decode`), whatever its framing (`framing`) and API (`api`).
 
 mod api;
 mod decode;
 mod framing;
+mod prompts;
 #[cfg(test)]
 mod tests;
 
 pub use api::{Api, Generation, Prompt, Said, body, read_event};
 pub use decode::{StreamDecoder, StreamFault};
 pub use framing::{Format, Framer};
+pub use prompts::{PromptFeed, PromptSource};
+
+use std::sync::Arc;
 
 use bytes::Bytes;
 use serde_json::Value;
@@ -18,39 +22,13 @@ use serde_json::Value;
 use super::PayloadSet;
 use crate::Error;
 
-/// How the answers of a streaming target are read.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// How the requests of a streaming target are made and its answers read.
+#[derive(Clone, Debug)]
 pub struct StreamSpec {
     pub api: Api,
+    /// Synthetic prompts, a fresh body per request; `None` when the bodies are the user's.
+    pub prompts: Option<Arc<PromptFeed>>,
 }
-
-/// Synthetic prompts: `count` different prompts of `tokens` words each, drawn from common
-/// English words with `seed` (one such word is about one token for the usual tokenizers;
-/// the server's `usage` says how many it counted).
-pub fn synthetic_prompts(tokens: u32, count: usize, seed: u64) -> Vec<Prompt> {
-    let mut rng = fastrand::Rng::with_seed(seed);
-    (0..count)
-        .map(|_| {
-            let words: Vec<&str> = (0..tokens)
-                .map(|_| WORDS[rng.usize(..WORDS.len())])
-                .collect();
-            Prompt::Text(words.join(" "))
-        })
-        .collect()
-}
-
-/// How many synthetic prompts are made: enough that no two requests in a row repeat one (a
-/// server's prefix cache would make a repeated prompt cheaper than a real one).
-pub const SYNTHETIC_PROMPTS: usize = 64;
-
-const WORDS: [&str; 48] = [
-    "the", "model", "answer", "question", "time", "people", "water", "light", "house", "world",
-    "school", "number", "story", "country", "river", "city", "market", "music", "garden", "window",
-    "morning", "friend", "letter", "paper", "table", "street", "money", "animal", "island",
-    "forest", "mountain", "summer", "winter", "travel", "kitchen", "engine", "signal", "bridge",
-    "planet", "history", "science", "language", "picture", "family", "journey", "harbor",
-    "village", "library",
-];
 
 /// The prompt a JSON request record holds: `messages` (chat), `prompt`, `inputs` (TGI) or
 /// `text`; and the output length it asks for (`max_tokens`, `max_new_tokens`,
@@ -112,30 +90,6 @@ pub fn bodies_from(
     let mut set = PayloadSet::from_bodies(bodies, "application/json");
     set.source = payloads.source.clone();
     Ok(set)
-}
-
-/// The bodies of synthetic prompts.
-pub fn synthetic_bodies(
-    api: Api,
-    prompts: &[Prompt],
-    generation: &Generation,
-    source: String,
-) -> PayloadSet {
-    let bodies = prompts
-        .iter()
-        .map(|p| match body(api, p, generation) {
-            Value::String(text) => Bytes::from(text),
-            json => Bytes::from(json.to_string()),
-        })
-        .collect();
-    let content_type = if api == Api::Raw {
-        "text/plain"
-    } else {
-        "application/json"
-    };
-    let mut set = PayloadSet::from_bodies(bodies, content_type);
-    set.source = source;
-    set
 }
 
 /// How the user names an API on the command line.

@@ -194,13 +194,77 @@ fn bodies_ask_for_a_stream_of_the_given_length() {
     assert_eq!(Api::openai_for_path("/invocations"), Api::OpenAiChat);
 }
 
+fn source(set: Option<u32>, shared_prefix: u32, seed: u64) -> PromptSource {
+    PromptSource {
+        api: Api::OpenAiChat,
+        generation: Generation::default(),
+        words: 100,
+        seed,
+        shared_prefix,
+        set,
+    }
+}
+
 #[test]
-fn synthetic_prompts_have_their_length_and_follow_the_seed() {
-    let a = synthetic_prompts(100, 4, 7);
-    assert_eq!(a, synthetic_prompts(100, 4, 7));
-    assert_ne!(a, synthetic_prompts(100, 4, 8));
-    assert_ne!(a[0], a[1]);
-    assert!(a.iter().all(|p| p.text().split_whitespace().count() == 100));
+fn synthetic_prompts_are_fresh_have_their_length_and_follow_the_seed() {
+    let a = source(None, 0, 7);
+    let prompts: Vec<Prompt> = (0..1000).map(|n| a.prompt(n)).collect();
+    assert_eq!(prompts[999], source(None, 0, 7).prompt(999));
+    assert_ne!(prompts[0], source(None, 0, 8).prompt(0));
+    let distinct: std::collections::HashSet<String> = prompts.iter().map(Prompt::text).collect();
+    assert_eq!(distinct.len(), 1000, "no prompt repeats");
+    assert!(
+        prompts
+            .iter()
+            .all(|p| p.text().split_whitespace().count() == 100)
+    );
+    // Beyond the first few words, fresh prompts share no prefix a cache could reuse.
+    let head = |p: &Prompt| p.text().split(' ').take(5).collect::<Vec<_>>().join(" ");
+    let heads: std::collections::HashSet<String> = prompts.iter().map(head).collect();
+    assert!(heads.len() > 990, "{} distinct 5-word heads", heads.len());
+}
+
+#[test]
+fn a_prompt_set_cycles_and_a_shared_prefix_is_shared() {
+    let set = source(Some(3), 0, 1);
+    assert_eq!(set.prompt(0), set.prompt(3));
+    assert_ne!(set.prompt(0), set.prompt(1));
+    let shared = source(None, 40, 1);
+    let words = |n: u64| {
+        shared
+            .prompt(n)
+            .text()
+            .split(' ')
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let (a, b) = (words(0), words(1));
+    assert_eq!(a[..40], b[..40]);
+    assert_ne!(a[40..], b[40..]);
+    assert_eq!(a.len(), 100);
+}
+
+#[test]
+fn a_template_with_a_prompt_feed_sends_a_new_prompt_each_request() {
+    use crate::endpoint::{Endpoint, RequestTemplate};
+    let endpoint = Endpoint::parse("http://127.0.0.1:9/v1/chat/completions").unwrap();
+    let src = source(None, 0, 1);
+    let sample = PayloadSet::from_bodies(vec![src.body(0)], "application/json");
+    let template = RequestTemplate::new(endpoint, sample, None, None, &[])
+        .unwrap()
+        .with_stream(StreamSpec {
+            api: Api::OpenAiChat,
+            prompts: Some(PromptFeed::new(src.clone())),
+        });
+    // Closed-loop users send overlapping body numbers; the prompts must not repeat anyway.
+    let wires: std::collections::HashSet<Bytes> =
+        (0..50).map(|_| template.wire(0).unwrap()).collect();
+    assert_eq!(wires.len(), 50);
+    let first = template.wire(0).unwrap();
+    assert!(
+        first.ends_with(&src.body(50)),
+        "request 51 carries prompt 50"
+    );
 }
 
 #[test]
