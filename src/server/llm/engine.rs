@@ -250,7 +250,10 @@ mod tests {
         let together = done_at[1] - done_at[0];
         let after = done_at[2] - done_at[1];
         assert!(after >= Duration::from_millis(20), "{done_at:?}");
-        assert!(together * 4 < after, "the first two ran one after the other: {done_at:?}");
+        assert!(
+            together * 4 < after,
+            "the first two ran one after the other: {done_at:?}"
+        );
         assert_eq!(admitted.load(Ordering::Acquire), 0);
     }
 }
