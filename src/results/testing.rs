@@ -10,7 +10,6 @@ pub(crate) fn latency(p50: f64, p99: f64) -> LatencySummary {
         p90: p99,
         p99,
         max: p99,
-        ..LatencySummary::default()
     }
 }
 

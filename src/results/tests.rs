@@ -50,7 +50,6 @@ fn summary() -> Summary {
             p90: 26.9,
             p99: 29.8,
             max: 31.2,
-            ..LatencySummary::default()
         },
         duration_s: 20.0,
         ..Summary::default()

@@ -56,7 +56,8 @@ pub struct Curves {
 /// throughput or fitting worse than their mean (R² < 0), describes no server: it is never
 /// trusted, whatever else it claims.
 fn lies_below(ceiling: f64, r_squared: f64, measured: f64) -> bool {
-    !(ceiling >= measured) || r_squared < 0.0
+    // A NaN ceiling (a fit that failed) counts as below.
+    ceiling.partial_cmp(&measured).is_none_or(|o| o.is_lt()) || r_squared < 0.0
 }
 
 impl Curves {

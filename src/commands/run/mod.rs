@@ -252,9 +252,11 @@ fn failure(
     }
     (!run.interrupted && results.summary.requests > 0 && tally.successes == 0).then(|| {
         let cut = results.summary.cut;
-        let cut = (cut > 0)
-            .then(|| format!("; {cut} cut at the --drain limit, still in flight"))
-            .unwrap_or_default();
+        let cut = if cut > 0 {
+            format!("; {cut} cut at the --drain limit, still in flight")
+        } else {
+            String::new()
+        };
         Error::Failed(format!(
             "no request succeeded ({}{cut})",
             results.summary.errors.describe()
