@@ -330,6 +330,19 @@ fn three_candidates(dir: &Path) {
     }
 }
 
+/// `compare` of the three candidates with their prices, and `more`.
+fn compare_args<'a>(more: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "compare",
+        "ml.c5.xlarge.json",
+        "ml.g4dn.xlarge.json",
+        "ml.g5.xlarge.json",
+    ];
+    args.extend(PRICES);
+    args.extend(more);
+    args
+}
+
 const PRICES: [&str; 4] = [
     "--price",
     "ml.g4dn.xlarge=0.736",
@@ -466,15 +479,7 @@ fn tables_fit_the_terminal_width_and_stay_whole_in_a_pipe() {
         );
     }
     three_candidates(dir.path());
-    let mut args = vec![
-        "compare",
-        "ml.c5.xlarge.json",
-        "ml.g4dn.xlarge.json",
-        "ml.g5.xlarge.json",
-        "--traffic",
-        "310",
-    ];
-    args.extend(PRICES);
+    let args = compare_args(&["--traffic", "310"]);
     let full = peakrps_columns(&args, dir.path(), None);
     assert!(table_width(&full) > 80, "{full}");
     let fitted = peakrps_columns(&args, dir.path(), Some("80"));
@@ -491,15 +496,7 @@ fn tables_fit_the_terminal_width_and_stay_whole_in_a_pipe() {
 fn report_reads_a_compare_document_back() {
     let dir = tempfile::tempdir().expect("tempdir");
     three_candidates(dir.path());
-    let mut args = vec![
-        "compare",
-        "ml.c5.xlarge.json",
-        "ml.g4dn.xlarge.json",
-        "ml.g5.xlarge.json",
-        "--json",
-        "c.json",
-    ];
-    args.extend(PRICES);
+    let args = compare_args(&["--json", "c.json"]);
     let compared = peakrps(&args, dir.path());
     assert!(compared.status.success(), "{compared:?}");
     let out = peakrps(&["report", "c.json"], dir.path());
