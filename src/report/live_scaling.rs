@@ -128,14 +128,8 @@ mod tests {
             success_ratio: 1.0,
             errors: ErrorCounts::default(),
             latency_ms: LatencySummary::default(),
-            dropped: 0,
             duration_s: 10.0,
-            latency_ms_ok: None,
-            scheduled: None,
-            connections: None,
-            reconnects: None,
-            cut: 0,
-            tally: None,
+            ..Summary::default()
         }
     }
 
